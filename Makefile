@@ -1,0 +1,108 @@
+# visec — build, test and install.
+#
+#   make                 bin/visec
+#   make test            every test, built with AddressSanitizer and UBSan
+#   make bench           speed of the generated code against PyTorch
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# Sources are picked up by directory; a new .c file needs no Makefile edit.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+OPT     ?= -O2 -g
+SAN     ?=
+
+FLEX    ?= flex
+BISON   ?= bison
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iir -Ifrontend -Icompiler \
+              -Icodegen -Iruntime -I$(BUILD)/gen
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN      := -fsanitize=address,undefined
+endif
+LDLIBS  := -lm
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
+
+LIB_SRC := $(wildcard ir/*.c frontend/*.c codegen/*.c runtime/*.c) \
+           $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
+GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+ifeq ($(BUILD),build)
+VISEC := bin/visec
+else
+VISEC := $(BUILD)/visec
+endif
+
+.PHONY: all test unit-tests bench clean install uninstall
+all: $(VISEC)
+
+$(VISEC): $(BUILD)/obj/compiler/main.o $(BUILD)/libvisec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libvisec.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Every object waits for the generated headers, so the parser's token
+# definitions exist before anything that includes them compiles.
+$(BUILD)/obj/%.o: %.c $(GEN_HDR) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_HDR) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: frontend/parser.y
+	@mkdir -p $(dir $@)
+	$(BISON) -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: frontend/lexer.l $(BUILD)/gen/parser.h
+	@mkdir -p $(dir $@)
+	$(FLEX) --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+
+# Unit tests: every tests/unit/*.c defines one or more `Suite *suite_NAME(void)`;
+# the runner is generated from those definitions.
+$(BUILD)/gen/suites.h: $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SUITE(\1)/p' $(TEST_SRC) | sort > $@
+
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(GEN_HDR) $(BUILD)/gen/suites.h $(wildcard */*.h) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libvisec.a
+	$(CC) $(LDSAN) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+unit-tests: $(BUILD)/unit_tests $(VISEC)
+
+# The whole suite runs on a sanitizer build of everything.
+test:
+	$(MAKE) BUILD=build/san SAN=1 OPT="-O1 -g" unit-tests
+	tests/run.sh build/san
+
+bench: all
+	tests/bench.sh
+
+clean:
+	rm -rf build bin
+
+install: $(VISEC)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/visec
+	install -m 755 $(VISEC) $(DESTDIR)$(PREFIX)/bin/visec
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/visec/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/visec
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/visec

@@ -1,0 +1,84 @@
+/*
+ * cmd_check.c — visec check: parse a model, print its summary or its IR.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend.h"
+#include "visec.h"
+
+static void
+help(FILE *f)
+{
+    fprintf(f,
+            "usage: visec check MODEL [OPTIONS]\n\n"
+            "Parses and elaborates a model description, infers every shape and prints\n"
+            "a summary: op counts by kind, parameter count, multiply-accumulates per\n"
+            "image and the shape of every input and output.\n\n"
+            "options:\n"
+            "  --dump-ir         print the graph IR instead of the summary\n"
+            "  --help            this text\n");
+}
+
+static void
+summary(FILE *f, const Graph *g, const char *path)
+{
+    char b[SHAPE_STRLEN];
+    GraphStats s = graph_stats(g);
+    fprintf(f, "model %s (%s)\n", g->name, path);
+    for (int i = 0; i < g->inputs.n; i++) {
+        Value *v = g->inputs.v[i];
+        fprintf(f, "  input  %-8s %s\n", v->name, shape_str(v->shape, b, sizeof b));
+    }
+    for (int i = 0; i < g->outputs.n; i++) {
+        Value *v = g->outputs.v[i];
+        fprintf(f, "  output %-8s %s\n", (char *)g->outnames.v[i], shape_str(v->shape, b, sizeof b));
+    }
+    fprintf(f, "ops: %d\n", g->nodes.n);
+    for (int op = 0; op < OP_COUNT; op++)
+        if (s.count[op])
+            fprintf(f, "  %-16s %d\n", op_name(op), s.count[op]);
+    fprintf(f, "parameters: %lld (%.2f M, %.2f MiB as float32)\n", (long long)s.params,
+            s.params / 1e6, s.params * 4.0 / (1 << 20));
+    if (s.buffers)
+        fprintf(f, "buffers: %lld (batch-norm running statistics)\n", (long long)s.buffers);
+    fprintf(f, "multiply-accumulates per image: %lld (%.3f G)\n", (long long)s.macs, s.macs / 1e9);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+    Diag d;
+    diag_init(&d, stderr);
+    const char *model = NULL;
+    bool dump = false;
+    for (int i = 0; i < argc; i++) {
+        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+            help(stdout);
+            return 0;
+        } else if (opt_flag(argv, i, "--dump-ir")) {
+            dump = true;
+        } else if (argv[i][0] != '-' && !model) {
+            model = argv[i];
+        } else {
+            opt_unknown(&d, "check", argv[i]);
+        }
+    }
+    if (!model && !d.nerrors)
+        error_plain(&d, "no model description given (usage: visec check MODEL)");
+    if (d.nerrors)
+        return 1;
+
+    Source *src = NULL;
+    Graph *g = frontend_load(model, &d, &src);
+    if (g) {
+        graph_verify(g, "frontend");
+        if (dump)
+            graph_print(stdout, g);
+        else
+            summary(stdout, g, model);
+    }
+    graph_free(g);
+    source_free(src);
+    return d.nerrors ? 1 : 0;
+}

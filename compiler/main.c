@@ -1,0 +1,53 @@
+/*
+ * main.c — the visec driver: dispatches to one command per file (cmd_*.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "visec.h"
+
+static const struct {
+    const char *name;               /* as typed: visec NAME ... */
+    int (*run)(int, char **);       /* the command; returns the exit status */
+    const char *summary;            /* one line for visec --help */
+} commands[] = {
+    {"check", cmd_check, "parse a model description and print a summary (optionally bind weights)"},
+    {"inspect", cmd_inspect, "list the tensors of a checkpoint (PyTorch zip or legacy, safetensors)"},
+    {"run", cmd_run, "run a model with the reference interpreter on a .npy input"},
+    {"compile", cmd_compile, "generate self-contained C for a model and its weights"},
+    {"init-weights", cmd_init_weights, "write a deterministic synthetic checkpoint for a model"},
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: visec COMMAND [OPTIONS] ...\n\n"
+               "visec compiles a model description plus a PyTorch checkpoint into\n"
+               "self-contained C99 + OpenMP inference code.\n\ncommands:\n");
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'visec COMMAND --help' describes the options of one command.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 1;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("visec 0.1\n");
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "visec: error: unknown command '%s' (see 'visec --help')\n", argv[1]);
+    return 1;
+}

@@ -1,0 +1,7 @@
+%{
+/* placeholder, replaced by the frontend */
+%}
+%define api.pure full
+%%
+top: %empty ;
+%%

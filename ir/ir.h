@@ -1,0 +1,305 @@
+/*
+ * ir.h — every IR structure and every shared prototype of visec's core.
+ *
+ * The graph IR is a list of op nodes in schedule order.  Nodes read and
+ * write typed tensor values (activations); constant tensors (weights) hang
+ * off the nodes that use them.  Every node keeps the source location of the
+ * model line that produced it and the checkpoint prefix of its weights, so
+ * every later stage (binding, passes, codegen) can report errors and write
+ * provenance in terms of the model description.
+ *
+ * Sections follow the files that implement them.
+ */
+#ifndef VISEC_IR_H
+#define VISEC_IR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------ util.c */
+
+void *xmalloc(size_t n);                     /* never returns NULL */
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);                /* xstrdup(NULL) == NULL */
+char *xprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));   /* malloc'd formatted string */
+
+/* Compiler bugs: abort with the C location.  Never used for user input. */
+_Noreturn void bug_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define bug(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* A growable array of pointers. */
+typedef struct PtrVec {
+    void **v;           /* elements */
+    int n;              /* number of elements */
+    int cap;            /* allocated slots */
+} PtrVec;
+void vec_push(PtrVec *vec, void *p);
+
+/* ------------------------------------------------------------------ diag.c */
+
+/* One source file, kept in memory so diagnostics can quote its lines. */
+typedef struct Source {
+    char *path;         /* as given on the command line */
+    char *text;         /* whole file, NUL-terminated */
+    size_t len;         /* bytes in text, excluding the NUL */
+} Source;
+
+/* A position in a model description.  line and col count from 1. */
+typedef struct Loc {
+    const Source *src;  /* NULL for nodes made by the compiler itself */
+    int line;           /* 1-based line */
+    int col;            /* 1-based column, in bytes */
+    int len;            /* length of the token underlined by the caret (>= 1) */
+} Loc;
+
+/*
+ * User errors are counted, not fatal: a phase reports as many as it can and
+ * the driver exits with status 1 if any were reported.
+ */
+typedef struct Diag {
+    FILE *out;          /* where messages go (stderr, or a memstream in tests) */
+    int nerrors;        /* errors reported so far */
+    int nwarnings;      /* warnings reported so far */
+    int max_errors;     /* stop reporting after this many (0 = no limit) */
+} Diag;
+
+void diag_init(Diag *d, FILE *out);
+Source *source_read(const char *path, Diag *d);     /* NULL + error on failure */
+Source *source_from_string(const char *path, const char *text);
+void source_free(Source *s);
+
+/* file:line:col: error: msg, then the source line and a caret under loc. */
+void error_at(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void warning_at(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void note_at(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "visec: error: msg" for errors with no source position (files, options). */
+void error_plain(Diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void warning_plain(Diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void verror_at(Diag *d, const char *kind, Loc loc, const char *fmt, va_list ap);
+
+/* ------------------------------------------------------------------ shape */
+
+#define IR_MAXRANK 4
+#define DIM_N (-1)          /* the symbolic batch dimension */
+
+/* A tensor shape; dim[i] == DIM_N marks the symbolic batch dimension. */
+typedef struct Shape {
+    int rank;                   /* 0..IR_MAXRANK */
+    int64_t dim[IR_MAXRANK];    /* sizes, outermost first */
+} Shape;
+
+Shape shape_make(int rank, const int64_t *dims);
+Shape shape4(int64_t n, int64_t c, int64_t h, int64_t w);
+bool shape_eq(Shape a, Shape b);
+int64_t shape_numel(Shape s, int64_t batch);   /* DIM_N counts as batch */
+/* "[N, 64, 56, 56]" into buf; returns buf. */
+char *shape_str(Shape s, char *buf, size_t size);
+#define SHAPE_STRLEN 96
+
+/* ------------------------------------------------------------------ ops.h */
+
+typedef enum Op {
+#define OP(id, name, mn, mx, pk) OP_##id,
+#include "ops.h"
+#undef OP
+    OP_COUNT
+} Op;
+
+/* Which checkpoint tensors an op's prefix names. */
+typedef enum ParamKind {
+    PK_NONE,            /* no weights */
+    PK_CONV,            /* .weight [, .bias] */
+    PK_BN,              /* .weight .bias .running_mean .running_var */
+    PK_AFFINE,          /* scale and shift made by the compiler */
+    PK_LINEAR,          /* .weight .bias */
+} ParamKind;
+
+typedef struct OpInfo {
+    const char *name;   /* spelling in the language and in dumps */
+    int min_in;         /* fewest tensor inputs */
+    int max_in;         /* most tensor inputs */
+    ParamKind pk;       /* weights it reads */
+} OpInfo;
+extern const OpInfo op_info[OP_COUNT];
+const char *op_name(Op op);
+
+/* Roles of a node's constant tensors; index into Node.param. */
+typedef enum ParamRole {
+    P_WEIGHT,           /* conv/linear weight, bn gamma, scale_shift scale */
+    P_BIAS,             /* conv/linear bias, bn beta, scale_shift shift */
+    P_MEAN,             /* bn running_mean */
+    P_VAR,              /* bn running_var */
+    P_MAX
+} ParamRole;
+extern const char *const param_suffix[P_MAX];   /* "weight", "bias", ... */
+
+/* ------------------------------------------------------------------ layout */
+
+typedef enum Layout {
+    LAYOUT_NCHW,        /* plain, as PyTorch: the layout of inputs and outputs */
+    LAYOUT_NCHWC,       /* blocked: [N][C/cb][H][W][cb], cb = Value.cblock */
+    LAYOUT_NC,          /* rank-2 [N, C] */
+} Layout;
+
+/* ------------------------------------------------------------------ schedule */
+
+/* How a node is computed.  Filled by passes, only read by codegen. */
+typedef enum Algo {
+    ALGO_AUTO,          /* codegen's default for the op */
+    ALGO_DIRECT,        /* direct convolution loop nest */
+    ALGO_GEMM,          /* packed-weight matrix multiply (1x1 and im2col) */
+    ALGO_WINOGRAD,      /* Winograd F(m,3) for 3x3 stride 1 */
+} Algo;
+
+typedef struct Schedule {
+    Algo algo;          /* algorithm */
+    int tile_co;        /* output channels per cache tile (0 = whole) */
+    int tile_oh;        /* output rows per cache tile (0 = whole) */
+    int tile_ow;        /* output columns per cache tile (0 = whole) */
+    int tile_ci;        /* input channels per reduction block (0 = whole) */
+    int reg_co;         /* register block: output channels (microkernel rows) */
+    int reg_ow;         /* register block: output columns (microkernel cols) */
+    int parallel;       /* which loop runs in parallel: 0 none, 1 batch, 2 co tiles */
+    char order[8];      /* loop order over n,c,h,w tiles, e.g. "nchw" ("" = default) */
+} Schedule;
+
+/* ------------------------------------------------------------------ graph.c */
+
+struct Node;
+
+/* A constant tensor: weights read from the checkpoint or made by a pass. */
+typedef struct Tensor {
+    int id;             /* index in Graph.tensors */
+    char *name;         /* checkpoint key ("4.0.conv1.weight") or derived name */
+    Shape shape;        /* concrete: no DIM_N */
+    float *data;        /* float32 contents, NULL until weights are bound */
+    char *origin;       /* NULL: straight from the checkpoint; else how a pass made it */
+    Loc loc;            /* the model line that needs it */
+    bool trainable;     /* counted as a parameter (not a running statistic) */
+    int refs;           /* nodes using it; a tensor with none is not emitted */
+    int64_t offset;     /* byte offset in the generated .weights file, -1 unset */
+} Tensor;
+
+/* An activation tensor: a graph input or the output of one node. */
+typedef struct Value {
+    int id;             /* index in Graph.values */
+    char *name;         /* graph input name, or NULL for intermediate values */
+    Shape shape;        /* logical NCHW (or NC) shape, dim 0 is DIM_N */
+    Layout layout;      /* physical layout in memory */
+    int cblock;         /* channel block for LAYOUT_NCHWC, else 0 */
+    struct Node *def;   /* producing node, NULL for graph inputs */
+    int nuses;          /* nodes reading it, plus 1 per graph output naming it */
+    int64_t offset;     /* memory plan: byte offset in the arena per image, -1 unplanned */
+    int64_t bytes;      /* memory plan: bytes per image */
+} Value;
+
+/* Op attributes; which fields are meaningful depends on the op. */
+typedef struct Attrs {
+    int64_t out;        /* conv: output channels; linear: output features */
+    int kh, kw;         /* conv/pool kernel size */
+    int sh, sw;         /* conv/pool stride */
+    int ph, pw;         /* conv/pool zero (or -inf) padding, both sides */
+    int dh, dw;         /* conv dilation */
+    int groups;         /* conv groups */
+    bool bias;          /* conv: has a .bias tensor in the checkpoint */
+    bool ceil_mode;     /* pool: ceil instead of floor for output size */
+    double eps;         /* batchnorm epsilon */
+} Attrs;
+Attrs attrs_default(Op op);     /* kernel 1, stride 1, pad 0, dilation 1, groups 1, eps 1e-5 */
+
+/* Fused epilogue flags of a conv, applied in this order after the bias. */
+enum {
+    EPI_ADD  = 1 << 0,  /* + in[1], the residual */
+    EPI_RELU = 1 << 1,  /* max(., 0) */
+};
+
+typedef struct Node {
+    int id;             /* unique id, stable across passes (never reused) */
+    Op op;              /* what it computes */
+    Loc loc;            /* the model line that wrote this op */
+    char *trace;        /* block expansion path: "bottleneck (line 12) < layer (line 30)", or NULL */
+    char *prefix;       /* checkpoint prefix "4.0.conv1", NULL if the op has no weights */
+    char *name;         /* unique layer name, a valid C identifier suffix: "l4_0_conv1" */
+    struct Value *in[2];/* tensor inputs */
+    int nin;            /* number of inputs */
+    struct Value *out;  /* the single output */
+    Attrs a;            /* attributes */
+    Tensor *param[P_MAX]; /* constant tensors by role, NULL where unused */
+    unsigned epi;       /* EPI_* flags (conv only) */
+    char *origin;       /* provenance for comments: "conv 4.0.conv3 + bn 4.0.bn3 (folded)" */
+    Schedule sched;     /* how to compute it; filled by scheduling passes */
+} Node;
+
+typedef struct Graph {
+    char *name;         /* model name; the prefix of the generated C API */
+    Loc name_loc;       /* where the name is written */
+    PtrVec nodes;       /* Node*, in schedule (topological) order */
+    PtrVec values;      /* Value*, every value ever made (dead ones included) */
+    PtrVec tensors;     /* Tensor*, every constant ever made */
+    PtrVec inputs;      /* Value*, graph inputs in declaration order */
+    PtrVec outputs;     /* Value*, graph outputs in declaration order */
+    PtrVec outnames;    /* char*, the name of each output */
+    int next_node_id;   /* id for the next node */
+} Graph;
+
+Graph *graph_new(const char *name);
+void graph_free(Graph *g);
+Value *graph_value(Graph *g, Shape s);               /* a fresh value, no producer */
+Value *graph_input(Graph *g, const char *name, Shape s);
+void graph_output(Graph *g, const char *name, Value *v);
+Tensor *graph_tensor(Graph *g, const char *name, Shape s, Loc loc);
+Tensor *graph_find_tensor(const Graph *g, const char *name);
+/* Makes a node with a fresh output value whose shape is not yet known. */
+Node *graph_node(Graph *g, Op op, Loc loc, Value **in, int nin, const Attrs *a,
+                 const char *prefix);
+int graph_nnodes(const Graph *g);
+#define GRAPH_NODE(g, i) ((Node *)(g)->nodes.v[i])
+/* Recounts Value.nuses and Tensor.refs from the node list. */
+void graph_recount(Graph *g);
+
+/* ------------------------------------------------------------------ shape.c */
+
+/*
+ * The usual way to add an op: make the node, infer its output shape, check
+ * its attributes and input shapes, create its parameter tensors from its
+ * prefix.  Errors are reported at loc and NULL is returned.
+ */
+Value *ir_op(Graph *g, Diag *d, Op op, Loc loc, Value **in, int nin,
+             const Attrs *a, const char *prefix);
+/* Infers n->out->shape; false (with an error) if the inputs do not fit. */
+bool infer_shape(Graph *g, Diag *d, Node *n);
+
+/* ------------------------------------------------------------------ verify.c */
+
+/* Checks every structural invariant; on failure aborts via bug() naming the
+ * pass that ran last.  Not for user errors: those never reach the IR. */
+void graph_verify(const Graph *g, const char *after_pass);
+
+/* ------------------------------------------------------------------ print.c */
+
+/* Stable, diffable text dump; same graph gives the same bytes. */
+void graph_print(FILE *f, const Graph *g);
+
+/* ------------------------------------------------------------------ stats.c */
+
+typedef struct GraphStats {
+    int count[OP_COUNT];    /* nodes by op */
+    int64_t params;         /* trainable parameters (conv/linear weights, bn w and b) */
+    int64_t buffers;        /* non-trainable constants (running statistics) */
+    int64_t macs;           /* multiply-accumulates per image (conv and linear) */
+} GraphStats;
+GraphStats graph_stats(const Graph *g);
+int64_t node_macs(const Node *n);   /* per image */
+
+#endif

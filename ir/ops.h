@@ -1,0 +1,27 @@
+/*
+ * ops.h — the op table of the visec graph IR.
+ *
+ * One line per op.  Including this file with OP defined expands the table:
+ *
+ *   OP(ID, name, min_inputs, max_inputs, param_kind)
+ *
+ *   ID          enum suffix: OP_ID
+ *   name        the spelling in the model language and in IR dumps
+ *   min_inputs  fewest tensor inputs the node may have
+ *   max_inputs  most tensor inputs (a conv with a fused residual add has 2)
+ *   param_kind  which checkpoint tensors the op's prefix names (PK_*)
+ *
+ * Op semantics (what the reference interpreter computes) are in
+ * docs/language.md; they never contain schedule details.
+ */
+OP(CONV2D,     "conv2d",         1, 2, PK_CONV)     /* y = conv(x, W) [+ b] [+ in[1]] [relu] */
+OP(BATCHNORM,  "batchnorm",      1, 1, PK_BN)       /* y = (x - mean) / sqrt(var + eps) * w + b */
+OP(SCALESHIFT, "scale_shift",    1, 1, PK_AFFINE)   /* y = x * s[c] + t[c]  (a folded batch norm) */
+OP(RELU,       "relu",           1, 1, PK_NONE)     /* y = max(x, 0) */
+OP(ADD,        "add",            2, 2, PK_NONE)     /* y = a + b, same shape */
+OP(MAXPOOL,    "maxpool",        1, 1, PK_NONE)     /* y = max over window, padding is -inf */
+OP(AVGPOOL,    "avgpool",        1, 1, PK_NONE)     /* y = mean over window, padding counted */
+OP(GAP,        "global_avgpool", 1, 1, PK_NONE)     /* [N,C,H,W] -> [N,C,1,1] */
+OP(FLATTEN,    "flatten",        1, 1, PK_NONE)     /* [N,C,H,W] -> [N,C*H*W] */
+OP(LINEAR,     "linear",         1, 1, PK_LINEAR)   /* y = x W^T + b */
+OP(REORDER,    "reorder",        1, 1, PK_NONE)     /* layout conversion, same logical tensor */

@@ -1,0 +1,127 @@
+/*
+ * print.c — the stable text form of the IR (visec ... --dump-ir).
+ *
+ *   model vise_resnet50
+ *     input %0 x [N, 3, 224, 224]
+ *     %1 [N, 64, 112, 112] = conv2d %0 out=64 kernel=7x7 stride=2x2 pad=3x3  ; l0 weights 0 @line 9
+ *     ...
+ *     output y = %173
+ *
+ * Only what is set is printed (layouts other than plain, epilogues,
+ * schedules, memory offsets), so dumps of early stages stay short and a
+ * pass's effect shows as a small diff.
+ */
+#include "ir.h"
+
+static void
+print_shape(FILE *f, Shape s)
+{
+    char b[SHAPE_STRLEN];
+    fputs(shape_str(s, b, sizeof b), f);
+}
+
+static void
+print_value(FILE *f, const Value *v)
+{
+    fprintf(f, "%%%d", v->id);
+}
+
+static void
+print_layout(FILE *f, const Value *v)
+{
+    if (v->layout == LAYOUT_NCHWC)
+        fprintf(f, " nchw%dc", v->cblock);
+    if (v->offset >= 0)
+        fprintf(f, " @arena+%lld", (long long)v->offset);
+}
+
+static void
+print_attrs(FILE *f, const Node *n)
+{
+    const Attrs *a = &n->a;
+    switch (n->op) {
+    case OP_CONV2D:
+        fprintf(f, " out=%lld", (long long)a->out);
+        /* fallthrough */
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        fprintf(f, " kernel=%dx%d stride=%dx%d pad=%dx%d", a->kh, a->kw, a->sh, a->sw,
+                a->ph, a->pw);
+        if (n->op == OP_CONV2D && (a->dh != 1 || a->dw != 1))
+            fprintf(f, " dilation=%dx%d", a->dh, a->dw);
+        if (n->op == OP_CONV2D && a->groups != 1)
+            fprintf(f, " groups=%d", a->groups);
+        if (a->ceil_mode)
+            fprintf(f, " ceil_mode");
+        break;
+    case OP_BATCHNORM:
+        fprintf(f, " eps=%g", a->eps);
+        break;
+    case OP_LINEAR:
+        fprintf(f, " out=%lld", (long long)a->out);
+        break;
+    default:
+        break;
+    }
+    if (n->epi & EPI_ADD)
+        fprintf(f, " +add");
+    if (n->epi & EPI_RELU)
+        fprintf(f, " +relu");
+}
+
+static void
+print_schedule(FILE *f, const Schedule *s)
+{
+    static const char *const algo[] = {"auto", "direct", "gemm", "winograd"};
+    if (s->algo == ALGO_AUTO && !s->tile_co && !s->tile_oh && !s->tile_ow && !s->tile_ci &&
+        !s->reg_co && !s->reg_ow && !s->parallel && !s->order[0])
+        return;
+    fprintf(f, "\n      schedule algo=%s tile=%d,%d,%d,%d reg=%dx%d parallel=%d", algo[s->algo],
+            s->tile_co, s->tile_oh, s->tile_ow, s->tile_ci, s->reg_co, s->reg_ow, s->parallel);
+    if (s->order[0])
+        fprintf(f, " order=%s", s->order);
+}
+
+void
+graph_print(FILE *f, const Graph *g)
+{
+    fprintf(f, "model %s\n", g->name);
+    for (int i = 0; i < g->inputs.n; i++) {
+        const Value *v = g->inputs.v[i];
+        fprintf(f, "  input ");
+        print_value(f, v);
+        fprintf(f, " %s ", v->name);
+        print_shape(f, v->shape);
+        print_layout(f, v);
+        fputc('\n', f);
+    }
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        fprintf(f, "  ");
+        print_value(f, n->out);
+        fputc(' ', f);
+        print_shape(f, n->out->shape);
+        print_layout(f, n->out);
+        fprintf(f, " = %s", op_name(n->op));
+        for (int k = 0; k < n->nin; k++) {
+            fputc(k ? ',' : ' ', f);
+            print_value(f, n->in[k]);
+        }
+        print_attrs(f, n);
+        fprintf(f, "  ; %s", n->name);
+        if (n->loc.src)
+            fprintf(f, " line %d", n->loc.line);
+        for (int r = 0; r < P_MAX; r++)
+            if (n->param[r])
+                fprintf(f, "\n      %s = %s", param_suffix[r], n->param[r]->name);
+        if (n->origin)
+            fprintf(f, "\n      origin: %s", n->origin);
+        print_schedule(f, &n->sched);
+        fputc('\n', f);
+    }
+    for (int i = 0; i < g->outputs.n; i++) {
+        fprintf(f, "  output %s = ", (const char *)g->outnames.v[i]);
+        print_value(f, g->outputs.v[i]);
+        fputc('\n', f);
+    }
+}

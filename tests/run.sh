@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# run.sh BUILD — runs the whole test suite against the binaries in BUILD.
+#
+#   1. the Check unit tests        BUILD/unit_tests
+#   2. golden error tests          tests/errors/NAME.vise  -> stderr must equal NAME.err
+#   3. script tests                tests/cli/*.sh, each run as: script VISEC WORKDIR
+#                                  exit 0 = pass, 77 = skipped, anything else = fail
+#
+# The last line is "tests: N passed, N failed, N skipped".
+set -u
+build=${1:-build/san}
+visec=$build/visec
+[ "$build" = build ] && visec=bin/visec
+export VISEC=$visec
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+work=tests/work
+mkdir -p "$work"
+pass=0 fail=0 skip=0
+failed=()
+
+result() { # name status
+    case $2 in
+    0) pass=$((pass + 1)) ;;
+    77) skip=$((skip + 1)); echo "SKIP: $1" ;;
+    *) fail=$((fail + 1)); failed+=("$1"); echo "FAIL: $1" ;;
+    esac
+}
+
+echo "== unit tests"
+if "$build/unit_tests"; then result unit_tests 0; else result unit_tests 1; fi
+
+echo "== error tests"
+for f in tests/errors/*.vise; do
+    [ -e "$f" ] || continue
+    exp=${f%.vise}.err
+    out=$("$visec" check "$f" 2>&1 >/dev/null); st=$?
+    if [ $st -ne 1 ]; then
+        echo "$f: exit status $st, expected 1"; result "$f" 1
+    elif [ "$out" != "$(cat "$exp")" ]; then
+        echo "$f: messages differ:"; diff <(cat "$exp") <(echo "$out") | head -20; result "$f" 1
+    else
+        result "$f" 0
+    fi
+done
+
+echo "== script tests"
+for t in tests/cli/*.sh; do
+    [ -e "$t" ] || continue
+    name=$(basename "$t" .sh)
+    d=$work/$name
+    rm -rf "$d"; mkdir -p "$d"
+    bash "$t" "$visec" "$d" >"$d.log" 2>&1; st=$?
+    if [ $st -ne 0 ] && [ $st -ne 77 ]; then tail -30 "$d.log"; fi
+    [ $st -eq 77 ] && tail -1 "$d.log"
+    result "$t" $st
+done
+
+[ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
+echo "tests: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

@@ -1,0 +1,44 @@
+/*
+ * testutil.h — helpers shared by the Check unit tests.
+ */
+#ifndef VISEC_TESTUTIL_H
+#define VISEC_TESTUTIL_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* A Diag writing into a memory buffer, so tests can assert exact messages. */
+typedef struct TestDiag {
+    Diag d;         /* the diagnostics context to pass on */
+    char *buf;      /* what was written (after td_text) */
+    size_t len;     /* bytes in buf */
+} TestDiag;
+
+static inline void
+td_init(TestDiag *t)
+{
+    t->buf = NULL;
+    t->len = 0;
+    diag_init(&t->d, open_memstream(&t->buf, &t->len));
+}
+
+/* Everything reported so far, NUL-terminated. */
+static inline const char *
+td_text(TestDiag *t)
+{
+    fflush(t->d.out);
+    return t->buf ? t->buf : "";
+}
+
+static inline void
+td_free(TestDiag *t)
+{
+    fclose(t->d.out);
+    free(t->buf);
+}
+
+#endif
