@@ -254,6 +254,7 @@ graph_node(Graph *g, Op op, Loc loc, Value **in, int nin, const Attrs *a,
     }
     n->nin = nin;
     n->a = a ? *a : attrs_default(op);
+    n->scratch_offset = -1;
     n->out = graph_value(g, (Shape){0});
     n->out->def = n;
     vec_push(&g->nodes, n);
@@ -283,4 +284,78 @@ graph_recount(Graph *g)
     }
     for (int i = 0; i < g->outputs.n; i++)
         ((Value *)g->outputs.v[i])->nuses++;
+}
+
+int
+graph_node_index(const Graph *g, const Node *n)
+{
+    for (int i = 0; i < g->nodes.n; i++)
+        if (g->nodes.v[i] == n)
+            return i;
+    bug("node %s is not in the graph", n->name);
+}
+
+void
+graph_replace_uses(Graph *g, Value *from, Value *to)
+{
+    for (int i = 0; i < g->nodes.n; i++) {
+        Node *n = g->nodes.v[i];
+        for (int k = 0; k < n->nin; k++)
+            if (n->in[k] == from) {
+                n->in[k] = to;
+                from->nuses--;
+                to->nuses++;
+            }
+    }
+    for (int i = 0; i < g->outputs.n; i++)
+        if (g->outputs.v[i] == from) {
+            g->outputs.v[i] = to;
+            from->nuses--;
+            to->nuses++;
+        }
+}
+
+void
+graph_remove_node(Graph *g, Node *n)
+{
+    int i = graph_node_index(g, n);
+    memmove(&g->nodes.v[i], &g->nodes.v[i + 1], (size_t)(g->nodes.n - i - 1) * sizeof(void *));
+    g->nodes.n--;
+    for (int k = 0; k < n->nin; k++)
+        n->in[k]->nuses--;
+    for (int r = 0; r < P_MAX; r++)
+        if (n->param[r])
+            n->param[r]->refs--;
+    n->out->def = NULL;
+    node_free(n);
+}
+
+void
+graph_move_node(Graph *g, Node *n, int to)
+{
+    int i = graph_node_index(g, n);
+    if (to < 0 || to >= g->nodes.n)
+        bug("move of %s to %d out of range", n->name, to);
+    if (i < to)
+        memmove(&g->nodes.v[i], &g->nodes.v[i + 1], (size_t)(to - i) * sizeof(void *));
+    else if (i > to)
+        memmove(&g->nodes.v[to + 1], &g->nodes.v[to], (size_t)(i - to) * sizeof(void *));
+    g->nodes.v[to] = n;
+}
+
+void
+node_add_origin(Node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *part = xmalloc((size_t)len + 1);
+    va_start(ap, fmt);
+    vsnprintf(part, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    char *s = n->origin ? xprintf("%s + %s", n->origin, part) : xstrdup(part);
+    free(part);
+    free(n->origin);
+    n->origin = s;
 }

@@ -202,6 +202,7 @@ typedef struct Value {
     int nuses;          /* nodes reading it, plus 1 per graph output naming it */
     int64_t offset;     /* memory plan: byte offset in the arena per image, -1 unplanned */
     int64_t bytes;      /* memory plan: bytes per image */
+    bool external;      /* lives in the caller's buffer (graph input or output), not the arena */
 } Value;
 
 /* Op attributes; which fields are meaningful depends on the op. */
@@ -239,6 +240,8 @@ typedef struct Node {
     unsigned epi;       /* EPI_* flags (conv only) */
     char *origin;       /* provenance for comments: "conv 4.0.conv3 + bn 4.0.bn3 (folded)" */
     Schedule sched;     /* how to compute it; filled by scheduling passes */
+    int64_t scratch;    /* scratch bytes per image its kernel needs (im2col panel...), 0 none */
+    int64_t scratch_offset; /* memory plan: arena offset of the scratch per image, -1 unplanned */
 } Node;
 
 typedef struct Graph {
@@ -267,6 +270,16 @@ int graph_nnodes(const Graph *g);
 #define GRAPH_NODE(g, i) ((Node *)(g)->nodes.v[i])
 /* Recounts Value.nuses and Tensor.refs from the node list. */
 void graph_recount(Graph *g);
+/* Position of n in the schedule; bug() if absent. */
+int graph_node_index(const Graph *g, const Node *n);
+/* Every read of from (node inputs and graph outputs) reads to instead. */
+void graph_replace_uses(Graph *g, Value *from, Value *to);
+/* Unlinks and frees n; its output value stays, with no producer. */
+void graph_remove_node(Graph *g, Node *n);
+/* Moves n to position `to` of the schedule (the caller keeps it topological). */
+void graph_move_node(Graph *g, Node *n, int to);
+/* Appends " + part" to n->origin (or starts it). */
+void node_add_origin(Node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------ shape.c */
 

@@ -1,0 +1,307 @@
+/*
+ * test_passes.c — every pass preserves meaning, checked with the reference
+ * interpreter on randomly generated graphs: run, apply one pass, run again,
+ * compare within 1e-5 of the largest output magnitude.  Also the memory
+ * plan's invariant: no two buffers live at the same step overlap.
+ */
+#include <math.h>
+
+#include "interp.h"
+#include "passes.h"
+#include "testutil.h"
+
+/* splitmix64: a small, portable, seeded generator. */
+static uint64_t
+next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static int
+rnd(uint64_t *s, int lo, int hi)     /* uniform in [lo, hi] */
+{
+    return lo + (int)(next_u64(s) % (uint64_t)(hi - lo + 1));
+}
+
+static float
+frnd(uint64_t *s, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)((next_u64(s) >> 11) * (1.0 / 9007199254740992.0));
+}
+
+static Value *
+rand_conv(Graph *g, Diag *d, uint64_t *s, Value *x, int out, int id)
+{
+    Attrs a = attrs_default(OP_CONV2D);
+    a.out = out;
+    a.kh = a.kw = rnd(s, 0, 2) * 2 + 1;
+    a.sh = a.sw = rnd(s, 1, 2);
+    a.ph = a.pw = rnd(s, 0, a.kh / 2);
+    if (rnd(s, 0, 5) == 0)
+        a.dh = a.dw = 2;
+    if (rnd(s, 0, 4) == 0 && x->shape.dim[1] % 2 == 0 && out % 2 == 0)
+        a.groups = 2;
+    a.bias = rnd(s, 0, 1);
+    char *p = xprintf("c%d", id);
+    Value *y = ir_op(g, d, OP_CONV2D, (Loc){0}, &x, 1, &a, p);
+    free(p);
+    return y;
+}
+
+static Value *
+rand_bn(Graph *g, Diag *d, Value *x, int id)
+{
+    char *p = xprintf("bn%d", id);
+    Value *y = ir_op(g, d, OP_BATCHNORM, (Loc){0}, &x, 1, NULL, p);
+    free(p);
+    return y;
+}
+
+/* A random graph of conv/bn/relu/add/pool blocks with branches. */
+static Graph *
+random_graph(uint64_t seed, Diag *d)
+{
+    uint64_t s = seed;
+    Graph *g = graph_new("rand");
+    Value *x = graph_input(g, "x", shape4(DIM_N, rnd(&s, 1, 6), rnd(&s, 6, 14), rnd(&s, 6, 14)));
+    Value *cur = x;
+    int id = 0, blocks = rnd(&s, 2, 5);
+    for (int b = 0; b < blocks; b++) {
+        int kind = rnd(&s, 0, 3), out = rnd(&s, 1, 8);
+        Value *y = NULL;
+        if (kind == 0) {            /* conv bn relu */
+            y = rand_conv(g, d, &s, cur, out, id++);
+            if (y)
+                y = rand_bn(g, d, y, id++);
+            if (y && rnd(&s, 0, 1))
+                y = ir_op(g, d, OP_RELU, (Loc){0}, &y, 1, NULL, NULL);
+        } else if (kind == 1) {     /* residual: relu(bn(conv(x)) + skip) */
+            Attrs a = attrs_default(OP_CONV2D);
+            a.out = out;
+            a.kh = a.kw = 3;
+            a.ph = a.pw = 1;
+            char *p = xprintf("c%d", id++);
+            Value *h = ir_op(g, d, OP_CONV2D, (Loc){0}, &cur, 1, &a, p);
+            free(p);
+            h = h ? rand_bn(g, d, h, id++) : NULL;
+            Value *skip = cur;
+            if (out != cur->shape.dim[1] || rnd(&s, 0, 1)) {
+                a.kh = a.kw = 1;
+                a.ph = a.pw = 0;
+                p = xprintf("c%d", id++);
+                skip = ir_op(g, d, OP_CONV2D, (Loc){0}, &cur, 1, &a, p);
+                free(p);
+                skip = skip ? rand_bn(g, d, skip, id++) : NULL;
+            }
+            if (h && skip) {
+                Value *in[2] = {h, skip};
+                if (rnd(&s, 0, 1)) {
+                    in[0] = skip;
+                    in[1] = h;
+                }
+                y = ir_op(g, d, OP_ADD, (Loc){0}, in, 2, NULL, NULL);
+                y = y ? ir_op(g, d, OP_RELU, (Loc){0}, &y, 1, NULL, NULL) : NULL;
+            }
+        } else if (kind == 2) {     /* pool */
+            Attrs a = attrs_default(OP_MAXPOOL);
+            a.kh = a.kw = rnd(&s, 2, 3);
+            a.sh = a.sw = rnd(&s, 1, 2);
+            a.ph = a.pw = rnd(&s, 0, a.kh / 2);
+            a.ceil_mode = rnd(&s, 0, 1);
+            y = ir_op(g, d, rnd(&s, 0, 1) ? OP_MAXPOOL : OP_AVGPOOL, (Loc){0}, &cur, 1, &a, NULL);
+        } else {                    /* a standalone batch norm, then relu */
+            y = rand_bn(g, d, cur, id++);
+            y = y ? ir_op(g, d, OP_RELU, (Loc){0}, &y, 1, NULL, NULL) : NULL;
+        }
+        if (y)
+            cur = y;
+        /* Sometimes also expose an intermediate value as an output. */
+        if (b == 0 && cur != x && rnd(&s, 0, 3) == 0)
+            graph_output(g, "mid", cur);
+    }
+    if (cur == x)
+        cur = ir_op(g, d, OP_RELU, (Loc){0}, &x, 1, NULL, NULL);
+    graph_output(g, "y", cur);
+
+    /* Weights with batch-norm statistics far from identity. */
+    for (int i = 0; i < g->tensors.n; i++) {
+        Tensor *t = g->tensors.v[i];
+        int64_t n = shape_numel(t->shape, 1);
+        t->data = xmalloc((size_t)n * sizeof(float));
+        bool var = strstr(t->name, "running_var") != NULL;
+        bool gamma = strncmp(t->name, "bn", 2) == 0 && strstr(t->name, ".weight");
+        for (int64_t k = 0; k < n; k++)
+            t->data[k] = var ? frnd(&s, 0.5f, 2.0f) : gamma ? frnd(&s, 0.5f, 1.5f) : frnd(&s, -0.5f, 0.5f);
+    }
+    return g;
+}
+
+typedef struct Run {
+    int nout;
+    float *out[4];
+    int64_t numel[4];
+} Run;
+
+static Run
+run_graph(const Graph *g, const float *input, int batch)
+{
+    Run r = {g->outputs.n, {0}, {0}};
+    Diag d;
+    diag_init(&d, stderr);
+    const float *ins[1] = {input};
+    ck_assert_msg(interp_run(g, batch, ins, r.out, &d), "interpreter failed");
+    for (int i = 0; i < r.nout; i++)
+        r.numel[i] = shape_numel(((Value *)g->outputs.v[i])->shape, batch);
+    return r;
+}
+
+static void
+run_free(Run *r)
+{
+    for (int i = 0; i < r->nout; i++)
+        free(r->out[i]);
+}
+
+static void
+assert_close(const Run *ref, const Run *got, const char *pass, uint64_t seed)
+{
+    ck_assert_int_eq(ref->nout, got->nout);
+    for (int i = 0; i < ref->nout; i++) {
+        ck_assert_int_eq(ref->numel[i], got->numel[i]);
+        double maxref = 0, maxdiff = 0;
+        for (int64_t k = 0; k < ref->numel[i]; k++) {
+            maxref = fmax(maxref, fabs(ref->out[i][k]));
+            maxdiff = fmax(maxdiff, fabs((double)ref->out[i][k] - got->out[i][k]));
+        }
+        ck_assert_msg(maxdiff <= 1e-5 * maxref, "%s changed output %d of graph %llu: max diff %g, max %g",
+                      pass, i, (unsigned long long)seed, maxdiff, maxref);
+    }
+}
+
+/* No two buffers live at the same step may overlap. */
+static void
+assert_plan_sound(const Graph *g)
+{
+    int nn = g->nodes.n;
+    for (int i = 0; i < nn; i++) {
+        Node *a = g->nodes.v[i];
+        if (a->out->external)
+            continue;
+        ck_assert_int_ge(a->out->offset, 0);
+        ck_assert_int_eq(a->out->offset % 64, 0);
+        /* a is live from i to its last use */
+        int aend = i;
+        for (int k = i + 1; k < nn; k++)
+            for (int m = 0; m < ((Node *)g->nodes.v[k])->nin; m++)
+                if (((Node *)g->nodes.v[k])->in[m] == a->out)
+                    aend = k;
+        for (int j = i + 1; j <= aend && j < nn; j++) {
+            Node *b = g->nodes.v[j];
+            if (b->out->external)
+                continue;
+            /* b is written at j while a is still needed (unless j is a's last
+             * read by an in-place elementwise op writing over a). */
+            bool inplace = j == aend && b->out->offset == a->out->offset &&
+                           (b->op == OP_RELU || b->op == OP_ADD || b->op == OP_SCALESHIFT ||
+                            b->op == OP_BATCHNORM);
+            if (inplace)
+                continue;
+            bool overlap = a->out->offset < b->out->offset + b->out->bytes &&
+                           b->out->offset < a->out->offset + a->out->bytes;
+            ck_assert_msg(!overlap, "%s and %s overlap while both live", a->name, b->name);
+        }
+    }
+}
+
+static char *(*const passes[])(Graph *) = {fold_bn, fuse_epilogue, eliminate_dead, schedule,
+                                           pack_weights, plan_memory};
+
+START_TEST(random_graphs_keep_meaning)
+{
+    int tried = 0;
+    for (uint64_t seed = 1; tried < 60; seed++) {
+        Diag d;
+        FILE *null = fopen("/dev/null", "w");
+        diag_init(&d, null);
+        Graph *g = random_graph(seed * 7919, &d);
+        fclose(null);
+        if (d.nerrors) {        /* a random shape that does not fit: skip it */
+            graph_free(g);
+            continue;
+        }
+        tried++;
+        graph_verify(g, "generator");
+        uint64_t s = seed;
+        int batch = rnd(&s, 1, 3);
+        Value *in = g->inputs.v[0];
+        int64_t n = shape_numel(in->shape, batch);
+        float *x = xmalloc((size_t)n * sizeof *x);
+        for (int64_t k = 0; k < n; k++)
+            x[k] = frnd(&s, -2, 2);
+        Run ref = run_graph(g, x, batch);
+        for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
+            free(passes[p](g));
+            graph_recount(g);
+            graph_verify(g, pass_names[p]);
+            Run got = run_graph(g, x, batch);
+            assert_close(&ref, &got, pass_names[p], seed);
+            run_free(&got);
+        }
+        assert_plan_sound(g);
+        run_free(&ref);
+        free(x);
+        graph_free(g);
+    }
+}
+END_TEST
+
+/* After fold_bn and fuse_epilogue a residual block is a single conv chain. */
+START_TEST(residual_block_fuses_fully)
+{
+    Diag d;
+    diag_init(&d, stderr);
+    Graph *g = graph_new("res");
+    Value *x = graph_input(g, "x", shape4(DIM_N, 4, 6, 6));
+    Attrs a = attrs_default(OP_CONV2D);
+    a.out = 4;
+    a.kh = a.kw = 3;
+    a.ph = a.pw = 1;
+    Value *h = ir_op(g, &d, OP_CONV2D, (Loc){0}, &x, 1, &a, "c1");
+    h = ir_op(g, &d, OP_BATCHNORM, (Loc){0}, &h, 1, NULL, "b1");
+    Value *in[2] = {h, x};
+    Value *y = ir_op(g, &d, OP_ADD, (Loc){0}, in, 2, NULL, NULL);
+    y = ir_op(g, &d, OP_RELU, (Loc){0}, &y, 1, NULL, NULL);
+    graph_output(g, "y", y);
+    char *s1 = fold_bn(g);
+    graph_recount(g);
+    char *s2 = fuse_epilogue(g);
+    graph_recount(g);
+    graph_verify(g, "test");
+    ck_assert_str_eq(s1, "1 batch norms folded into convolutions, 0 made scale_shift");
+    ck_assert_str_eq(s2, "1 adds and 1 relus fused into convolutions");
+    ck_assert_int_eq(g->nodes.n, 1);
+    Node *c = g->nodes.v[0];
+    ck_assert_int_eq(c->epi, EPI_ADD | EPI_RELU);
+    ck_assert_ptr_eq(c->in[1], x);
+    ck_assert_str_eq(c->param[P_WEIGHT]->name, "c1.weight.folded");
+    ck_assert_ptr_nonnull(strstr(c->origin, "bn b1"));
+    ck_assert_ptr_null(fuse_epilogue(g));   /* nothing left: says so */
+    free(s1);
+    free(s2);
+    graph_free(g);
+}
+END_TEST
+
+Suite *suite_passes(void)
+{
+    Suite *s = suite_create("passes");
+    TCase *tc = tcase_create("meaning");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, residual_block_fuses_fully);
+    tcase_add_test(tc, random_graphs_keep_meaning);
+    suite_add_tcase(s, tc);
+    return s;
+}
