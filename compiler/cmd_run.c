@@ -1,15 +1,181 @@
 /*
- * cmd_run.c — visec run (not yet implemented).
+ * cmd_run.c — visec run: the reference interpreter on .npy inputs.
  */
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "bind.h"
+#include "frontend.h"
+#include "interp.h"
+#include "npy.h"
 #include "visec.h"
+
+#define MAX_INPUTS 16
+
+static void
+help(FILE *f)
+{
+    fprintf(f,
+            "usage: visec run MODEL --weights FILE --input X.npy -o Y.npy [OPTIONS]\n\n"
+            "Runs MODEL with its weights on the images in X.npy with the reference\n"
+            "interpreter (naive float32 loops, the oracle the compiled code is tested\n"
+            "against) and writes the result to Y.npy.  Inputs and outputs are float32\n"
+            "arrays in NCHW order whose first dimension is the batch: for a model input\n"
+            "[N, 3, 224, 224], X.npy may hold any number of images of 3x224x224.\n\n"
+            "options:\n" BIND_OPTIONS_HELP
+            "  --input FILE      a .npy input; give it once per model input, in the\n"
+            "                    order the model declares them\n"
+            "  -o FILE           the .npy file to write (written whole or not at all)\n"
+            "  --output NAME     which model output to write (needed only if the model\n"
+            "                    has more than one)\n"
+            "  --help            this text\n");
+}
+
+/* The index of the output to write; -1 (with an error) if none fits. */
+static int
+pick_output(const Graph *g, const char *name, Diag *d)
+{
+    if (name) {
+        for (int i = 0; i < g->outnames.n; i++)
+            if (!strcmp(g->outnames.v[i], name))
+                return i;
+        error_plain(d, "model '%s' has no output named '%s'", g->name, name);
+        return -1;
+    }
+    if (g->outputs.n == 1)
+        return 0;
+    if (g->outputs.n == 0) {
+        error_plain(d, "model '%s' has no outputs", g->name);
+        return -1;
+    }
+    char *names = xstrdup("");
+    for (int i = 0; i < g->outnames.n; i++) {
+        char *t = xprintf("%s%s%s", names, i ? ", " : "", (char *)g->outnames.v[i]);
+        free(names);
+        names = t;
+    }
+    error_plain(d, "model '%s' has %d outputs (%s); choose one with --output NAME", g->name,
+                g->outputs.n, names);
+    free(names);
+    return -1;
+}
+
+/* Reads the inputs and checks their shapes; returns the batch, 0 on error. */
+static int
+read_inputs(const Graph *g, const char **paths, int npaths, float **data, Diag *d)
+{
+    if (npaths != g->inputs.n) {
+        error_plain(d, "model '%s' has %d input%s, got %d --input file%s", g->name, g->inputs.n,
+                    g->inputs.n == 1 ? "" : "s", npaths, npaths == 1 ? "" : "s");
+        return 0;
+    }
+    int64_t batch = 0;
+    for (int i = 0; i < npaths; i++) {
+        const Value *v = g->inputs.v[i];
+        Shape s;
+        data[i] = npy_read(paths[i], &s, d);
+        if (!data[i])
+            return 0;
+        char b1[SHAPE_STRLEN], b2[SHAPE_STRLEN];
+        bool fits = s.rank == v->shape.rank && s.rank >= 1;
+        for (int k = 1; fits && k < s.rank; k++)
+            fits = s.dim[k] == v->shape.dim[k];
+        if (!fits) {
+            error_plain(d, "%s: array of shape %s does not fit input '%s' of shape %s "
+                           "(the first dimension is the batch)",
+                        paths[i], shape_str(s, b1, sizeof b1), v->name,
+                        shape_str(v->shape, b2, sizeof b2));
+            return 0;
+        }
+        if (s.dim[0] < 1 || s.dim[0] > INTERP_MAX_BATCH) {
+            error_plain(d, "%s: batch of %lld images; it must be from 1 to %d", paths[i],
+                        (long long)s.dim[0], INTERP_MAX_BATCH);
+            return 0;
+        }
+        if (batch && s.dim[0] != batch) {
+            error_plain(d, "%s: batch of %lld images, but the first input has %lld", paths[i],
+                        (long long)s.dim[0], (long long)batch);
+            return 0;
+        }
+        batch = s.dim[0];
+    }
+    return (int)batch;
+}
 
 int
 cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "visec: error: 'run' is not implemented yet\n");
-    return 2;
+    Diag d;
+    diag_init(&d, stderr);
+    BindOptions bo = {0};
+    const char *model = NULL, *out = NULL, *outname = NULL, *in[MAX_INPUTS];
+    int nin = 0;
+    for (int i = 0; i < argc; i++) {
+        int m;
+        const char *v;
+        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+            help(stdout);
+            return 0;
+        } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0 ||
+                   (m = opt_value(argc, argv, &i, "-o", &out, &d)) != 0 ||
+                   (m = opt_value(argc, argv, &i, "--output", &outname, &d)) != 0) {
+            if (m < 0)
+                return 1;
+        } else if ((m = opt_value(argc, argv, &i, "--input", &v, &d)) != 0) {
+            if (m < 0)
+                return 1;
+            if (nin == MAX_INPUTS)
+                error_plain(&d, "too many --input files (at most %d)", MAX_INPUTS);
+            else
+                in[nin++] = v;
+        } else if (argv[i][0] != '-' && !model) {
+            model = argv[i];
+        } else {
+            opt_unknown(&d, "run", argv[i]);
+        }
+    }
+    if (!d.nerrors) {
+        if (!model)
+            error_plain(&d, "no model description given (usage: visec run MODEL --weights FILE "
+                            "--input X.npy -o Y.npy)");
+        else if (!bo.weights)
+            error_plain(&d, "no weights given (use --weights FILE)");
+        else if (!nin)
+            error_plain(&d, "no input given (use --input X.npy)");
+        else if (!out)
+            error_plain(&d, "no output file given (use -o Y.npy)");
+    }
+    if (d.nerrors)
+        return 1;
+
+    Source *src = NULL;
+    float *inputs[MAX_INPUTS] = {0};
+    float **outputs = NULL;
+    Graph *g = frontend_load(model, &d, &src);
+    if (!g)
+        goto done;
+    graph_verify(g, "frontend");
+    int which = pick_output(g, outname, &d);
+    if (which < 0 || !bind_weights(g, &bo, &d))
+        goto done;
+    int batch = read_inputs(g, in, nin, inputs, &d);
+    if (!batch)
+        goto done;
+    outputs = xcalloc((size_t)g->outputs.n, sizeof *outputs);
+    if (!interp_run(g, batch, (const float *const *)inputs, outputs, &d))
+        goto done;
+    const Value *v = g->outputs.v[which];
+    Shape s = v->shape;
+    s.dim[0] = batch;
+    npy_write(out, outputs[which], s, &d);
+done:
+    if (outputs)
+        for (int i = 0; i < g->outputs.n; i++)
+            free(outputs[i]);
+    free(outputs);
+    for (int i = 0; i < nin; i++)
+        free(inputs[i]);
+    graph_free(g);
+    source_free(src);
+    return d.nerrors ? 1 : 0;
 }

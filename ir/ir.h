@@ -26,7 +26,7 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);                /* xstrdup(NULL) == NULL */
 char *xprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));   /* malloc'd formatted string */
+    __attribute__((format(printf, 1, 2), nonnull(1)));   /* malloc'd formatted string */
 
 /* Compiler bugs: abort with the C location.  Never used for user input. */
 _Noreturn void bug_at(const char *file, int line, const char *fmt, ...)
@@ -48,6 +48,7 @@ typedef struct Source {
     char *path;         /* as given on the command line */
     char *text;         /* whole file, NUL-terminated */
     size_t len;         /* bytes in text, excluding the NUL */
+    struct Source *next;/* more sources loaded with this one (imports); source_free frees them too */
 } Source;
 
 /* A position in a model description.  line and col count from 1. */
@@ -279,7 +280,7 @@ void graph_remove_node(Graph *g, Node *n);
 /* Moves n to position `to` of the schedule (the caller keeps it topological). */
 void graph_move_node(Graph *g, Node *n, int to);
 /* Appends " + part" to n->origin (or starts it). */
-void node_add_origin(Node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void node_add_origin(Node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3), nonnull(2)));
 
 /* ------------------------------------------------------------------ shape.c */
 

@@ -6,7 +6,7 @@
 
 #include "testutil.h"
 
-static const Source src_stub = {"m.vise", "line one\n  conv here\n", 20};
+static const Source src_stub = {.path = "m.vise", .text = "line one\n  conv here\n", .len = 20, .next = NULL};
 
 static Loc
 at(int line, int col)

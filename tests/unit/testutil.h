@@ -11,6 +11,11 @@
 
 #include "ir.h"
 
+/* Every suite's prototype, from the generated list. */
+#define SUITE(fn) Suite *fn(void);
+#include "suites.h"
+#undef SUITE
+
 /* A Diag writing into a memory buffer, so tests can assert exact messages. */
 typedef struct TestDiag {
     Diag d;         /* the diagnostics context to pass on */
