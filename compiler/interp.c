@@ -45,7 +45,8 @@ conv2d(const Node *n, int batch, const float *x, const float *r, float *y)
 {
     const Attrs *a = &n->a;
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
-    const float *wt = n->param[P_WEIGHT]->data;
+    /* A weight packed for the microkernel is read through tensor_conv_weight(). */
+    const float *wt = n->param[P_WEIGHT]->pack_mr ? NULL : n->param[P_WEIGHT]->data;
     const float *bias = n->param[P_BIAS] ? n->param[P_BIAS]->data : NULL;
     int64_t cig = in.c / a->groups, cog = out.c / a->groups;  /* channels per group */
     int64_t plane = out.h * out.w;
@@ -61,7 +62,9 @@ conv2d(const Node *n, int batch, const float *x, const float *r, float *y)
                 const float *xp = x + ((b * in.c) + grp * cig + ci) * in.h * in.w;
                 for (int kh = 0; kh < a->kh; kh++) {
                     for (int kw = 0; kw < a->kw; kw++) {    /* each filter tap */
-                        double wv = wt[((co * cig + ci) * a->kh + kh) * a->kw + kw];
+                        int64_t k = (ci * a->kh + kh) * a->kw + kw;
+                        double wv = wt ? wt[co * cig * a->kh * a->kw + k]
+                                       : tensor_conv_weight(n->param[P_WEIGHT], a->groups, co, k);
                         int64_t woff = (int64_t)kw * a->dw - a->pw;
                         /* Output columns whose input column ow*sw + woff is in [0, W). */
                         int64_t ow0 = woff >= 0 ? 0 : (-woff + a->sw - 1) / a->sw;

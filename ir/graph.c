@@ -189,6 +189,11 @@ graph_tensor(Graph *g, const char *name, Shape s, Loc loc)
     Tensor *t = xcalloc(1, sizeof *t);
     t->id = g->tensors.n;
     t->name = xstrdup(name);
+    /* Names are unique: a second tensor made under one name gets ".2", ... */
+    for (int k = 2; graph_find_tensor(g, t->name); k++) {
+        free(t->name);
+        t->name = xprintf("%s.%d", name, k);
+    }
     t->shape = s;
     t->loc = loc;
     t->offset = -1;
@@ -358,4 +363,15 @@ node_add_origin(Node *n, const char *fmt, ...)
     free(part);
     free(n->origin);
     n->origin = s;
+}
+
+float
+tensor_conv_weight(const Tensor *t, int groups, int64_t co, int64_t k)
+{
+    if (!t->pack_mr)
+        return t->data[co * (shape_numel(t->shape, 1) / t->shape.dim[0]) + k];
+    int64_t cout = t->logical.dim[0], cout_g = cout / groups;
+    int64_t K = shape_numel(t->logical, 1) / cout, mr = t->pack_mr;
+    int64_t tiles = (cout_g + mr - 1) / mr, g = co / cout_g, c = co % cout_g;
+    return t->data[((g * tiles + c / mr) * K + k) * mr + c % mr];
 }

@@ -190,7 +190,13 @@ typedef struct Tensor {
     bool trainable;     /* counted as a parameter (not a running statistic) */
     int refs;           /* nodes using it; a tensor with none is not emitted */
     int64_t offset;     /* byte offset in the generated .weights file, -1 unset */
+    int pack_mr;        /* 0: PyTorch layout.  Else a conv weight packed for the
+                           microkernel: [groups][ceil(cout_g / pack_mr)][K][pack_mr],
+                           K = cin_g * kh * kw, rows past cout_g zero */
+    Shape logical;      /* with pack_mr: the PyTorch shape it holds */
 } Tensor;
+/* Element [co][k] of a conv weight seen as [cout][K], packed or not. */
+float tensor_conv_weight(const Tensor *t, int groups, int64_t co, int64_t k);
 
 /* An activation tensor: a graph input or the output of one node. */
 typedef struct Value {
@@ -262,6 +268,7 @@ void graph_free(Graph *g);
 Value *graph_value(Graph *g, Shape s);               /* a fresh value, no producer */
 Value *graph_input(Graph *g, const char *name, Shape s);
 void graph_output(Graph *g, const char *name, Value *v);
+/* A new constant; if name is taken, the new one is called name.2, name.3, ... */
 Tensor *graph_tensor(Graph *g, const char *name, Shape s, Loc loc);
 Tensor *graph_find_tensor(const Graph *g, const char *name);
 /* Makes a node with a fresh output value whose shape is not yet known. */
