@@ -1,0 +1,161 @@
+/*
+ * npy.c — streaming float32 .npy writer (see npy.h).
+ */
+#include "npy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int
+little_endian(void)
+{
+    uint32_t one = 1;
+    unsigned char b[4];
+
+    memcpy(b, &one, 4);
+    return b[0] == 1;
+}
+
+int
+npy_open(NpyWriter *w, const char *path, const size_t *shape, int ndim, char *err,
+         size_t errlen)
+{
+    char dict[512], header[600];
+    size_t len, total, hlen;
+    int n;
+
+    memset(w, 0, sizeof *w);
+    if (ndim < 1 || ndim > NPY_MAXDIM) {
+        set_err(err, errlen, "%s: cannot write a %d-dimensional array", path, ndim);
+        return -1;
+    }
+    /* {'descr': '<f4', 'fortran_order': False, 'shape': (1, 2048, 7, 7), } */
+    n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    w->want = 1;
+    for (int i = 0; i < ndim; i++) {
+        n += snprintf(dict + n, sizeof dict - (size_t)n, ndim == 1 ? "%zu," : i ? " %zu" : "%zu",
+                      shape[i]);
+        if (i + 1 < ndim)
+            n += snprintf(dict + n, sizeof dict - (size_t)n, ",");
+        w->want *= shape[i];
+    }
+    n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
+    len = (size_t)n;
+    /* magic (6) + version (2) + header length (2) + dict, padded with spaces
+       and a final newline to a multiple of 64 bytes, as numpy.save does */
+    total = (10 + len + 1 + 63) / 64 * 64;
+    hlen = total - 10;
+    memcpy(header, "\x93NUMPY\x01\x00", 8);
+    header[8] = (char)(hlen & 0xFF);
+    header[9] = (char)(hlen >> 8);
+    memcpy(header + 10, dict, len);
+    memset(header + 10 + len, ' ', hlen - len - 1);
+    header[total - 1] = '\n';
+
+    w->path = malloc(strlen(path) + 1);
+    w->tmp = malloc(strlen(path) + 5);
+    if (!w->path || !w->tmp) {
+        set_err(err, errlen, "out of memory");
+        npy_abort(w);
+        return -1;
+    }
+    strcpy(w->path, path);
+    strcpy(w->tmp, path);
+    strcat(w->tmp, ".tmp");
+    w->f = fopen(w->tmp, "wb");
+    if (!w->f) {
+        set_err(err, errlen, "%s: cannot create: %s", w->tmp, strerror(errno));
+        npy_abort(w);
+        return -1;
+    }
+    if (fwrite(header, 1, total, w->f) != total) {
+        set_err(err, errlen, "%s: cannot write: %s", w->tmp, strerror(errno));
+        npy_abort(w);
+        return -1;
+    }
+    return 0;
+}
+
+int
+npy_append(NpyWriter *w, const float *data, size_t n, char *err, size_t errlen)
+{
+    if (w->done + n > w->want) {
+        set_err(err, errlen, "%s: more data than the shape holds", w->path);
+        return -1;
+    }
+    if (little_endian()) {
+        if (fwrite(data, sizeof *data, n, w->f) != n)
+            goto fail;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char b[4], r[4];
+
+            memcpy(b, &data[i], 4);
+            r[0] = b[3], r[1] = b[2], r[2] = b[1], r[3] = b[0];
+            if (fwrite(r, 1, 4, w->f) != 4)
+                goto fail;
+        }
+    }
+    w->done += n;
+    return 0;
+fail:
+    set_err(err, errlen, "%s: cannot write: %s", w->tmp, strerror(errno));
+    return -1;
+}
+
+int
+npy_commit(NpyWriter *w, char *err, size_t errlen)
+{
+    int rc;
+
+    if (w->done != w->want) {
+        set_err(err, errlen, "%s: %zu of %zu values written", w->path, w->done, w->want);
+        npy_abort(w);
+        return -1;
+    }
+    rc = fclose(w->f);
+    w->f = NULL;
+    if (rc != 0) {
+        set_err(err, errlen, "%s: cannot write: %s", w->tmp, strerror(errno));
+        remove(w->tmp);
+        npy_abort(w);
+        return -1;
+    }
+    if (rename(w->tmp, w->path) != 0) {
+        set_err(err, errlen, "%s: cannot rename to %s: %s", w->tmp, w->path, strerror(errno));
+        remove(w->tmp);
+        npy_abort(w);
+        return -1;
+    }
+    free(w->path);
+    free(w->tmp);
+    memset(w, 0, sizeof *w);
+    return 0;
+}
+
+void
+npy_abort(NpyWriter *w)
+{
+    /* only a file this writer created and still holds open is removed */
+    if (w->f) {
+        fclose(w->f);
+        w->f = NULL;
+        remove(w->tmp);
+    }
+    free(w->path);
+    free(w->tmp);
+    memset(w, 0, sizeof *w);
+}
