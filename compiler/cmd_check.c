@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bind.h"
 #include "frontend.h"
 #include "visec.h"
 
@@ -17,6 +18,7 @@ help(FILE *f)
             "image and the shape of every input and output.\n\n"
             "options:\n"
             "  --dump-ir         print the graph IR instead of the summary\n"
+            BIND_OPTIONS_HELP
             "  --help            this text\n");
 }
 
@@ -52,8 +54,13 @@ cmd_check(int argc, char **argv)
     diag_init(&d, stderr);
     const char *model = NULL;
     bool dump = false;
+    BindOptions bo = {0};
     for (int i = 0; i < argc; i++) {
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+        int r;
+        if ((r = bind_option(argc, argv, &i, &bo, &d))) {
+            if (r < 0)
+                break;
+        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
         } else if (opt_flag(argv, i, "--dump-ir")) {
@@ -66,11 +73,17 @@ cmd_check(int argc, char **argv)
     }
     if (!model && !d.nerrors)
         error_plain(&d, "no model description given (usage: visec check MODEL)");
+    if (!bo.weights && (bo.select || bo.strip_prefix || bo.add_prefix) && !d.nerrors)
+        error_plain(&d, "--select, --strip-prefix and --add-prefix need --weights FILE");
     if (d.nerrors)
         return 1;
 
     Source *src = NULL;
     Graph *g = frontend_load(model, &d, &src);
+    if (g && bo.weights && !bind_weights(g, &bo, &d)) {
+        graph_free(g);
+        g = NULL;
+    }
     if (g) {
         graph_verify(g, "frontend");
         if (dump)
