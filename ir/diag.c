@@ -86,11 +86,13 @@ source_read(const char *path, Diag *d)
 void
 source_free(Source *s)
 {
-    if (!s)
-        return;
-    free(s->path);
-    free(s->text);
-    free(s);
+    while (s) {
+        Source *next = s->next;
+        free(s->path);
+        free(s->text);
+        free(s);
+        s = next;
+    }
 }
 
 /* Prints the source line of loc and a caret under the token. */
