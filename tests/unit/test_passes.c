@@ -6,8 +6,10 @@
  */
 #include <math.h>
 
+#include "frontend.h"
 #include "interp.h"
 #include "passes.h"
+#include "safetensors_write.h"
 #include "testutil.h"
 
 /* splitmix64: a small, portable, seeded generator. */
@@ -295,13 +297,78 @@ START_TEST(residual_block_fuses_fully)
 }
 END_TEST
 
+/* Reads a whole file into a string (test fixture helper). */
+static char *
+slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = xmalloc((size_t)n + 1);
+    ck_assert_int_eq(fread(s, 1, (size_t)n, f), n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/*
+ * The VisE graph itself, pass by pass.  The example is read as written but
+ * with a 64 x 64 input, which keeps every layer and every shape rule (the
+ * output is [N, 2048, 2, 2]) at a twelfth of the arithmetic.
+ */
+START_TEST(vise_graph_keeps_meaning)
+{
+    char *text = slurp("examples/vise_resnet50.vise");
+    char *at = strstr(text, "[N, 3, 224, 224]");
+    ck_assert_ptr_nonnull(at);
+    memcpy(at, "[N, 3,  64,  64]", 16);
+    Diag d;
+    diag_init(&d, stderr);
+    Source *src = NULL;
+    Graph *g = frontend_load_string("examples/vise_resnet50.vise", text, &d, &src);
+    ck_assert_ptr_nonnull(g);
+    weights_synthesize(g, 5);
+    uint64_t s = 99;
+    const int batch = 2;
+    int64_t n = shape_numel(((Value *)g->inputs.v[0])->shape, batch);
+    float *x = xmalloc((size_t)n * sizeof *x);
+    for (int64_t k = 0; k < n; k++)
+        x[k] = frnd(&s, -2, 2);
+    Run ref = run_graph(g, x, batch);
+    for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
+        free(passes[p](g));
+        graph_recount(g);
+        graph_verify(g, pass_names[p]);
+        Run got = run_graph(g, x, batch);
+        assert_close(&ref, &got, pass_names[p], 0);
+        run_free(&got);
+    }
+    GraphStats st = graph_stats(g);
+    ck_assert_int_eq(st.count[OP_CONV2D], 53);
+    ck_assert_int_eq(st.count[OP_MAXPOOL], 1);
+    ck_assert_int_eq(g->nodes.n, 54);
+    assert_plan_sound(g);
+    MemPlan m = memory_plan_figures(g);
+    ck_assert_msg(m.arena * 4 <= m.lower_bound * 5, "arena %lld is over 1.25x the bound %lld",
+                  (long long)m.arena, (long long)m.lower_bound);
+    run_free(&ref);
+    free(x);
+    free(text);
+    graph_free(g);
+    source_free(src);
+}
+END_TEST
+
 Suite *suite_passes(void)
 {
     Suite *s = suite_create("passes");
     TCase *tc = tcase_create("meaning");
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 600);
     tcase_add_test(tc, residual_block_fuses_fully);
     tcase_add_test(tc, random_graphs_keep_meaning);
+    tcase_add_test(tc, vise_graph_keeps_meaning);
     suite_add_tcase(s, tc);
     return s;
 }
