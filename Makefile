@@ -33,7 +33,8 @@ LIB_SRC := $(wildcard ir/*.c frontend/*.c codegen/*.c runtime/*.c) \
            $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) \
+           $(BUILD)/obj/gen/runtime_src.o
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -43,8 +44,12 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench clean install uninstall
+.PHONY: all test unit-tests bench demo deps clean install uninstall
 all: $(VISEC)
+
+# Installs missing Debian packages (a no-op when everything is there).
+deps:
+	@bash tools/install-deps.sh
 
 $(VISEC): $(BUILD)/obj/compiler/main.o $(BUILD)/libvisec.a
 	@mkdir -p $(dir $@)
@@ -72,6 +77,14 @@ $(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: frontend/lexer.l $(BUILD)/gen/parse
 	@mkdir -p $(dir $@)
 	$(FLEX) --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
 
+# The runtime that generated code carries, embedded in visec as strings
+# (codegen pastes them in this order).
+RUNTIME_PASTE := runtime/vx_crc32.h runtime/vx_crc32.c runtime/vx_runtime.h runtime/vx_alloc.c \
+                 runtime/vx_weights.c
+$(BUILD)/gen/runtime_src.c: $(RUNTIME_PASTE) tools/embed_sources.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_sources.sh $(RUNTIME_PASTE) > $@.tmp && mv $@.tmp $@
+
 # Unit tests: every tests/unit/*.c defines one or more `Suite *suite_NAME(void)`;
 # the runner is generated from those definitions.
 $(BUILD)/gen/suites.h: $(TEST_SRC)
@@ -88,12 +101,16 @@ $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libvisec.a
 unit-tests: $(BUILD)/unit_tests $(VISEC)
 
 # The whole suite runs on a sanitizer build of everything.
-test:
+test: deps
 	$(MAKE) BUILD=build/san SAN=1 OPT="-O1 -g" unit-tests
+	$(MAKE) all
 	tests/run.sh build/san
 
-bench: all
-	tests/bench.sh
+demo: deps
+	tools/demo.sh
+
+bench: deps all
+	tools/bench.sh
 
 clean:
 	rm -rf build bin

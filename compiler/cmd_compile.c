@@ -1,15 +1,150 @@
 /*
- * cmd_compile.c — visec compile (not yet implemented).
+ * cmd_compile.c — visec compile: model description + checkpoint -> C.
+ *
+ *   frontend_load -> bind_weights -> run_pipeline -> codegen_check -> codegen_emit
+ *
+ * The three output files are written to temporary names and renamed into
+ * place only when all of them are complete, so a failure leaves nothing.
  */
-#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "bind.h"
+#include "codegen.h"
+#include "frontend.h"
+#include "outfile.h"
+#include "passes.h"
 #include "visec.h"
+
+static void
+help(FILE *f)
+{
+    fprintf(f,
+            "usage: visec compile MODEL --weights FILE -o DIR [OPTIONS]\n\n"
+            "Generates self-contained C99 + OpenMP inference code for a model and its\n"
+            "weights: DIR/NAME.h (the API), DIR/NAME.c and DIR/NAME.weights, where NAME\n"
+            "is the model name or --name.  Build with: cc -O2 [-fopenmp] -c NAME.c\n"
+            "(link with -lm).  docs/generated-code.md describes the generated code.\n\n"
+            "options:\n"
+            "  -o DIR            output directory (made if missing; its parent must exist)\n"
+            "  --name NAME       prefix of the generated API (a C identifier)\n"
+            "  --embed-weights   put the weights in NAME.c (no .weights file; open()\n"
+            "                    then takes NULL as the path)\n"
+            BIND_OPTIONS_HELP
+            "  --help            this text\n");
+    pipeline_help(f);
+}
+
+/* Writes all outputs or none; false with an error on d. */
+static bool
+write_outputs(Graph *g, const CodegenOptions *co, const char *dir, Diag *d)
+{
+    const char *name = codegen_name(g, co);
+    char *hname = xprintf("%s.h", name);
+    char *path[3] = {xprintf("%s/%s.h", dir, name), xprintf("%s/%s.c", dir, name),
+                     co->embed ? NULL : xprintf("%s/%s.weights", dir, name)};
+    OutFile of[3];
+    int nopen = 0, ncommitted = 0;
+    bool ok = true;
+    memset(of, 0, sizeof of);
+    for (int i = 0; i < 3 && ok; i++) {
+        if (!path[i])
+            break;
+        ok = outfile_open(&of[i], path[i], d);
+        if (ok)
+            nopen++;
+    }
+    if (ok) {
+        codegen_emit(g, co, hname, of[0].f, of[1].f, co->embed ? NULL : of[2].f);
+        for (int i = 0; i < nopen && ok; i++) {
+            ok = outfile_commit(&of[i], d);
+            if (ok)
+                ncommitted++;
+        }
+    }
+    /* On failure, take back what was written. */
+    for (int i = 0; i < nopen; i++) {
+        if (i < ncommitted && !ok)
+            unlink(path[i]);
+        else if (i >= ncommitted)
+            outfile_abort(&of[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        free(path[i]);
+    free(hname);
+    return ok;
+}
 
 int
 cmd_compile(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "visec: error: 'compile' is not implemented yet\n");
-    return 2;
+    Diag d;
+    diag_init(&d, stderr);
+    const char *model = NULL, *dir = NULL;
+    BindOptions bo = {0};
+    PipelineOptions po = {0};
+    CodegenOptions co = {0};
+    for (int i = 0; i < argc; i++) {
+        int m;
+        const char *v;
+        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+            help(stdout);
+            return 0;
+        } else if (opt_flag(argv, i, "--embed-weights")) {
+            co.embed = true;
+        } else if ((m = opt_value(argc, argv, &i, "-o", &v, &d)) != 0) {
+            if (m > 0)
+                dir = v;
+        } else if ((m = opt_value(argc, argv, &i, "--name", &v, &d)) != 0) {
+            if (m > 0)
+                co.name = v;
+        } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0) {
+            (void)m;
+        } else if ((m = pipeline_option(argc, argv, &i, &po, &d)) != 0) {
+            (void)m;
+        } else if (argv[i][0] != '-' && !model) {
+            model = argv[i];
+        } else {
+            opt_unknown(&d, "compile", argv[i]);
+        }
+    }
+    if (!d.nerrors && !model)
+        error_plain(&d, "no model description given (usage: visec compile MODEL --weights FILE -o DIR)");
+    if (!d.nerrors && !bo.weights)
+        error_plain(&d, "no weights given: compile needs --weights FILE");
+    if (!d.nerrors && !dir)
+        error_plain(&d, "no output directory given: use -o DIR");
+    bool made_dir = false;
+    if (!d.nerrors) {
+        struct stat st;
+        if (stat(dir, &st) != 0 && errno == ENOENT && mkdir(dir, 0777) == 0)
+            made_dir = true;    /* removed again if compilation fails */
+        else if (stat(dir, &st) != 0)
+            error_plain(&d, "output directory '%s': %s", dir, strerror(errno));
+        else if (!S_ISDIR(st.st_mode))
+            error_plain(&d, "output directory '%s' is not a directory", dir);
+    }
+    if (d.nerrors)
+        return 1;
+
+    Source *src = NULL;
+    Graph *g = frontend_load(model, &d, &src);
+    if (g) {
+        graph_verify(g, "frontend");
+        co.model_path = model;
+        /* The name is checked first: it costs nothing, binding costs seconds. */
+        if (codegen_check_name(codegen_name(g, &co), &d) && bind_weights(g, &bo, &d)) {
+            run_pipeline(g, &po);
+            if (codegen_check(g, &co, &d))
+                write_outputs(g, &co, dir, &d);
+        }
+    }
+    if (d.nerrors && made_dir)
+        rmdir(dir);
+    graph_free(g);
+    source_free(src);
+    return d.nerrors ? 1 : 0;
 }

@@ -1,0 +1,872 @@
+/*
+ * codegen.c — the C emitter: file structure, weights file, memory plan and
+ * API of a generated model.  The body of each layer is in emit_ops.c.
+ *
+ *   NAME.h        the API: shape macros, error codes, four functions
+ *   NAME.c        the runtime (pasted from runtime/), one static function
+ *                 per layer, and the API
+ *   NAME.weights  header + tensors in the order and layout the code reads
+ *
+ * Everything written depends only on the graph and the options: no dates,
+ * no pointers, floats as bit-exact hex literals.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "vx_crc32.h"
+#include "vx_write.h"
+
+/* The runtime sources, embedded at build time (tools/embed_sources.sh). */
+extern const char *const runtime_source_names[];
+extern const char *const runtime_source_texts[];
+
+/* ---------------------------------------------------------------- emit() */
+
+void
+emit(Emitter *e, const char *fmt, ...)
+{
+    char *line;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    line = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(line, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    if (line[0] == '}' && e->indent > 0)
+        e->indent--;
+    if (line[0] != '#' && line[0] != '\0')
+        for (int i = 0; i < e->indent; i++)
+            fputs("    ", e->f);
+    fputs(line, e->f);
+    fputc('\n', e->f);
+    if (n > 0 && line[n - 1] == '{')
+        e->indent++;
+    else if (n > 0 && strstr(line, "{ /*") && line[0] != '/' && line[0] != ' ' &&
+             line[n - 1] == '/' && !strchr(line, '}'))
+        e->indent++;    /* a "for (...) {" line with a comment after the brace */
+    free(line);
+}
+
+void
+emit_blank(Emitter *e)
+{
+    fputc('\n', e->f);
+}
+
+void
+emit_omp_for(Emitter *e, int collapse)
+{
+    if (collapse > 1)
+        emit(e, "VX_OMP(omp parallel for collapse(%d))", collapse);
+    else
+        emit(e, "VX_OMP(omp parallel for)");
+}
+
+/* A copy of s that is safe inside a C comment: no "*" "/" pairs, no controls. */
+static char *
+comment_safe(const char *s)
+{
+    size_t n = strlen(s);
+    char *r = xmalloc(2 * n + 1), *q = r;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            c = ' ';
+        *q++ = (char)c;
+        if (c == '*' && s[i + 1] == '/')
+            *q++ = ' ';
+        if (c == '/' && s[i + 1] == '*')
+            *q++ = ' ';
+    }
+    while (q > r && q[-1] == ' ')
+        q--;
+    *q = '\0';
+    return r;
+}
+
+/* ---------------------------------------------------------------- names */
+
+const char *
+codegen_name(const Graph *g, const CodegenOptions *o)
+{
+    return o->name ? o->name : g->name;
+}
+
+static bool
+valid_c_identifier(const char *s)
+{
+    if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_'))
+            return false;
+    return true;
+}
+
+/* NAME in upper case, for macros. */
+static char *
+upper(const char *s)
+{
+    char *r = xstrdup(s);
+    for (char *p = r; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return r;
+}
+
+/* ---------------------------------------------------------------- check */
+
+bool
+codegen_check_name(const char *name, Diag *d)
+{
+    if (!valid_c_identifier(name))
+        error_plain(d, "model name '%s' is not a valid C identifier; choose another with --name", name);
+    else if (strlen(name) > VX_NAME_MAX)
+        error_plain(d, "model name '%s' is longer than %d characters; choose a shorter one with --name",
+                    name, VX_NAME_MAX);
+    else if (!strncmp(name, "vx_", 3) || !strcmp(name, "vx") || !strncmp(name, "layer_", 6) ||
+             !strcmp(name, "layer"))
+        error_plain(d, "model name '%s' clashes with the generated code's own names (vx_*, layer_*); "
+                    "choose another with --name", name);
+    else
+        return true;
+    return false;
+}
+
+bool
+codegen_check(const Graph *g, const CodegenOptions *o, Diag *d)
+{
+    int before = d->nerrors;
+    codegen_check_name(codegen_name(g, o), d);
+    if (g->inputs.n != 1 || g->outputs.n != 1)
+        error_plain(d, "model %s has %d input%s and %d output%s: visec compile supports exactly one "
+                    "input and one output (not supported yet)", g->name, g->inputs.n,
+                    g->inputs.n == 1 ? "" : "s", g->outputs.n, g->outputs.n == 1 ? "" : "s");
+    for (int i = 0; i < g->inputs.n; i++) {
+        Value *v = g->inputs.v[i];
+        if (v->shape.rank != 4 && v->shape.rank != 2)
+            error_plain(d, "input %s: only [N, C, H, W] and [N, C] inputs are supported", v->name);
+    }
+    for (int i = 0; i < g->values.n; i++) {
+        Value *v = g->values.v[i];
+        if (v->shape.rank > 0 && shape_numel(v->shape, 1) > CG_MAX_NUMEL) {
+            char b[SHAPE_STRLEN];
+            error_plain(d, "a tensor %s has more than 2^31 - 1 elements per image (not supported yet)",
+                        shape_str(v->shape, b, sizeof b));
+        }
+    }
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        const char *why = op_unsupported(n);
+        if (why)
+            error_at(d, n->loc, "%s %s: %s", op_name(n->op), n->name, why);
+        if (n->op == OP_CONV2D && node_scratch_bytes(n) / 4 > CG_MAX_NUMEL)
+            error_at(d, n->loc, "conv2d %s: im2col panel too large (not supported yet)", n->name);
+        for (int r = 0; r < P_MAX; r++) {
+            const Tensor *t = n->param[r];
+            if (!t)
+                continue;
+            if (!t->data)
+                error_at(d, n->loc, "tensor '%s' has no data: bind weights with --weights", t->name);
+            if (shape_numel(t->shape, 1) > CG_MAX_NUMEL)
+                error_at(d, n->loc, "tensor '%s' is too large (not supported yet)", t->name);
+        }
+    }
+    return d->nerrors == before;
+}
+
+/* ---------------------------------------------------------------- weights */
+
+/* The tensors the code reads, in file order: first use in schedule order. */
+static PtrVec
+weight_order(const Graph *g)
+{
+    PtrVec v = {0};
+    char *seen = xcalloc((size_t)g->tensors.n + 1, 1);
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        for (int r = 0; r < P_MAX; r++) {
+            Tensor *t = n->param[r];
+            if (t && !seen[t->id]) {
+                seen[t->id] = 1;
+                vec_push(&v, t);
+            }
+        }
+    }
+    free(seen);
+    return v;
+}
+
+/* The file image, header included, and what the generated code checks. */
+typedef struct WeightsImage {
+    unsigned char *bytes;   /* VX_HEADER_SIZE + data_size bytes */
+    size_t size;            /* total bytes */
+    vx_header h;            /* the header written */
+} WeightsImage;
+
+static uint64_t
+align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+/* Assigns Tensor.offset (file offsets) and builds the file image. */
+static WeightsImage
+weights_image(const Graph *g, const char *name, const PtrVec *order)
+{
+    WeightsImage w;
+    memset(&w, 0, sizeof w);
+    uint64_t end = VX_HEADER_SIZE;
+    uint64_t hash = vx_hash_str(VX_HASH_INIT, name);
+    hash = vx_hash_u64(hash, (uint64_t)order->n);
+    for (int i = 0; i < order->n; i++) {
+        Tensor *t = order->v[i];
+        t->offset = (int64_t)align_up(end, VX_ALIGN);
+        end = (uint64_t)t->offset + 4 * (uint64_t)shape_numel(t->shape, 1);
+        hash = vx_hash_str(hash, t->name);
+        hash = vx_hash_u64(hash, (uint64_t)t->shape.rank);
+        for (int k = 0; k < t->shape.rank; k++)
+            hash = vx_hash_u64(hash, (uint64_t)t->shape.dim[k]);
+        hash = vx_hash_u64(hash, (uint64_t)t->offset);
+    }
+    end = align_up(end, VX_ALIGN);
+    w.size = (size_t)end;
+    w.bytes = xcalloc(w.size, 1);
+    for (int i = 0; i < order->n; i++) {
+        const Tensor *t = order->v[i];
+        unsigned char *p = w.bytes + t->offset;
+        int64_t n = shape_numel(t->shape, 1);
+        for (int64_t k = 0; k < n; k++, p += 4) {
+            uint32_t u;
+            memcpy(&u, &t->data[k], 4);
+            p[0] = (unsigned char)u;
+            p[1] = (unsigned char)(u >> 8);
+            p[2] = (unsigned char)(u >> 16);
+            p[3] = (unsigned char)(u >> 24);
+        }
+    }
+    w.h.version = VX_WEIGHTS_VERSION;
+    w.h.header_size = VX_HEADER_SIZE;
+    w.h.count = (uint64_t)order->n;
+    w.h.data_size = w.size - VX_HEADER_SIZE;
+    w.h.layout_hash = hash;
+    w.h.crc = vx_crc32(0, w.bytes + VX_HEADER_SIZE, w.size - VX_HEADER_SIZE);
+    snprintf(w.h.name, sizeof w.h.name, "%s", name);
+    vx_header_encode(w.bytes, &w.h);
+    (void)g;
+    return w;
+}
+
+/* ---------------------------------------------------------------- memory plan */
+
+enum { AT_INPUT = -2, AT_OUTPUT = -3 };
+
+/* Where every value and every node's scratch lives, in bytes per image. */
+typedef struct Placement {
+    int64_t *voff;      /* by Value.id: arena offset, or AT_INPUT / AT_OUTPUT */
+    int64_t *soff;      /* by schedule position: scratch offset, -1 none */
+    int64_t arena;      /* arena bytes per image */
+    bool planned;       /* every offset came from the memory plan */
+} Placement;
+
+/*
+ * Uses the memory plan (Value.offset, Node.scratch_offset) where a pass made
+ * one and gives everything it did not place a region of its own after it:
+ * the naive plan, which a memory-planning pass replaces.  At run time every
+ * offset and size is multiplied by the batch (docs/generated-code.md).
+ */
+static Placement
+place_buffers(const Graph *g)
+{
+    Placement pl = {xcalloc((size_t)g->values.n, sizeof(int64_t)),
+                    xcalloc((size_t)g->nodes.n + 1, sizeof(int64_t)), 0, true};
+    const Value *in = g->inputs.v[0], *out = g->outputs.v[0];
+    /* First the planned regions, to know where free space starts. */
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        const Value *v = n->out;
+        int64_t need = 4 * shape_numel(v->shape, 1);
+        pl.voff[v->id] = -1;
+        if (v != out && v->offset >= 0 && v->offset % VX_ALIGN == 0 && v->bytes >= need) {
+            pl.voff[v->id] = v->offset;
+            if (v->offset + v->bytes > pl.arena)
+                pl.arena = v->offset + v->bytes;
+        }
+        int64_t s = node_scratch_bytes(n);
+        pl.soff[i] = -1;
+        if (s && n->scratch_offset >= 0 && n->scratch_offset % VX_ALIGN == 0 && n->scratch >= s) {
+            pl.soff[i] = n->scratch_offset;
+            if (n->scratch_offset + n->scratch > pl.arena)
+                pl.arena = n->scratch_offset + n->scratch;
+        }
+    }
+    pl.arena = (int64_t)align_up((uint64_t)pl.arena, VX_ALIGN);
+    /* Then one region per unplanned value and scratch. */
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        const Value *v = n->out;
+        if (v == out) {
+            pl.voff[v->id] = AT_OUTPUT;
+        } else if (pl.voff[v->id] < 0) {
+            pl.voff[v->id] = pl.arena;
+            pl.arena += (int64_t)align_up(4 * (uint64_t)shape_numel(v->shape, 1), VX_ALIGN);
+            pl.planned = false;
+        }
+        int64_t s = node_scratch_bytes(n);
+        if (s && pl.soff[i] < 0) {
+            pl.soff[i] = pl.arena;
+            pl.arena += (int64_t)align_up((uint64_t)s, VX_ALIGN);
+            pl.planned = false;
+        }
+    }
+    pl.voff[in->id] = AT_INPUT;
+    return pl;
+}
+
+/* The C expression for the buffer of value v in run(). */
+static char *
+buffer_expr(const Placement *pl, const Value *v)
+{
+    int64_t off = pl->voff[v->id];
+    if (off == AT_INPUT)
+        return xstrdup("input");
+    if (off == AT_OUTPUT)
+        return xstrdup("output");
+    return xprintf("a + %" PRId64 " * bt", off / 4);
+}
+
+/* ---------------------------------------------------------------- header */
+
+static const struct {
+    const char *name;   /* NAME_ERR_<name> */
+    int code;           /* VX_ERR_* */
+} error_codes[] = {
+    {"OK", VX_OK},
+    {"ERR_ARG", VX_ERR_ARG},
+    {"ERR_BATCH", VX_ERR_BATCH},
+    {"ERR_NOMEM", VX_ERR_NOMEM},
+    {"ERR_OPEN", VX_ERR_OPEN},
+    {"ERR_READ", VX_ERR_READ},
+    {"ERR_TRUNCATED", VX_ERR_TRUNCATED},
+    {"ERR_MAGIC", VX_ERR_MAGIC},
+    {"ERR_VERSION", VX_ERR_VERSION},
+    {"ERR_MODEL", VX_ERR_MODEL},
+    {"ERR_SIZE", VX_ERR_SIZE},
+    {"ERR_LAYOUT", VX_ERR_LAYOUT},
+    {"ERR_CRC", VX_ERR_CRC},
+    {"ERR_EMBEDDED", VX_ERR_EMBEDDED},
+};
+
+static void
+emit_shape_macros(Emitter *e, const char *up, const char *what, const Value *v)
+{
+    char b[SHAPE_STRLEN];
+    emit(e, "/* %s %s, NCHW float32 */", what, shape_str(v->shape, b, sizeof b));
+    const char *axis[] = {"N", "C", "H", "W"};
+    for (int k = 1; k < v->shape.rank; k++)
+        emit(e, "#define %s_%s_%s %" PRId64, up, what, axis[k], v->shape.dim[k]);
+    emit(e, "#define %s_%s_SIZE %" PRId64 " /* floats per image */", up, what,
+         shape_numel(v->shape, 1));
+    emit(e, "#define %s_%s_RANK %d", up, what, v->shape.rank);
+    char dims[SHAPE_STRLEN] = "";
+    size_t k = 0;
+    for (int i = 1; i < v->shape.rank; i++)
+        k += (size_t)snprintf(dims + k, sizeof dims - k, "%s%" PRId64, i > 1 ? ", " : "", v->shape.dim[i]);
+    emit(e, "#define %s_%s_SHAPE {%s} /* per image: the dims after N */", up, what, dims);
+}
+
+static void
+emit_header(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hname)
+{
+    const char *name = codegen_name(g, o);
+    char *up = upper(name);
+    char *guard = upper(hname);
+    for (char *p = guard; *p; p++)
+        if (!isalnum((unsigned char)*p))
+            *p = '_';
+    emit(e, "/*");
+    emit(e, " * %s — C API of model %s, generated by visec.  Do not edit.", hname, g->name);
+    emit(e, " *");
+    emit(e, " *   %s *m;", name);
+    if (o->embed)
+        emit(e, " *   int err = %s_open(NULL, &m);       (weights are embedded)", name);
+    else
+        emit(e, " *   int err = %s_open(\"%s.weights\", &m);", name, name);
+    emit(e, " *   if (err) { fprintf(stderr, \"%%s\\n\", %s_strerror(err)); ... }", name);
+    emit(e, " *   err = %s_run(m, batch, input, output);", name);
+    emit(e, " *   %s_close(m);", name);
+    emit(e, " *");
+    emit(e, " * input and output are contiguous NCHW float32 arrays of batch * %s_INPUT_SIZE", up);
+    emit(e, " * and batch * %s_OUTPUT_SIZE floats; they must not overlap.  Every function", up);
+    emit(e, " * returns %s_OK (0) or a negative %s_ERR_* code.  One handle must not be", up, up);
+    emit(e, " * used by two threads at once; different handles may run concurrently.");
+    emit(e, " */");
+    emit(e, "#ifndef %s", guard);
+    emit(e, "#define %s", guard);
+    emit_blank(e);
+    emit(e, "#ifdef __cplusplus");
+    emit(e, "extern \"C\" {");
+    e->indent = 0;
+    emit(e, "#endif");
+    emit_blank(e);
+    emit_shape_macros(e, up, "INPUT", g->inputs.v[0]);
+    emit_shape_macros(e, up, "OUTPUT", g->outputs.v[0]);
+    emit(e, "#define %s_EMBEDDED_WEIGHTS %d /* 1: open() takes NULL as the path */", up, o->embed);
+    emit_blank(e);
+    emit(e, "/* Error codes; %s_strerror() gives the message. */", name);
+    for (size_t i = 0; i < sizeof error_codes / sizeof error_codes[0]; i++) {
+        if (error_codes[i].code)
+            emit(e, "#define %s_%s (%d) /* %s */", up, error_codes[i].name, error_codes[i].code,
+                 vx_strerror(error_codes[i].code));
+        else
+            emit(e, "#define %s_%s 0", up, error_codes[i].name);
+    }
+    emit_blank(e);
+    emit(e, "typedef struct %s %s;", name, name);
+    emit_blank(e);
+    if (o->embed)
+        emit(e, "/* Checks the embedded weights and makes a handle; weights_path must be NULL. */");
+    else
+        emit(e, "/* Reads and checks the weights file and makes a handle in *model. */");
+    emit(e, "int %s_open(const char *weights_path, %s **model);", name, name);
+    emit(e, "/* Runs batch >= 1 images: input [batch][%s_INPUT_SIZE] -> output. */", up);
+    emit(e, "int %s_run(%s *model, int batch, const float *input, float *output);", name, name);
+    emit(e, "/* Frees the handle and everything it holds; NULL is fine. */");
+    emit(e, "void %s_close(%s *model);", name, name);
+    emit(e, "/* The message for an error code. */");
+    emit(e, "const char *%s_strerror(int err);", name);
+    emit_blank(e);
+    emit(e, "#ifdef __cplusplus");
+    emit(e, "}");
+    emit(e, "#endif");
+    emit(e, "#endif");
+    free(up);
+    free(guard);
+}
+
+/* ---------------------------------------------------------------- source */
+
+/* The text of the source line at loc, comment-safe; "" if unknown. */
+static char *
+source_line(Loc loc)
+{
+    if (!loc.src || loc.line < 1)
+        return xstrdup("");
+    const char *p = loc.src->text;
+    for (int l = 1; l < loc.line && p; l++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return xstrdup("");
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "\n");
+    char *raw = xmalloc(n + 1);
+    memcpy(raw, p, n);
+    raw[n] = '\0';
+    char *r = comment_safe(raw);
+    free(raw);
+    return r;
+}
+
+static char *
+attrs_text(const Node *n)
+{
+    const Attrs *a = &n->a;
+    char buf[256] = "";
+    size_t k = 0;
+#define ADD(...) (k += (size_t)snprintf(buf + k, sizeof buf - k, __VA_ARGS__))
+    switch (n->op) {
+    case OP_CONV2D:
+        ADD("out=%" PRId64 " ", a->out);
+        /* fallthrough */
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        ADD("kernel=%dx%d stride=%dx%d pad=%dx%d", a->kh, a->kw, a->sh, a->sw, a->ph, a->pw);
+        if (n->op == OP_CONV2D && (a->dh != 1 || a->dw != 1))
+            ADD(" dilation=%dx%d", a->dh, a->dw);
+        if (n->op == OP_CONV2D && a->groups != 1)
+            ADD(" groups=%d", a->groups);
+        if (n->op == OP_CONV2D && n->param[P_BIAS])
+            ADD(" bias");
+        if (a->ceil_mode)
+            ADD(" ceil_mode");
+        break;
+    case OP_BATCHNORM:
+        ADD("eps=%g", a->eps);
+        break;
+    case OP_LINEAR:
+        ADD("out=%" PRId64 "%s", a->out, n->param[P_BIAS] ? " bias" : "");
+        break;
+    default:
+        ADD("-");
+        break;
+    }
+    if (n->epi & EPI_ADD)
+        ADD(" +add");
+    if (n->epi & EPI_RELU)
+        ADD(" +relu");
+#undef ADD
+    return xstrdup(buf);
+}
+
+static void
+emit_layer_comment(Emitter *e, const Node *n, const Schedule *s, bool defaulted)
+{
+    static const char *const algo[] = {"auto", "direct", "gemm", "winograd"};
+    char b[SHAPE_STRLEN];
+    char *t;
+    emit(e, "/*");
+    emit(e, " * layer %s: %s", n->name, op_name(n->op));
+    if (n->loc.src) {
+        t = source_line(n->loc);
+        char *path = comment_safe(n->loc.src->path);
+        emit(e, " *   source:    %s:%d: %s", path, n->loc.line, t);
+        free(path);
+        free(t);
+    } else {
+        emit(e, " *   source:    (made by the compiler)");
+    }
+    if (n->trace) {
+        t = comment_safe(n->trace);
+        emit(e, " *   expanded:  %s", t);
+        free(t);
+    }
+    t = attrs_text(n);
+    emit(e, " *   attrs:     %s", t);
+    free(t);
+    for (int k = 0; k < n->nin; k++)
+        emit(e, " *   %s %%%d %s", k == 0 ? "input:    " : "residual: ", n->in[k]->id,
+             shape_str(n->in[k]->shape, b, sizeof b));
+    emit(e, " *   output:    %%%d %s", n->out->id, shape_str(n->out->shape, b, sizeof b));
+    for (int r = 0; r < P_MAX; r++) {
+        const Tensor *w = n->param[r];
+        if (!w)
+            continue;
+        char *nm = comment_safe(w->name);
+        emit(e, " *   %-10s %s %s at file offset %" PRId64, param_suffix[r], nm,
+             shape_str(w->shape, b, sizeof b), w->offset);
+        free(nm);
+        if (w->origin) {
+            t = comment_safe(w->origin);
+            emit(e, " *              (%s)", t);
+            free(t);
+        }
+    }
+    if (n->origin) {
+        t = comment_safe(n->origin);
+        emit(e, " *   origin:    %s", t);
+        free(t);
+    }
+    if (n->op == OP_CONV2D)
+        emit(e, " *   schedule:  algo=%s reg_co=%d reg_ow=%d parallel=%d%s%s", algo[s->algo],
+             s->reg_co, s->reg_ow, s->parallel, defaulted ? " (codegen defaults)" : "",
+             s->algo == ALGO_DIRECT || s->algo == ALGO_WINOGRAD ? " [emitted as gemm: not implemented yet]" : "");
+    else
+        emit(e, " *   schedule:  parallel=%d%s", s->parallel, defaulted ? " (codegen default)" : "");
+    if (node_macs(n))
+        emit(e, " *   MACs:      %" PRId64 " per image", node_macs(n));
+    emit(e, " */");
+}
+
+static bool
+schedule_is_unset(const Schedule *s)
+{
+    return s->algo == ALGO_AUTO && !s->tile_co && !s->tile_oh && !s->tile_ow && !s->tile_ci &&
+           !s->reg_co && !s->reg_ow && !s->parallel && !s->order[0];
+}
+
+static void
+emit_layer(Emitter *e, const Node *n)
+{
+    Schedule s = schedule_default(n);
+    emit_layer_comment(e, n, &s, schedule_is_unset(&n->sched));
+    emit(e, "static void");
+    emit(e, "layer_%s(const unsigned char *wb, int batch, const float *x, const float *x2,", n->name);
+    emit(e, "%*sfloat *y, float *scratch)", (int)strlen(n->name) + 7, "");
+    emit(e, "{");
+    emit_op(e, n, &s);
+    emit(e, "} /* layer_%s */", n->name);
+    emit_blank(e);
+}
+
+/* Pastes the runtime sources, without their includes of each other. */
+static void
+emit_runtime(Emitter *e)
+{
+    emit(e, "/* The visec runtime, copied verbatim from visec's runtime/ directory, with");
+    emit(e, "   every function static so several models link into one program. */");
+    emit(e, "#define VX_API static");
+    for (int i = 0; runtime_source_names[i]; i++) {
+        emit_blank(e);
+        emit(e, "/* ==================================================== %s */", runtime_source_names[i]);
+        const char *p = runtime_source_texts[i];
+        while (*p) {
+            size_t n = strcspn(p, "\n");
+            if (!(n > 10 && !strncmp(p, "#include \"", 10)))
+                fprintf(e->f, "%.*s\n", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+    }
+    emit_blank(e);
+}
+
+/* Bytes per row of the embedded array: under C99's 4095-character minimum
+   string length, and a multiple of VX_ALIGN. */
+#define BLOB_ROW 4032
+
+/* One row as a string literal split over lines: octal escapes where needed. */
+static void
+emit_blob_row(FILE *f, const unsigned char *p, size_t n)
+{
+    size_t col = 0;
+    fputs("    \"", f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (col >= 100) {
+            fputs("\"\n    \"", f);
+            col = 0;
+        }
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '?') {
+            fputc((int)c, f);
+            col++;
+        } else {
+            /* The shortest octal escape, unless the next character is an octal digit. */
+            bool next_digit = i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '7';
+            if (next_digit || c >= 64)
+                col += (size_t)fprintf(f, "\\%03o", c);
+            else
+                col += (size_t)fprintf(f, "\\%o", c);
+        }
+    }
+    fputs("\",\n", f);
+}
+
+static void
+emit_blob(Emitter *e, const WeightsImage *w)
+{
+    size_t rows = (w->size + BLOB_ROW - 1) / BLOB_ROW;
+    emit(e, "/* The weights file image (%zu bytes), in rows of %d bytes. */", w->size, BLOB_ROW);
+    emit(e, "static const union vx_blob_u vx_blob VX_BLOB_ALIGN = {{");
+    for (size_t r = 0; r < rows; r++) {
+        size_t n = w->size - r * BLOB_ROW < BLOB_ROW ? w->size - r * BLOB_ROW : BLOB_ROW;
+        emit_blob_row(e->f, w->bytes + r * BLOB_ROW, n);
+    }
+    emit(e, "}};");
+}
+
+static void
+emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hname,
+            const WeightsImage *w, const Placement *pl)
+{
+    const char *name = codegen_name(g, o);
+    char *up = upper(name);
+    const Value *in = g->inputs.v[0], *out = g->outputs.v[0];
+    GraphStats st = graph_stats(g);
+    char b[SHAPE_STRLEN];
+
+    emit(e, "/*");
+    emit(e, " * %s.c — inference code for model %s, generated by visec.  Do not edit.", name,
+         g->name);
+    if (o->model_path) {
+        char *p = comment_safe(o->model_path);
+        emit(e, " * Model description: %s", p);
+        free(p);
+    }
+    emit(e, " *");
+    emit(e, " * %d layers, %" PRId64 " multiply-accumulates per image.  Input %s, output", g->nodes.n,
+         st.macs, shape_str(in->shape, b, sizeof b));
+    emit(e, " * %s.  Weights: %" PRIu64 " tensors, %" PRIu64 " bytes, %s.", shape_str(out->shape, b, sizeof b),
+         w->h.count, w->h.data_size, o->embed ? "embedded below" : "read from the .weights file");
+    emit(e, " * API: %s.  Conventions: docs/generated-code.md in visec.", hname);
+    emit(e, " *");
+    emit(e, " * Build: cc -std=c99 -O2 [-fopenmp] -c %s.c  (link with -lm)", name);
+    emit(e, " */");
+    emit(e, "#include <math.h>");
+    emit(e, "#include <stddef.h>");
+    emit(e, "#include <stdint.h>");
+    emit(e, "#include <stdlib.h>");
+    emit(e, "#include <string.h>");
+    emit_blank(e);
+    emit(e, "#include \"%s\"", hname);
+    emit_blank(e);
+    emit(e, "/* OpenMP pragmas, only when compiling with OpenMP (no unknown-pragma warnings). */");
+    emit(e, "#ifdef _OPENMP");
+    emit(e, "#define VX_OMP(x) _Pragma(#x)");
+    emit(e, "#else");
+    emit(e, "#define VX_OMP(x)");
+    emit(e, "#endif");
+    emit_blank(e);
+    emit_runtime(e);
+
+    emit(e, "/* ==================================================== model %s */", g->name);
+    emit_blank(e);
+    emit(e, "/* What the weights must be: checked by open() before any use. */");
+    emit(e, "#define VX_MODEL_NAME \"%s\"", name);
+    emit(e, "#define VX_TENSOR_COUNT UINT64_C(%" PRIu64 ")", w->h.count);
+    emit(e, "#define VX_DATA_SIZE UINT64_C(%" PRIu64 ")", w->h.data_size);
+    emit(e, "#define VX_LAYOUT_HASH UINT64_C(0x%016" PRIx64 ")", w->h.layout_hash);
+    emit_blank(e);
+    emit(e, "/* Activations and scratch, bytes per image (%s); the arena of a run", pl->planned ?
+         "the memory plan" : "naive plan: each buffer its own region");
+    emit(e, "   holds batch times this, every offset multiplied by the batch. */");
+    emit(e, "#define VX_ARENA_BYTES ((size_t)%" PRId64 ")", pl->arena > 0 ? pl->arena : VX_ALIGN);
+    int64_t maxb = pl->arena;
+    if (4 * shape_numel(in->shape, 1) > maxb)
+        maxb = 4 * shape_numel(in->shape, 1);
+    if (4 * shape_numel(out->shape, 1) > maxb)
+        maxb = 4 * shape_numel(out->shape, 1);
+    emit(e, "/* Largest batch whose byte sizes fit in a ptrdiff_t. */");
+    emit(e, "#define VX_MAX_BATCH ((size_t)PTRDIFF_MAX / %" PRId64 ")", maxb > 0 ? maxb : 1);
+    emit_blank(e);
+    if (o->embed) {
+        emit(e, "/* The embedded weights file image (defined at the end of this file). */");
+        emit(e, "#define VX_BLOB_ROW %d", BLOB_ROW);
+        emit(e, "#define VX_BLOB_ROWS %zu", (w->size + BLOB_ROW - 1) / BLOB_ROW);
+        emit(e, "#define VX_BLOB_SIZE ((size_t)%zu)", w->size);
+        emit(e, "union vx_blob_u {");
+        emit(e, "unsigned char b[VX_BLOB_ROWS][VX_BLOB_ROW];");
+        emit(e, "double align; /* at least 8-byte alignment without compiler extensions */");
+        emit(e, "};");
+        emit(e, "#if defined(__GNUC__)");
+        emit(e, "#define VX_BLOB_ALIGN __attribute__((aligned(%d)))", VX_ALIGN);
+        emit(e, "#else");
+        emit(e, "#define VX_BLOB_ALIGN");
+        emit(e, "#endif");
+        emit(e, "static const union vx_blob_u vx_blob VX_BLOB_ALIGN;");
+        emit_blank(e);
+    }
+
+    emit(e, "/* A model handle. */");
+    emit(e, "struct %s {", name);
+    emit(e, "const unsigned char *wb; /* the checked weights file image */");
+    emit(e, "void *wowned;            /* what to free at close, NULL if nothing */");
+    emit(e, "float *arena;            /* activations and scratch of arena_batch images */");
+    emit(e, "int arena_batch;         /* images the arena holds; 0 before the first run */");
+    emit(e, "};");
+    emit_blank(e);
+
+    for (int i = 0; i < g->nodes.n; i++)
+        emit_layer(e, g->nodes.v[i]);
+
+    emit(e, "int");
+    emit(e, "%s_open(const char *weights_path, %s **model)", name, name);
+    emit(e, "{");
+    emit(e, "static const vx_expect expect = {VX_MODEL_NAME, VX_TENSOR_COUNT, VX_DATA_SIZE, VX_LAYOUT_HASH};");
+    emit(e, "%s *m;", name);
+    emit(e, "int err;");
+    emit(e, "if (!model)");
+    emit(e, "    return %s_ERR_ARG;", up);
+    emit(e, "*model = NULL;");
+    emit(e, "m = calloc(1, sizeof *m);");
+    emit(e, "if (!m)");
+    emit(e, "    return %s_ERR_NOMEM;", up);
+    if (o->embed)
+        emit(e, "err = vx_weights_open(weights_path, (const unsigned char *)&vx_blob, VX_BLOB_SIZE, &expect, &m->wb, &m->wowned);");
+    else
+        emit(e, "err = vx_weights_open(weights_path, NULL, 0, &expect, &m->wb, &m->wowned);");
+    emit(e, "if (err) {");
+    emit(e, "free(m);");
+    emit(e, "return err;");
+    emit(e, "}");
+    emit(e, "*model = m;");
+    emit(e, "return %s_OK;", up);
+    emit(e, "}");
+    emit_blank(e);
+
+    emit(e, "int");
+    emit(e, "%s_run(%s *model, int batch, const float *input, float *output)", name, name);
+    emit(e, "{");
+    emit(e, "if (!model || !input || !output)");
+    emit(e, "    return %s_ERR_ARG;", up);
+    emit(e, "if (batch < 1 || (size_t)batch > VX_MAX_BATCH)");
+    emit(e, "    return %s_ERR_BATCH;", up);
+    emit(e, "/* The arena grows to the largest batch seen; it never shrinks. */");
+    emit(e, "if (batch > model->arena_batch) {");
+    emit(e, "vx_free(model->arena);");
+    emit(e, "model->arena = vx_alloc((size_t)batch * VX_ARENA_BYTES);");
+    emit(e, "model->arena_batch = model->arena ? batch : 0;");
+    emit(e, "if (!model->arena)");
+    emit(e, "    return %s_ERR_NOMEM;", up);
+    emit(e, "}");
+    emit(e, "{");
+    emit(e, "const unsigned char *wb = model->wb;");
+    emit(e, "float *a = model->arena;");
+    emit(e, "const size_t bt = (size_t)batch;");
+    emit(e, "(void)wb;");
+    emit(e, "(void)a;");
+    emit(e, "(void)bt;");
+    if (!out->def)
+        emit(e, "memmove(output, input, bt * %s_INPUT_SIZE * sizeof(float));", up);
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        char *x = buffer_expr(pl, n->in[0]);
+        char *x2 = n->nin > 1 ? buffer_expr(pl, n->in[1]) : xstrdup("NULL");
+        char *y = buffer_expr(pl, n->out);
+        char *sc = pl->soff[i] >= 0 ? xprintf("a + %" PRId64 " * bt", pl->soff[i] / 4) : xstrdup("NULL");
+        if (n->nin > 1)
+            emit(e, "/* %%%d %s = %s %%%d, %%%d */", n->out->id, shape_str(n->out->shape, b, sizeof b),
+                 op_name(n->op), n->in[0]->id, n->in[1]->id);
+        else
+            emit(e, "/* %%%d %s = %s %%%d */", n->out->id, shape_str(n->out->shape, b, sizeof b),
+                 op_name(n->op), n->in[0]->id);
+        emit(e, "layer_%s(wb, batch, %s, %s, %s, %s);", n->name, x, x2, y, sc);
+        free(x);
+        free(x2);
+        free(y);
+        free(sc);
+    }
+    emit(e, "}");
+    emit(e, "return %s_OK;", up);
+    emit(e, "}");
+    emit_blank(e);
+
+    emit(e, "void");
+    emit(e, "%s_close(%s *model)", name, name);
+    emit(e, "{");
+    emit(e, "if (!model)");
+    emit(e, "    return;");
+    emit(e, "vx_free(model->arena);");
+    emit(e, "vx_free(model->wowned);");
+    emit(e, "free(model);");
+    emit(e, "}");
+    emit_blank(e);
+
+    emit(e, "const char *");
+    emit(e, "%s_strerror(int err)", name);
+    emit(e, "{");
+    emit(e, "return vx_strerror(err);");
+    emit(e, "}");
+
+    if (o->embed) {
+        emit_blank(e);
+        emit_blob(e, w);
+    }
+    free(up);
+}
+
+void
+codegen_emit(Graph *g, const CodegenOptions *o, const char *hname, FILE *h, FILE *c, FILE *w)
+{
+    const char *name = codegen_name(g, o);
+    PtrVec order = weight_order(g);
+    WeightsImage img = weights_image(g, name, &order);
+    Placement pl = place_buffers(g);
+    Emitter e = {h, 0};
+    emit_header(&e, g, o, hname);
+    e = (Emitter){c, 0};
+    emit_source(&e, g, o, hname, &img, &pl);
+    if (w && !o->embed)
+        fwrite(img.bytes, 1, img.size, w);
+    free(img.bytes);
+    free(order.v);
+    free(pl.voff);
+    free(pl.soff);
+}

@@ -1,0 +1,46 @@
+/*
+ * codegen.h — the C emitter: a graph with bound weights in, a C99 + OpenMP
+ * translation unit, its header and its .weights file out.
+ *
+ * What the generated code looks like and promises is in
+ * docs/generated-code.md.
+ */
+#ifndef VISEC_CODEGEN_H
+#define VISEC_CODEGEN_H
+
+#include "ir.h"
+
+typedef struct CodegenOptions {
+    const char *name;       /* C prefix of the API; NULL: the model name */
+    const char *model_path; /* the model description, named in comments */
+    bool embed;             /* weights compiled into the .c, no .weights file */
+} CodegenOptions;
+
+/*
+ * Checks that the graph can be emitted: one input and one output, every
+ * op and layout supported, every tensor bound, sizes within limits, a
+ * usable API name.  Reports every problem; false if there was any.
+ */
+bool codegen_check(const Graph *g, const CodegenOptions *o, Diag *d);
+
+/*
+ * Writes the header to h, the translation unit to c and (unless o->embed)
+ * the weights file to w; assigns Tensor.offset.  The graph must have passed
+ * codegen_check().  Output depends only on the graph and the options.
+ */
+void codegen_emit(Graph *g, const CodegenOptions *o, const char *hname, FILE *h, FILE *c, FILE *w);
+
+/* Checks that name can prefix the generated API; false with an error. */
+bool codegen_check_name(const char *name, Diag *d);
+
+/* The API prefix codegen uses: o->name or the model name. */
+const char *codegen_name(const Graph *g, const CodegenOptions *o);
+
+/*
+ * The default schedule of a node: what codegen uses for every field a
+ * scheduling pass left at zero.  The one place where default tile and
+ * register sizes are chosen.
+ */
+Schedule schedule_default(const Node *n);
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * emit_ops.c — the body of one layer function per op kind.
+ *
+ * Every layer function has the same parameters:
+ *
+ *   wb       the weights file image; tensor t is at wb + t->offset
+ *   batch    images in x and y
+ *   x, x2    the node's inputs (x2 is NULL unless it has two), NCHW
+ *   y        its output, NCHW
+ *   scratch  node_scratch_bytes() per image times batch, or NULL
+ *
+ * All sizes except the batch are literal constants, so the C compiler sees
+ * fixed trip counts.  Indices inside one image are int (codegen_check()
+ * keeps every tensor below 2^31 elements); image offsets are size_t.
+ * Pointers that may alias (an elementwise op run in place by a memory plan)
+ * are not restrict.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+/* Spatial and channel sizes of a 4-d (or 2-d [N, C]) value. */
+typedef struct Dims {
+    int c, h, w;        /* channels, rows, columns (1 x 1 for [N, C]) */
+    int hw;             /* h * w */
+    int numel;          /* c * h * w: elements per image */
+} Dims;
+
+static Dims
+dims_of(const Value *v)
+{
+    Dims d;
+    d.c = (int)v->shape.dim[1];
+    d.h = v->shape.rank == 4 ? (int)v->shape.dim[2] : 1;
+    d.w = v->shape.rank == 4 ? (int)v->shape.dim[3] : 1;
+    d.hw = d.h * d.w;
+    d.numel = d.c * d.hw;
+    return d;
+}
+
+/* const float *restrict NAME = the tensor, with a comment naming it. */
+static void
+emit_weight(Emitter *e, const char *var, const Tensor *t)
+{
+    char b[SHAPE_STRLEN];
+    emit(e, "const float *restrict %s = (const float *)(const void *)(wb + %" PRId64 "); /* %s %s */",
+         var, t->offset, t->name, shape_str(t->shape, b, sizeof b));
+}
+
+/* ---------------------------------------------------------------- conv2d */
+
+int64_t
+node_scratch_bytes(const Node *n)
+{
+    const Attrs *a = &n->a;
+    if (n->op != OP_CONV2D)
+        return 0;
+    if (a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->ph == 0 && a->pw == 0)
+        return 0;   /* the input itself is the GEMM's right-hand matrix */
+    int64_t k = n->in[0]->shape.dim[1] / a->groups * a->kh * a->kw;
+    return k * n->out->shape.dim[2] * n->out->shape.dim[3] * 4;
+}
+
+/* acc[r][j] += W[co0 + r][k] * B[k][p0 + j] for every k; the loop bounds are
+ * the constants mr_c x pn_c if non-zero, else the variables mr x pn. */
+static void
+emit_reduction(Emitter *e, const char *B, int P, int K, int MR, bool packed, const char *mr,
+               const char *pn, int mr_c, int pn_c)
+{
+    char rb[16], jb[16];
+    snprintf(rb, sizeof rb, "%d", mr_c);
+    snprintf(jb, sizeof jb, "%d", pn_c);
+    emit(e, "/* over the reduction: input channels x kernel taps */");
+    emit(e, "for (int k = 0; k < %d; k++) {", K);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", B, P);
+    emit(e, "/* over the block's output channels */");
+    emit(e, "for (int r = 0; r < %s; r++) {", mr_c ? rb : mr);
+    if (packed)
+        emit(e, "const float wk = wt[k * %d + r];", MR);
+    else
+        emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
+    emit(e, "/* over the tile's pixels */");
+    emit(e, "for (int j = 0; j < %s; j++)", pn_c ? jb : pn);
+    emit(e, "    acc[r][j] += wk * bk[j];");
+    emit(e, "} /* r */");
+    emit(e, "} /* k */");
+}
+
+/*
+ * conv2d as a matrix product per image and group:
+ *   Y[co][p] = sum_k W[co][k] * B[k][p]   (+ bias, + residual, relu)
+ * where k runs over (input channel, kernel row, kernel column), p over
+ * output pixels, W is the PyTorch weight seen as [Cout/groups][K], and B is
+ * the input itself (1x1, stride 1, no padding) or its im2col panel.
+ * Blocks of reg_co output channels by reg_ow pixels accumulate in a small
+ * local array over a contiguous, vectorizable pixel loop.
+ */
+static void
+emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
+{
+    const Attrs *a = &n->a;
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int G = a->groups, cin_g = in.c / G, cout_g = out.c / G;
+    int K = cin_g * a->kh * a->kw, P = out.hw;
+    /* Packed weights: [groups][ncb][K][MR], one panel per block (pack_weights pass). */
+    bool packed = n->param[P_WEIGHT]->pack_mr > 0;
+    int MR = packed || s->reg_co < cout_g ? s->reg_co : cout_g;
+    /* Pixel tiles of reg_ow columns, grouped to at least 64: the C compiler
+     * vectorizes narrower tiles of this plain loop nest poorly (6x16: 20x
+     * slower than 6x64). */
+    int NT = s->reg_ow;
+    while (NT < 64)
+        NT += s->reg_ow;
+    if (NT > P)
+        NT = P;
+    int ncb = (cout_g + MR - 1) / MR, npt = (P + NT - 1) / NT;
+    bool im2col = node_scratch_bytes(n) > 0;
+    bool per_image_parallel = s->parallel == 2;
+
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    if (!(n->epi & EPI_ADD))
+        emit(e, "(void)x2;");
+    if (!im2col)
+        emit(e, "(void)scratch;");
+    emit(e, "/* over the images of the batch */");
+    if (s->parallel == 1)
+        emit_omp_for(e, 1);
+    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
+    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
+    if (n->epi & EPI_ADD)
+        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
+    if (im2col)
+        emit(e, s->parallel == 1 ? "float *restrict panel = scratch + (size_t)n * %d;"
+                                 : "float *restrict panel = scratch; /* %d floats */", K * P);
+    if (G > 1) {
+        emit(e, "/* over the %d groups */", G);
+        emit(e, "for (int g = 0; g < %d; g++) {", G);
+    } else {
+        emit(e, "{");
+        emit(e, "const int g = 0;");
+    }
+    emit(e, "const float *restrict xg = xn + (size_t)g * %d;", cin_g * in.hw);
+    if (!packed)
+        emit(e, "const float *restrict wg = w + (size_t)g * %d;", cout_g * K);
+    emit(e, "float *restrict yg = yn + (size_t)g * %d;", cout_g * P);
+    if (n->epi & EPI_ADD)
+        emit(e, "const float *restrict rg = rn + (size_t)g * %d;", cout_g * P);
+
+    if (im2col) {
+        emit(e, "/* im2col: row k = (ci, i, j) of the %d x %d panel holds the input pixels", K, P);
+        emit(e, "   that kernel tap (i, j) of input channel ci meets at each output pixel */");
+        if (per_image_parallel)
+            emit_omp_for(e, 1);
+        emit(e, "for (int k = 0; k < %d; k++) {", K);
+        emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh,
+             a->kw);
+        emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in.hw);
+        emit(e, "float *restrict row = panel + (size_t)k * %d;", P);
+        emit(e, "/* over output rows */");
+        emit(e, "for (int oh = 0; oh < %d; oh++) {", out.h);
+        emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
+        emit(e, "float *restrict o = row + oh * %d;", out.w);
+        emit(e, "if (ih < 0 || ih >= %d) {", in.h);
+        emit(e, "/* the whole row is padding */");
+        emit(e, "for (int ow = 0; ow < %d; ow++)", out.w);
+        emit(e, "    o[ow] = 0.0f;");
+        emit(e, "continue;");
+        emit(e, "}");
+        emit(e, "/* over output columns */");
+        emit(e, "for (int ow = 0; ow < %d; ow++) {", out.w);
+        emit(e, "const int iw = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
+        emit(e, "o[ow] = iw >= 0 && iw < %d ? xc[ih * %d + iw] : 0.0f;", in.w, in.w);
+        emit(e, "} /* ow */");
+        emit(e, "} /* oh */");
+        emit(e, "} /* k */");
+    }
+    const char *B = im2col ? "panel" : "xg";
+
+    emit(e, "/* Y[co][p] = sum_k W[co][k] * B[k][p] in blocks of %d output channels x %d pixels */",
+         MR, NT);
+    if (per_image_parallel)
+        emit_omp_for(e, 2);
+    emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
+    emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of output pixels */", npt);
+    emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
+    if (cout_g % MR)
+        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
+    else
+        emit(e, "const int mr = %d;", MR);
+    if (P % NT)
+        emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, P, NT, P);
+    else
+        emit(e, "const int pn = %d;", NT);
+    emit(e, "float acc[%d][%d];", MR, NT);
+    emit(e, "/* zero the accumulators */");
+    emit(e, "for (int r = 0; r < %d; r++)", MR);
+    emit(e, "    for (int j = 0; j < %d; j++)", NT);
+    emit(e, "        acc[r][j] = 0.0f;");
+    if (packed)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
+             ncb, K * MR, MR);
+    bool tails = cout_g % MR || P % NT;
+    if (tails) {
+        emit(e, "if (mr == %d && pn == %d) {", MR, NT);
+        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+        emit_reduction(e, B, P, K, MR, packed, "mr", "pn", MR, NT);
+        emit(e, "} else {");
+        emit(e, "/* a block at the edge */");
+    }
+    emit_reduction(e, B, P, K, MR, packed, "mr", "pn", 0, 0);
+    if (tails)
+        emit(e, "}");
+    emit(e, "/* epilogue:%s%s%s store */", n->param[P_BIAS] ? " bias," : "",
+         (n->epi & EPI_ADD) ? " residual," : "", (n->epi & EPI_RELU) ? " relu," : "");
+    emit(e, "for (int r = 0; r < mr; r++) {");
+    emit(e, "float *restrict yr = yg + (co0 + r) * %d + p0;", P);
+    if (n->epi & EPI_ADD)
+        emit(e, "const float *restrict rr = rg + (co0 + r) * %d + p0;", P);
+    if (n->param[P_BIAS])
+        emit(e, "const float b = bias[g * %d + co0 + r];", cout_g);
+    emit(e, "for (int j = 0; j < pn; j++) {");
+    emit(e, "float v = acc[r][j]%s;", n->param[P_BIAS] ? " + b" : "");
+    if (n->epi & EPI_ADD)
+        emit(e, "v += rr[j];");
+    if (n->epi & EPI_RELU)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[j] = v;");
+    emit(e, "} /* j */");
+    emit(e, "} /* r */");
+    emit(e, "} /* pt */");
+    emit(e, "} /* cb */");
+    emit(e, "} /* g */");
+    emit(e, "} /* n */");
+}
+
+/* ---------------------------------------------------------------- per-channel ops */
+
+/* Opens the loops over images and channels and defines xc, yc (and x2c). */
+static void
+begin_planes(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
+             bool two)
+{
+    emit(e, "/* over images and channels */");
+    if (s->parallel)
+        emit_omp_for(e, 2);
+    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit(e, "for (int c = 0; c < %d; c++) {", in->c);
+    emit(e, "const float *xc = x + ((size_t)n * %d + c) * %d;", in->c, in->hw);
+    if (two)
+        emit(e, "const float *x2c = x2 + ((size_t)n * %d + c) * %d;", in->c, in->hw);
+    emit(e, "float *yc = y + ((size_t)n * %d + c) * %d;", out->c, out->hw);
+    (void)n;
+}
+
+static void
+end_planes(Emitter *e)
+{
+    emit(e, "} /* c */");
+    emit(e, "} /* n */");
+}
+
+static void
+emit_batchnorm(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit_weight(e, "gamma", n->param[P_WEIGHT]);
+    emit_weight(e, "beta", n->param[P_BIAS]);
+    emit_weight(e, "mean", n->param[P_MEAN]);
+    emit_weight(e, "var", n->param[P_VAR]);
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* y = (x - mean) / sqrt(var + eps) * gamma + beta, eps = %a */", n->a.eps);
+    emit(e, "const float scale = (float)(1.0 / sqrt((double)var[c] + %a)) * gamma[c];", n->a.eps);
+    emit(e, "const float shift = beta[c] - mean[c] * scale;");
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] * scale + shift;");
+    end_planes(e);
+}
+
+static void
+emit_scaleshift(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit_weight(e, "scale", n->param[P_WEIGHT]);
+    emit_weight(e, "shift", n->param[P_BIAS]);
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] * scale[c] + shift[c];");
+    end_planes(e);
+}
+
+static void
+emit_relu(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] < 0.0f ? 0.0f : xc[p];");
+    end_planes(e);
+}
+
+static void
+emit_add(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit(e, "(void)wb;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, true);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] + x2c[p];");
+    end_planes(e);
+}
+
+/* maxpool (padding is -inf) and avgpool (padding counted, PyTorch's divisor). */
+static void
+emit_pool(Emitter *e, const Node *n, const Schedule *s)
+{
+    const Attrs *a = &n->a;
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    bool max = n->op == OP_MAXPOOL;
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &in, &out, false);
+    emit(e, "/* over output rows */");
+    emit(e, "for (int oh = 0; oh < %d; oh++) {", out.h);
+    emit(e, "const int h0 = oh * %d - %d;", a->sh, a->ph);
+    if (max) {
+        emit(e, "const int hs = h0 < 0 ? 0 : h0, he = h0 + %d < %d ? h0 + %d : %d;", a->kh, in.h,
+             a->kh, in.h);
+    } else {
+        emit(e, "const int hp = h0 + %d < %d ? h0 + %d : %d; /* window end, padding included */", a->kh,
+             in.h + a->ph, a->kh, in.h + a->ph);
+        emit(e, "const int hs = h0 < 0 ? 0 : h0, he = hp < %d ? hp : %d;", in.h, in.h);
+    }
+    emit(e, "/* over output columns */");
+    emit(e, "for (int ow = 0; ow < %d; ow++) {", out.w);
+    emit(e, "const int w0 = ow * %d - %d;", a->sw, a->pw);
+    if (max) {
+        emit(e, "const int ws = w0 < 0 ? 0 : w0, we = w0 + %d < %d ? w0 + %d : %d;", a->kw, in.w,
+             a->kw, in.w);
+        emit(e, "float m = -INFINITY;");
+    } else {
+        emit(e, "const int wp = w0 + %d < %d ? w0 + %d : %d;", a->kw, in.w + a->pw, a->kw,
+             in.w + a->pw);
+        emit(e, "const int ws = w0 < 0 ? 0 : w0, we = wp < %d ? wp : %d;", in.w, in.w);
+        emit(e, "const float divisor = (float)((hp - h0) * (wp - w0));");
+        emit(e, "float sum = 0.0f;");
+    }
+    emit(e, "/* over the window */");
+    emit(e, "for (int ih = hs; ih < he; ih++) {");
+    emit(e, "for (int iw = ws; iw < we; iw++) {");
+    if (max) {
+        emit(e, "const float v = xc[ih * %d + iw];", in.w);
+        emit(e, "if (v > m || v != v) /* NaN propagates, as in PyTorch */");
+        emit(e, "    m = v;");
+    } else {
+        emit(e, "sum += xc[ih * %d + iw];", in.w);
+    }
+    emit(e, "} /* iw */");
+    emit(e, "} /* ih */");
+    emit(e, "yc[oh * %d + ow] = %s;", out.w, max ? "m" : "sum / divisor");
+    emit(e, "} /* ow */");
+    emit(e, "} /* oh */");
+    end_planes(e);
+}
+
+static void
+emit_gap(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &in, &out, false);
+    emit(e, "double sum = 0.0;");
+    emit(e, "/* over the channel's pixels, in order */");
+    emit(e, "for (int p = 0; p < %d; p++)", in.hw);
+    emit(e, "    sum += xc[p];");
+    emit(e, "yc[0] = (float)(sum / %d);", in.hw);
+    end_planes(e);
+}
+
+/* flatten, and reorder between plain layouts: the bytes do not change. */
+static void
+emit_copy(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims in = dims_of(n->in[0]);
+    (void)s;
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    emit(e, "/* same elements in the same order: a copy */");
+    emit(e, "if (y != x)");
+    emit(e, "    memmove(y, x, (size_t)batch * %d * sizeof(float));", in.numel);
+}
+
+static void
+emit_linear(Emitter *e, const Node *n, const Schedule *s)
+{
+    int nin = (int)n->in[0]->shape.dim[1], nout = (int)n->out->shape.dim[1];
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    emit(e, "/* over images and output features */");
+    if (s->parallel)
+        emit_omp_for(e, 2);
+    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit(e, "for (int o = 0; o < %d; o++) {", nout);
+    emit(e, "const float *restrict xr = x + (size_t)n * %d;", nin);
+    emit(e, "const float *restrict wr = w + (size_t)o * %d;", nin);
+    emit(e, "float sum = 0.0f;");
+    emit(e, "/* over input features, in order */");
+    emit(e, "for (int i = 0; i < %d; i++)", nin);
+    emit(e, "    sum += wr[i] * xr[i];");
+    emit(e, "y[(size_t)n * %d + o] = sum%s;", nout, n->param[P_BIAS] ? " + bias[o]" : "");
+    emit(e, "} /* o */");
+    emit(e, "} /* n */");
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+const char *
+op_unsupported(const Node *n)
+{
+    if (n->out->layout == LAYOUT_NCHWC || n->in[0]->layout == LAYOUT_NCHWC ||
+        (n->nin > 1 && n->in[1]->layout == LAYOUT_NCHWC))
+        return "blocked (nchwNc) layouts are not supported by the C emitter yet";
+    if (n->epi && n->op != OP_CONV2D)
+        return "fused epilogues are only supported on conv2d";
+    if ((n->epi & EPI_ADD) && n->nin != 2)
+        return "a fused residual add needs a second input";
+    if (n->op == OP_CONV2D && n->nin == 2 && !(n->epi & EPI_ADD))
+        return "conv2d with a second input but no fused add";
+    if (n->op == OP_CONV2D) {
+        const Tensor *w = n->param[P_WEIGHT];
+        int64_t cout_g = n->a.out / n->a.groups;
+        int64_t K = n->in[0]->shape.dim[1] / n->a.groups * n->a.kh * n->a.kw;
+        if (!w)
+            return "conv2d without weights";
+        if (w->pack_mr) {
+            int64_t tiles = (cout_g + w->pack_mr - 1) / w->pack_mr;
+            if (schedule_default(n).reg_co != w->pack_mr)
+                return "conv2d weights are packed for another block of output channels than "
+                       "its schedule's reg_co";
+            if (shape_numel(w->shape, 1) != n->a.groups * tiles * K * w->pack_mr)
+                return "conv2d packed weights have an unexpected size";
+        } else if (shape_numel(w->shape, 1) != n->a.out * K) {
+            return "conv2d weights are not in PyTorch's [out][in/groups][kh][kw] layout";
+        }
+    }
+    return NULL;
+}
+
+void
+emit_op(Emitter *e, const Node *n, const Schedule *s)
+{
+    switch (n->op) {
+    case OP_CONV2D:
+        emit_conv2d(e, n, s);
+        return;
+    case OP_BATCHNORM:
+        emit_batchnorm(e, n, s);
+        return;
+    case OP_SCALESHIFT:
+        emit_scaleshift(e, n, s);
+        return;
+    case OP_RELU:
+        emit_relu(e, n, s);
+        return;
+    case OP_ADD:
+        emit_add(e, n, s);
+        return;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        emit_pool(e, n, s);
+        return;
+    case OP_GAP:
+        emit_gap(e, n, s);
+        return;
+    case OP_FLATTEN:
+    case OP_REORDER:
+        emit_copy(e, n, s);
+        return;
+    case OP_LINEAR:
+        emit_linear(e, n, s);
+        return;
+    case OP_COUNT:
+        break;
+    }
+    bug("emit_op: bad op %d", (int)n->op);
+}

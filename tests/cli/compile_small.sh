@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# compile_small.sh VISEC WORKDIR — visec compile on a small model with every
+# op kind: option errors, nothing left behind on failure, byte-identical
+# output, warning-free C99 under gcc and clang (with and without OpenMP),
+# the same numbers as `visec run` and with and without OpenMP, batch 1 and
+# 3, and .weights files refused when truncated, corrupt or for another model.
+set -eu
+visec=$1 work=$2
+fail() { echo "FAIL: $*"; exit 1; }
+src=$(cd "$(dirname "$0")/../.." && pwd)
+
+cat >"$work/tiny.vise" <<'M'
+model tiny
+input x: [N, 3, 17, 15]
+h = relu(batchnorm(conv2d(x, "c1", out=8, kernel=3, stride=2, pad=1), "b1"))
+h = maxpool(h, kernel=3, stride=2, pad=1)
+s = h
+h = relu(batchnorm(conv2d(h, "c2", out=8, kernel=3, pad=1), "b2"))
+h = relu(add(batchnorm(conv2d(h, "c3", out=8, kernel=1), "b3"), s))
+h = avgpool(h, kernel=2, stride=2, ceil_mode=true)
+h = conv2d(h, "c4", out=6, kernel=3, pad=2, dilation=2, groups=2, bias=true)
+output y = h
+M
+sed -e 's/^model tiny/model other/' -e 's/out=6/out=4/' "$work/tiny.vise" >"$work/other.vise"
+"$visec" init-weights "$work/tiny.vise" --seed 3 -o "$work/tiny.safetensors"
+"$visec" init-weights "$work/other.vise" --seed 3 -o "$work/other.safetensors"
+
+# ---- option errors: exit 1, a message, nothing written
+mkdir -p "$work/out"
+expect_error() { # MESSAGE ARGS...
+    local msg=$1; shift
+    st=0; "$visec" compile "$@" 2>"$work/err" >/dev/null || st=$?
+    [ $st -eq 1 ] || fail "exit status $st for: $*"
+    grep -q -- "$msg" "$work/err" || { cat "$work/err"; fail "no '$msg' for: $*"; }
+    [ -z "$(ls -A "$work/out")" ] || fail "files left behind by: $*"
+}
+expect_error "no model description" --weights "$work/tiny.safetensors" -o "$work/out"
+expect_error "no weights given" "$work/tiny.vise" -o "$work/out"
+expect_error "no output directory" "$work/tiny.vise" --weights "$work/tiny.safetensors"
+expect_error "output directory" "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/nodir/sub"
+expect_error "is not a directory" "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/tiny.vise"
+# A directory made for the output is removed again when compilation fails.
+expect_error "error" "$work/tiny.vise" --weights "$work/other.safetensors" -o "$work/made"
+[ ! -e "$work/made" ] || fail "a directory made for a failed compilation was left behind"
+expect_error "not a valid C identifier" "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out" --name 9x
+expect_error "not a valid C identifier" "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out" --name a-b
+expect_error "clashes" "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out" --name vx_model
+expect_error "unknown option" "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out" --bogus
+expect_error "error" "$work/tiny.vise" --weights "$work/other.safetensors" -o "$work/out"
+printf 'model two\ninput x: [N, 3, 8, 8]\na = relu(x)\noutput y = a\noutput z = a\n' >"$work/two.vise"
+"$visec" init-weights "$work/two.vise" -o "$work/two.safetensors"
+expect_error "not supported yet" "$work/two.vise" --weights "$work/two.safetensors" -o "$work/out"
+"$visec" compile --help | grep -q "embed-weights" || fail "--help"
+
+# ---- byte-identical output, with the default name and with --name
+"$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out"
+"$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out2"   # made
+mkdir -p "$work/emb"
+for f in tiny.h tiny.c tiny.weights; do cmp "$work/out/$f" "$work/out2/$f" || fail "$f differs"; done
+[ "$(ls "$work/out" | tr '\n' ' ')" = "tiny.c tiny.h tiny.weights " ] || fail "unexpected files: $(ls "$work/out")"
+"$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/out2" --name my_net
+grep -q "^int my_net_run(my_net \*model" "$work/out2/my_net.h" || fail "--name"
+"$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/emb" --embed-weights
+[ "$(ls "$work/emb" | tr '\n' ' ')" = "tiny.c tiny.h " ] || fail "embed wrote: $(ls "$work/emb")"
+mkdir -p "$work/other"
+"$visec" compile "$work/other.vise" --weights "$work/other.safetensors" -o "$work/other"
+
+# ---- reference: visec run (the interpreter)
+/usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "no numpy"; exit 77; }
+/usr/bin/python3 - "$work" <<'P'
+import sys, numpy as np
+rng = np.random.default_rng(7)
+np.save(sys.argv[1] + "/x1.npy", rng.standard_normal((1, 3, 17, 15)).astype(np.float32))
+np.save(sys.argv[1] + "/x3.npy", rng.standard_normal((3, 3, 17, 15)).astype(np.float32))
+P
+for b in 1 3; do
+    "$visec" run "$work/tiny.vise" --weights "$work/tiny.safetensors" --input "$work/x$b.npy" \
+        -o "$work/ref$b.npy" >/dev/null || { echo "visec run not available"; exit 77; }
+done
+
+cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
+build() { # CC OMPFLAG DIR OUT
+    "$1" $cflags $2 -DMODEL=tiny -DUPPER=TINY -I"$3" "$src/tools/vx_driver.c" "$3/tiny.c" -lm -o "$4" ||
+        fail "$1 $2 does not compile the generated code cleanly"
+}
+compare() { # GOT REF
+    /usr/bin/python3 - "$1" "$2" <<'P' || fail "$1 differs from $2"
+import sys, numpy as np
+y, r = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert y.shape == r.shape, (y.shape, r.shape)
+e, m = float(np.abs(y - r).max()), float(np.abs(r).max())
+print("%s: max|y-ref| %.3g, max|ref| %.3g" % (sys.argv[1], e, m))
+sys.exit(0 if m > 0 and e <= 1e-4 * m else 1)
+P
+}
+for cc in gcc clang; do
+    command -v $cc >/dev/null || continue
+    for omp in "" -fopenmp; do
+        exe="$work/t_$cc$omp"
+        build $cc "$omp" "$work/out" "$exe"
+        for b in 1 3; do
+            OMP_NUM_THREADS=2 "$exe" "$work/out/tiny.weights" "$work/x$b.npy" "$work/y$b$cc$omp.npy"
+            compare "$work/y$b$cc$omp.npy" "$work/ref$b.npy"
+        done
+    done
+    cmp "$work/y3$cc.npy" "$work/y3$cc-fopenmp.npy" || fail "$cc: OpenMP changes the results"
+done
+build gcc -fopenmp "$work/emb" "$work/t_emb"
+"$work/t_emb" - "$work/x3.npy" "$work/y3emb.npy"
+cmp "$work/y3emb.npy" "$work/y3gcc-fopenmp.npy" || fail "embedded weights give other results"
+
+# ---- the weights file is checked
+exe="$work/t_gcc"
+refuse() { # FILE MESSAGE
+    st=0; "$exe" "$1" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" || st=$?
+    [ $st -eq 1 ] || fail "open accepted $1"
+    grep -q "$2" "$work/err" || { cat "$work/err"; fail "no '$2' for $1"; }
+}
+w="$work/out/tiny.weights"
+size=$(stat -c %s "$w")
+head -c $((size - 1)) "$w" >"$work/trunc.weights"
+refuse "$work/trunc.weights" "truncated"
+cp "$w" "$work/flip.weights"
+printf '\x55' | dd of="$work/flip.weights" bs=1 seek=$((size - 9)) conv=notrunc 2>/dev/null
+cmp -s "$w" "$work/flip.weights" && fail "flip did not change the file"
+refuse "$work/flip.weights" "CRC-32"
+refuse "$work/other/other.weights" "another model"
+refuse "$work/nonexistent.weights" "cannot open"
+refuse "$work/x1.npy" "not a visec weights file"
+"$work/t_emb" "$w" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" && fail "embedded build took a path"
+grep -q "pass NULL" "$work/err" || fail "embedded build: no message for a path"
+
+# ---- sanitizers on the generated code
+if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then
+    gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fopenmp -DMODEL=tiny -DUPPER=TINY \
+        -I"$work/out" "$src/tools/vx_driver.c" "$work/out/tiny.c" -lm -o "$work/t_san"
+    ASAN_OPTIONS=detect_leaks=1 "$work/t_san" "$w" "$work/x3.npy" "$work/ysan.npy"
+    compare "$work/ysan.npy" "$work/ref3.npy"
+    ASAN_OPTIONS=detect_leaks=1 "$work/t_san" "$work/flip.weights" "$work/x1.npy" "$work/bad.npy" 2>/dev/null && fail "san: accepted"
+fi
+echo "compile_small: ok"

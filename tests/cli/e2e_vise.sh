@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# e2e_vise.sh VISEC WORKDIR — the VisE ResNet-50 trunk compiled by visec
+# against PyTorch: random weights and batch-norm statistics, generated code
+# built with gcc and clang, with and without OpenMP, separate and embedded
+# weights, batch 1 and 3; max|y - ref| <= 1e-4 max|ref|.  Also: identical
+# output files on recompilation, corrupt or foreign .weights refused, and a
+# clean run under AddressSanitizer and UBSan.  Skipped (77) without torch.
+set -eu
+visec=$1 work=$2
+py=/usr/bin/python3
+fail() { echo "FAIL: $*"; exit 1; }
+src=$(cd "$(dirname "$0")/../.." && pwd)
+model=$src/examples/vise_resnet50.vise
+$py -c "import torch, torchvision" 2>/dev/null || { echo "no torch"; exit 77; }
+
+$py "$src/tools/torch_reference.py" gen --seed 11 --checkpoint "$work/ck.pt" --batch 3 \
+    --input "$work/x3.npy" --output "$work/ref3.npy"
+$py -c "
+import sys, numpy as np
+np.save(sys.argv[1] + '/x1.npy', np.load(sys.argv[1] + '/x3.npy')[:1])
+np.save(sys.argv[1] + '/ref1.npy', np.load(sys.argv[1] + '/ref3.npy')[:1])" "$work"
+
+mkdir -p "$work/out" "$work/again" "$work/emb" "$work/other"
+"$visec" compile "$model" --weights "$work/ck.pt" -o "$work/out"
+"$visec" compile "$model" --weights "$work/ck.pt" -o "$work/again"
+for f in vise_resnet50.h vise_resnet50.c vise_resnet50.weights; do
+    cmp "$work/out/$f" "$work/again/$f" || fail "$f differs between two compilations"
+done
+"$visec" compile "$model" --weights "$work/ck.pt" -o "$work/emb" --embed-weights
+"$visec" compile "$model" --weights "$work/ck.pt" -o "$work/other" --name other_net
+
+compare() { # GOT REF
+    $py - "$1" "$2" <<'P' || fail "$1 differs from $2"
+import sys, numpy as np
+y, r = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert y.shape == r.shape, (y.shape, r.shape)
+e, m = float(np.abs(y - r).max()), float(np.abs(r).max())
+print("%s: max|y-ref| %.3g, max|ref| %.3g, ratio %.3g" % (sys.argv[1].split('/')[-1], e, m, e / m))
+sys.exit(0 if m > 0 and e <= 1e-4 * m else 1)
+P
+}
+cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
+build() { # CC OMPFLAG DIR OUT [EXTRA]
+    "$1" $cflags $2 ${5:-} -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 -I"$3" "$src/tools/vx_driver.c" \
+        "$3/vise_resnet50.c" -lm -o "$4" || fail "$1 $2: the generated code does not compile cleanly"
+}
+w=$work/out/vise_resnet50.weights
+for cc in gcc clang; do
+    command -v $cc >/dev/null || { echo "no $cc"; continue; }
+    for omp in -fopenmp ""; do
+        exe=$work/t_$cc$omp
+        build $cc "$omp" "$work/out" "$exe"
+        for b in 1 3; do
+            OMP_NUM_THREADS=2 "$exe" "$w" "$work/x$b.npy" "$work/y$b$cc$omp.npy"
+            compare "$work/y$b$cc$omp.npy" "$work/ref$b.npy"
+        done
+    done
+    cmp "$work/y3$cc.npy" "$work/y3$cc-fopenmp.npy" || fail "$cc: OpenMP changes the results"
+done
+
+# Embedded weights: one gcc build (the 270 MB source takes a while).
+build gcc -fopenmp "$work/emb" "$work/t_emb"
+OMP_NUM_THREADS=2 "$work/t_emb" - "$work/x3.npy" "$work/y3emb.npy"
+compare "$work/y3emb.npy" "$work/ref3.npy"
+cmp "$work/y3emb.npy" "$work/y3gcc-fopenmp.npy" || fail "embedded weights give other results"
+
+# Weights files that open() must refuse, each with its message.
+exe=$work/t_gcc-fopenmp
+refuse() { # FILE MESSAGE
+    st=0; "$exe" "$1" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" || st=$?
+    [ $st -eq 1 ] || fail "open accepted $1"
+    grep -q "$2" "$work/err" || { cat "$work/err"; fail "no '$2' for $1"; }
+    echo "refused $(basename "$1"): $(cat "$work/err")"
+}
+size=$(stat -c %s "$w")
+head -c $((size - 4096)) "$w" >"$work/trunc.weights"
+refuse "$work/trunc.weights" "truncated"
+cp "$w" "$work/flip.weights"
+printf '\x01' | dd of="$work/flip.weights" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+cmp -s "$w" "$work/flip.weights" && fail "the flip did not change the file"
+refuse "$work/flip.weights" "CRC-32"
+refuse "$work/other/other_net.weights" "another model"
+
+# AddressSanitizer and UBSan on the generated code.
+if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then
+    build gcc -fopenmp "$work/out" "$work/t_san" "-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all"
+    ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=2 "$work/t_san" "$w" "$work/x1.npy" "$work/ysan.npy"
+    compare "$work/ysan.npy" "$work/ref1.npy"
+fi
+echo "e2e_vise: ok"

@@ -1,0 +1,607 @@
+/*
+ * test_codegen.c — the C emitter on small graphs.
+ *
+ * Each test builds a graph with ir_op(), fills its weights with seeded
+ * values, emits C, compiles it with `cc -std=c99 -pedantic -Werror` (with
+ * and without OpenMP), runs it through a small driver and compares with
+ * the reference interpreter.  Also: the weights file is refused when
+ * corrupt or made for another build, output is byte-identical across runs,
+ * and unsupported graphs are reported.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codegen.h"
+#include "interp.h"
+#include "passes.h"
+#include "testutil.h"
+
+static const Loc noloc;
+
+/* ------------------------------------------------------------------ graphs */
+
+static uint32_t rng_state;
+
+static float
+rnd(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;     /* [-1, 1) */
+}
+
+static void
+fill_random(Tensor *t, float lo_positive)
+{
+    size_t n = (size_t)shape_numel(t->shape, 1);
+    t->data = xmalloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        t->data[i] = lo_positive > 0 ? lo_positive + fabsf(rnd()) : rnd();
+}
+
+/* Fills every tensor of g; running variances positive. */
+static void
+fill_all(Graph *g)
+{
+    rng_state = 12345;
+    for (int i = 0; i < g->tensors.n; i++) {
+        Tensor *t = g->tensors.v[i];
+        if (!t->data)
+            fill_random(t, strstr(t->name, "running_var") ? 0.5f : 0.0f);
+    }
+}
+
+static Value *
+op(Graph *g, Op o, Value **in, int nin, const Attrs *a, const char *prefix)
+{
+    TestDiag td;
+    td_init(&td);
+    Value *v = ir_op(g, &td.d, o, noloc, in, nin, a, prefix);
+    ck_assert_msg(v != NULL, "ir_op failed: %s", td_text(&td));
+    td_free(&td);
+    return v;
+}
+
+static Attrs
+conv_attrs(int out, int k, int stride, int pad, int dil, int groups, bool bias)
+{
+    Attrs a = attrs_default(OP_CONV2D);
+    a.out = out;
+    a.kh = a.kw = k;
+    a.sh = a.sw = stride;
+    a.ph = a.pw = pad;
+    a.dh = a.dw = dil;
+    a.groups = groups;
+    a.bias = bias;
+    return a;
+}
+
+/* Convs of every kind: strided, padded, grouped, dilated, 1x1 with a fused
+ * residual add and relu, blocks with tails, a hand-set schedule. */
+static Graph *
+conv_graph(void)
+{
+    Graph *g = graph_new("convs");
+    Value *x = graph_input(g, "x", shape4(DIM_N, 4, 19, 17));
+    Attrs a = conv_attrs(6, 3, 2, 1, 1, 2, true);
+    Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "c1");
+    a = conv_attrs(12, 3, 1, 2, 2, 1, false);
+    Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "c2");
+    c2->def->sched.reg_co = 5;      /* 12 = 5 + 5 + 2: a tail block */
+    c2->def->sched.reg_ow = 4;      /* tiles of 64 pixels: 90 = 64 + 26, a tail */
+    a = conv_attrs(12, 1, 1, 0, 1, 1, true);
+    Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "c3");
+    c3->def->sched.parallel = 1;    /* over the batch */
+    a = conv_attrs(12, 1, 1, 0, 1, 1, true);
+    Value *in2[2] = {c3, c2};
+    Value *c4 = op(g, OP_CONV2D, in2, 2, &a, "c4");
+    c4->def->epi = EPI_ADD | EPI_RELU;
+    c4->def->origin = xstrdup("conv c4 + add + relu (fused)");
+    a = conv_attrs(7, 1, 2, 0, 1, 1, false);
+    Value *c5 = op(g, OP_CONV2D, &c4, 1, &a, "c5");  /* 1x1 stride 2: im2col */
+    a = conv_attrs(3, 3, 1, 1, 1, 1, true);
+    c5->def->sched.parallel = 1;    /* im2col panel per image */
+    Value *c6 = op(g, OP_CONV2D, &c5, 1, &a, "c6");
+    graph_output(g, "y", c6);
+    fill_all(g);
+    return g;
+}
+
+/* Every other op. */
+static Graph *
+ops_graph(void)
+{
+    Graph *g = graph_new("ops");
+    Value *x = graph_input(g, "x", shape4(DIM_N, 3, 10, 11));
+    Value *v = op(g, OP_BATCHNORM, &x, 1, NULL, "bn");
+    Value *r = op(g, OP_RELU, &v, 1, NULL, NULL);
+    Attrs a = attrs_default(OP_MAXPOOL);
+    a.kh = a.kw = 3;
+    a.sh = a.sw = 2;
+    a.ph = a.pw = 1;
+    a.ceil_mode = true;
+    Value *m = op(g, OP_MAXPOOL, &r, 1, &a, NULL);
+    a.ph = a.pw = 0;
+    a.kh = a.kw = 2;
+    Value *p = op(g, OP_AVGPOOL, &m, 1, &a, NULL);
+    a.kh = a.kw = 3;
+    a.sh = a.sw = 1;
+    a.ph = a.pw = 1;
+    a.ceil_mode = false;
+    Value *p2 = op(g, OP_AVGPOOL, &p, 1, &a, NULL);
+    Value *in2[2] = {p2, p};
+    Value *s = op(g, OP_ADD, in2, 2, NULL, NULL);
+    Value *ss = op(g, OP_SCALESHIFT, &s, 1, NULL, NULL);
+    Node *n = ss->def;
+    n->param[P_WEIGHT] = graph_tensor(g, "ss.scale", (Shape){1, {3}}, noloc);
+    n->param[P_BIAS] = graph_tensor(g, "ss.shift", (Shape){1, {3}}, noloc);
+    n->param[P_WEIGHT]->origin = xstrdup("made by a test");
+    n->param[P_WEIGHT]->refs = n->param[P_BIAS]->refs = 1;
+    Value *gp = op(g, OP_GAP, &ss, 1, NULL, NULL);
+    Value *f = op(g, OP_FLATTEN, &gp, 1, NULL, NULL);
+    a = attrs_default(OP_LINEAR);
+    a.out = 5;
+    a.bias = true;
+    Value *l = op(g, OP_LINEAR, &f, 1, &a, "fc");
+    Value *l2 = op(g, OP_BATCHNORM, &l, 1, NULL, "bn2");
+    graph_output(g, "y", l2);
+    fill_all(g);
+    return g;
+}
+
+/* ------------------------------------------------------------------ build and run */
+
+static const char driver_src[] =
+    "#include <stdio.h>\n"
+    "#include <stdlib.h>\n"
+    "#include <string.h>\n"
+    "#include \"tm.h\"\n"
+    "/* t WEIGHTS|- BATCH IN OUT: runs the model on raw floats */\n"
+    "int main(int argc, char **argv)\n"
+    "{\n"
+    "    tm *m;\n"
+    "    int b, err;\n"
+    "    float *x, *y;\n"
+    "    FILE *f;\n"
+    "    if (argc != 5) return 9;\n"
+    "    err = tm_open(strcmp(argv[1], \"-\") ? argv[1] : NULL, &m);\n"
+    "    if (err) { printf(\"%d %s\\n\", err, tm_strerror(err)); return 2; }\n"
+    "    b = atoi(argv[2]);\n"
+    "    x = malloc((size_t)b * TM_INPUT_SIZE * sizeof *x);\n"
+    "    y = malloc((size_t)b * TM_OUTPUT_SIZE * sizeof *y);\n"
+    "    f = fopen(argv[3], \"rb\");\n"
+    "    if (!f || fread(x, sizeof *x, (size_t)b * TM_INPUT_SIZE, f) != (size_t)b * TM_INPUT_SIZE) return 3;\n"
+    "    fclose(f);\n"
+    "    if (tm_run(NULL, b, x, y) != TM_ERR_ARG || tm_run(m, 0, x, y) != TM_ERR_BATCH\n"
+    "        || tm_run(m, b, NULL, y) != TM_ERR_ARG || tm_run(m, 2147483647, x, y) == TM_OK) return 4;\n"
+    "    /* a smaller batch first, then the arena grows */\n"
+    "    if (b > 1 && tm_run(m, 1, x, y) != TM_OK) return 5;\n"
+    "    err = tm_run(m, b, x, y);\n"
+    "    if (err) { printf(\"%d %s\\n\", err, tm_strerror(err)); return 6; }\n"
+    "    f = fopen(argv[4], \"wb\");\n"
+    "    if (!f || fwrite(y, sizeof *y, (size_t)b * TM_OUTPUT_SIZE, f) != (size_t)b * TM_OUTPUT_SIZE) return 7;\n"
+    "    fclose(f);\n"
+    "    tm_close(m);\n"
+    "    tm_close(NULL);\n"
+    "    free(x);\n"
+    "    free(y);\n"
+    "    return 0;\n"
+    "}\n";
+
+/* A work directory with the emitted model "tm" and its compiled driver. */
+typedef struct Built {
+    char dir[64];       /* /tmp/test_codegen_XXXXXX */
+} Built;
+
+static char *
+slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = xmalloc((size_t)len + 1);
+    ck_assert_int_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    b[len] = '\0';
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+static void
+emit_into(Graph *g, bool embed, const char *dir)
+{
+    CodegenOptions o = {.name = "tm", .model_path = "test.vise", .embed = embed};
+    TestDiag td;
+    td_init(&td);
+    ck_assert_msg(codegen_check(g, &o, &td.d), "codegen_check: %s", td_text(&td));
+    td_free(&td);
+    char *ph = xprintf("%s/tm.h", dir), *pc = xprintf("%s/tm.c", dir), *pw = xprintf("%s/tm.weights", dir);
+    FILE *h = fopen(ph, "w"), *c = fopen(pc, "w"), *w = embed ? NULL : fopen(pw, "wb");
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(c);
+    codegen_emit(g, &o, "tm.h", h, c, w);
+    fclose(h);
+    fclose(c);
+    if (w)
+        fclose(w);
+    free(ph);
+    free(pc);
+    free(pw);
+}
+
+/* Emits g and compiles it with the driver: binary dir/t (dir/t_omp with OpenMP). */
+static void
+build(Graph *g, bool embed, Built *b)
+{
+    snprintf(b->dir, sizeof b->dir, "/tmp/test_codegen_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(b->dir));
+    emit_into(g, embed, b->dir);
+    char *p = xprintf("%s/main.c", b->dir);
+    FILE *f = fopen(p, "w");
+    fputs(driver_src, f);
+    fclose(f);
+    free(p);
+    for (int omp = 0; omp < 2; omp++) {
+        char *cmd = xprintf("cc -std=c99 -Wall -Wextra -pedantic -Werror -O1 %s -I%s -o %s/t%s "
+                            "%s/main.c %s/tm.c -lm",
+                            omp ? "-fopenmp" : "", b->dir, b->dir, omp ? "_omp" : "", b->dir, b->dir);
+        int st = system(cmd);
+        ck_assert_msg(st == 0, "failed: %s", cmd);
+        free(cmd);
+    }
+}
+
+static void
+cleanup(Built *b)
+{
+    char *cmd = xprintf("rm -rf %s", b->dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+}
+
+/* Runs the built model; returns the exit status, *out the output floats, *msg stdout. */
+static int
+run_built(Built *b, bool omp, const char *weights, int batch, const float *x, int64_t in_numel,
+          int64_t out_numel, float **out, char **msg)
+{
+    char *pin = xprintf("%s/in.raw", b->dir), *pout = xprintf("%s/out.raw", b->dir);
+    char *pmsg = xprintf("%s/msg.txt", b->dir);
+    FILE *f = fopen(pin, "wb");
+    fwrite(x, sizeof(float), (size_t)(batch * in_numel), f);
+    fclose(f);
+    unlink(pout);
+    char *cmd = xprintf("OMP_NUM_THREADS=3 %s/t%s %s %d %s %s > %s", b->dir, omp ? "_omp" : "",
+                        weights, batch, pin, pout, pmsg);
+    int st = system(cmd);
+    st = WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+    size_t n;
+    *msg = slurp(pmsg, &n);
+    *out = NULL;
+    if (st == 0) {
+        char *y = slurp(pout, &n);
+        ck_assert_int_eq(n, (size_t)(batch * out_numel) * sizeof(float));
+        *out = (float *)(void *)y;
+    }
+    free(cmd);
+    free(pin);
+    free(pout);
+    free(pmsg);
+    return st;
+}
+
+static float *
+interp(Graph *g, int batch, const float *x)
+{
+    TestDiag td;
+    td_init(&td);
+    float *out[1] = {NULL};
+    const float *in[1] = {x};
+    ck_assert_msg(interp_run(g, batch, in, out, &td.d), "interp_run: %s", td_text(&td));
+    td_free(&td);
+    return out[0];
+}
+
+/* max|y - ref| <= 1e-4 max|ref| (and a small absolute floor). */
+static void
+expect_close(const float *y, const float *ref, int64_t n)
+{
+    double err = 0, mag = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)y[i] - ref[i]);
+        ck_assert_msg(d == d, "element %lld is NaN", (long long)i);
+        if (d > err)
+            err = d;
+        if (fabs(ref[i]) > mag)
+            mag = fabs(ref[i]);
+    }
+    ck_assert_msg(mag > 0, "reference is all zeros: a weak test");
+    ck_assert_msg(err <= 1e-4 * mag + 1e-6, "max error %g, max |ref| %g", err, mag);
+}
+
+/* Compiles g, runs batch 1 and 3 with and without OpenMP against the interpreter. */
+static void
+check_against_interp(Graph *g, bool embed)
+{
+    int64_t in_numel = shape_numel(((Value *)g->inputs.v[0])->shape, 1);
+    int64_t out_numel = shape_numel(((Value *)g->outputs.v[0])->shape, 1);
+    Built b;
+    build(g, embed, &b);
+    char *wpath = embed ? xstrdup("-") : xprintf("%s/tm.weights", b.dir);
+    float *x = xmalloc((size_t)(3 * in_numel) * sizeof(float));
+    for (int64_t i = 0; i < 3 * in_numel; i++)
+        x[i] = rnd();
+    for (int batch = 1; batch <= 3; batch += 2) {
+        float *ref = interp(g, batch, x), *y[2];
+        char *msg;
+        for (int omp = 0; omp < 2; omp++) {
+            int st = run_built(&b, omp, wpath, batch, x, in_numel, out_numel, &y[omp], &msg);
+            ck_assert_msg(st == 0, "generated code failed (status %d): %s", st, msg);
+            free(msg);
+            expect_close(y[omp], ref, batch * out_numel);
+        }
+        /* Same results with and without OpenMP, to the bit. */
+        ck_assert_mem_eq(y[0], y[1], (size_t)(batch * out_numel) * sizeof(float));
+        free(y[0]);
+        free(y[1]);
+        free(ref);
+    }
+    free(x);
+    free(wpath);
+    cleanup(&b);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+START_TEST(convs_match_interpreter)
+{
+    Graph *g = conv_graph();
+    check_against_interp(g, false);
+    graph_free(g);
+}
+END_TEST
+
+/* Weights packed by the pack_weights pass ([groups][blocks][K][reg_co]). */
+START_TEST(packed_convs_match_interpreter)
+{
+    Graph *g = conv_graph();
+    free(schedule(g));
+    char *what = pack_weights(g);
+    ck_assert_ptr_nonnull(what);
+    free(what);
+    ck_assert_int_eq(GRAPH_NODE(g, 1)->param[P_WEIGHT]->pack_mr, 5);
+    fill_all(g);
+    check_against_interp(g, false);
+    graph_free(g);
+}
+END_TEST
+
+START_TEST(ops_match_interpreter)
+{
+    Graph *g = ops_graph();
+    check_against_interp(g, false);
+    graph_free(g);
+}
+END_TEST
+
+START_TEST(embedded_matches_interpreter)
+{
+    Graph *g = ops_graph();
+    check_against_interp(g, true);
+    graph_free(g);
+}
+END_TEST
+
+/* Copies src to dst with byte `at` (from the end if negative) xor'ed, and the size cut. */
+static void
+corrupt_copy(const char *src, const char *dst, long at, size_t cut)
+{
+    size_t n;
+    char *b = slurp(src, &n);
+    if (at)
+        b[at < 0 ? (long)n + at : at] ^= 0x20;
+    FILE *f = fopen(dst, "wb");
+    fwrite(b, 1, n - cut, f);
+    fclose(f);
+    free(b);
+}
+
+static void
+expect_open_error(Built *b, const char *weights, const char *message)
+{
+    float x[4 * 19 * 17] = {0}, *y;
+    char *msg;
+    int st = run_built(b, false, weights, 1, x, 4 * 19 * 17, 3 * 5 * 5, &y, &msg);
+    ck_assert_int_eq(st, 2);
+    ck_assert_msg(strstr(msg, message) != NULL, "got '%s', want '%s'", msg, message);
+    free(msg);
+}
+
+START_TEST(bad_weights_refused)
+{
+    Graph *g = conv_graph();
+    Built b;
+    build(g, false, &b);
+    char *w = xprintf("%s/tm.weights", b.dir), *bad = xprintf("%s/bad.weights", b.dir);
+    corrupt_copy(w, bad, 0, 1);
+    expect_open_error(&b, bad, "truncated");
+    corrupt_copy(w, bad, -3, 0);
+    expect_open_error(&b, bad, "CRC-32");
+    corrupt_copy(w, bad, 1, 0);
+    expect_open_error(&b, bad, "not a visec weights file");
+    corrupt_copy(w, bad, 49, 0);
+    expect_open_error(&b, bad, "another model");
+    expect_open_error(&b, "/nonexistent.weights", "cannot open");
+
+    /* The same sizes with one tensor renamed: another build (layout hash). */
+    Graph *g2 = conv_graph();
+    Tensor *t = GRAPH_NODE(g2, 0)->param[P_WEIGHT];
+    free(t->name);
+    t->name = xstrdup("c1.weight_");
+    char *other2 = xprintf("%s/other2", b.dir);
+    mkdir(other2, 0700);
+    emit_into(g2, false, other2);
+    char *ow2 = xprintf("%s/tm.weights", other2);
+    expect_open_error(&b, ow2, "another build");
+    graph_free(g2);
+    free(other2);
+    free(ow2);
+
+    /* Fewer tensors: does not fit (count and size). */
+    Graph *g3 = graph_new("convs");
+    Value *x = graph_input(g3, "x", shape4(DIM_N, 4, 19, 17));
+    Attrs a = conv_attrs(3, 3, 1, 1, 1, 1, true);
+    Value *c = op(g3, OP_CONV2D, &x, 1, &a, "c1");
+    graph_output(g3, "y", c);
+    fill_all(g3);
+    char *other = xprintf("%s/other", b.dir);
+    mkdir(other, 0700);
+    emit_into(g3, false, other);
+    char *ow = xprintf("%s/tm.weights", other);
+    expect_open_error(&b, ow, "does not fit this build");
+    graph_free(g3);
+    free(other);
+    free(ow);
+    free(w);
+    free(bad);
+    cleanup(&b);
+    graph_free(g);
+}
+END_TEST
+
+START_TEST(output_is_deterministic)
+{
+    char d1[] = "/tmp/test_codegen_XXXXXX", d2[] = "/tmp/test_codegen_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(d1));
+    ck_assert_ptr_nonnull(mkdtemp(d2));
+    Graph *g = conv_graph();
+    emit_into(g, false, d1);
+    graph_free(g);
+    g = conv_graph();
+    emit_into(g, false, d2);
+    graph_free(g);
+    const char *files[] = {"tm.h", "tm.c", "tm.weights"};
+    for (int i = 0; i < 3; i++) {
+        char *p1 = xprintf("%s/%s", d1, files[i]), *p2 = xprintf("%s/%s", d2, files[i]);
+        size_t n1, n2;
+        char *a = slurp(p1, &n1), *b = slurp(p2, &n2);
+        ck_assert_uint_eq(n1, n2);
+        ck_assert_msg(memcmp(a, b, n1) == 0, "%s differs between two runs", files[i]);
+        free(a);
+        free(b);
+        free(p1);
+        free(p2);
+    }
+    char *cmd = xprintf("rm -rf %s %s", d1, d2);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+}
+END_TEST
+
+START_TEST(layer_comments)
+{
+    char d[] = "/tmp/test_codegen_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    Graph *g = conv_graph();
+    emit_into(g, false, d);
+    char *p = xprintf("%s/tm.c", d);
+    size_t n;
+    char *c = slurp(p, &n);
+    ck_assert_ptr_nonnull(strstr(c, " * layer c4: conv2d\n"));
+    ck_assert_ptr_nonnull(strstr(c, "origin:    conv c4 + add + relu (fused)"));
+    ck_assert_ptr_nonnull(strstr(c, "attrs:     out=12 kernel=1x1 stride=1x1 pad=0x0 bias +add +relu"));
+    ck_assert_ptr_nonnull(strstr(c, "weight     c1.weight [6, 2, 3, 3] at file offset 128"));
+    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg_co=5 reg_ow=4 parallel=2\n"));
+    ck_assert_ptr_nonnull(strstr(c, "static void\nlayer_c1("));
+    ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
+    ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
+    ck_assert_ptr_nonnull(strstr(c, "/* a block at the edge */"));
+    ck_assert_ptr_nonnull(strstr(c, "in blocks of 5 output channels x 64 pixels"));
+    ck_assert_ptr_null(strstr(c, "#include \"vx_"));    /* the runtime is pasted, not included */
+    ck_assert_ptr_null(strstr(c, "#pragma"));           /* only through VX_OMP */
+    free(c);
+    free(p);
+    char *cmd = xprintf("rm -rf %s", d);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    graph_free(g);
+}
+END_TEST
+
+START_TEST(unsupported_reported)
+{
+    TestDiag td;
+    CodegenOptions o = {0};
+    Graph *g = conv_graph();
+    td_init(&td);
+    o.name = "9lives";
+    ck_assert(!codegen_check(g, &o, &td.d));
+    ck_assert_ptr_nonnull(strstr(td_text(&td), "'9lives' is not a valid C identifier"));
+    td_free(&td);
+
+    o.name = "vx_model";
+    td_init(&td);
+    ck_assert(!codegen_check(g, &o, &td.d));
+    ck_assert_ptr_nonnull(strstr(td_text(&td), "clashes"));
+    td_free(&td);
+
+    o.name = NULL;
+    GRAPH_NODE(g, 1)->out->layout = LAYOUT_NCHWC;
+    GRAPH_NODE(g, 1)->out->cblock = 4;
+    free(GRAPH_NODE(g, 2)->param[P_BIAS]->data);
+    GRAPH_NODE(g, 2)->param[P_BIAS]->data = NULL;
+    graph_output(g, "z", GRAPH_NODE(g, 0)->out);
+    td_init(&td);
+    ck_assert(!codegen_check(g, &o, &td.d));
+    const char *m = td_text(&td);
+    ck_assert_ptr_nonnull(strstr(m, "1 input and 2 outputs"));
+    ck_assert_ptr_nonnull(strstr(m, "not supported yet"));
+    ck_assert_ptr_nonnull(strstr(m, "conv2d c2: blocked (nchwNc) layouts are not supported"));
+    ck_assert_ptr_nonnull(strstr(m, "tensor 'c3.bias' has no data"));
+    td_free(&td);
+    graph_free(g);
+}
+END_TEST
+
+START_TEST(default_schedule)
+{
+    Graph *g = graph_new("s");
+    Value *x = graph_input(g, "x", shape4(DIM_N, 4, 5, 5));
+    int outs[] = {64, 12, 7, 3, 20};
+    int want[] = {8, 4, 7, 3, 4};
+    for (int i = 0; i < 5; i++) {
+        Attrs a = conv_attrs(outs[i], 1, 1, 0, 1, 1, false);
+        char pre[8];
+        snprintf(pre, sizeof pre, "c%d", i);
+        Value *v = op(g, OP_CONV2D, &x, 1, &a, pre);
+        Schedule s = schedule_default(v->def);
+        ck_assert_int_eq(s.reg_co, want[i]);
+        ck_assert_int_eq(s.reg_ow, 64);
+        ck_assert_int_eq(s.parallel, 2);
+        ck_assert_int_eq(s.algo, ALGO_GEMM);
+        v->def->sched.reg_ow = 16;
+        ck_assert_int_eq(schedule_default(v->def).reg_ow, 16);
+    }
+    graph_free(g);
+}
+END_TEST
+
+Suite *suite_codegen(void)
+{
+    Suite *s = suite_create("codegen");
+    TCase *t = tcase_create("codegen");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, convs_match_interpreter);
+    tcase_add_test(t, packed_convs_match_interpreter);
+    tcase_add_test(t, ops_match_interpreter);
+    tcase_add_test(t, embedded_matches_interpreter);
+    tcase_add_test(t, bad_weights_refused);
+    tcase_add_test(t, output_is_deterministic);
+    tcase_add_test(t, layer_comments);
+    tcase_add_test(t, unsupported_reported);
+    tcase_add_test(t, default_schedule);
+    suite_add_tcase(s, t);
+    return s;
+}
