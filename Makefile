@@ -44,7 +44,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps clean install uninstall
+.PHONY: all test unit-tests bench demo deps clean install uninstall FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there).
@@ -87,9 +87,13 @@ $(BUILD)/gen/runtime_src.c: $(RUNTIME_PASTE) tools/embed_sources.sh
 
 # Unit tests: every tests/unit/*.c defines one or more `Suite *suite_NAME(void)`;
 # the runner is generated from those definitions.
-$(BUILD)/gen/suites.h: $(TEST_SRC)
+# Regenerated on every run, replaced only when it changes (a removed test
+# file must drop out of it too).
+$(BUILD)/gen/suites.h: FORCE
 	@mkdir -p $(dir $@)
-	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SUITE(\1)/p' $(TEST_SRC) | sort > $@
+	@sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SUITE(\1)/p' $(TEST_SRC) | sort > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
 
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(GEN_HDR) $(BUILD)/gen/suites.h $(wildcard */*.h) tests/unit/testutil.h
 	@mkdir -p $(dir $@)

@@ -43,4 +43,8 @@ const char *codegen_name(const Graph *g, const CodegenOptions *o);
  */
 Schedule schedule_default(const Node *n);
 
+/* Scratch bytes per image the emitted kernel of n needs (its im2col panel),
+ * 0 if none: what the schedule pass reserves for the memory plan. */
+int64_t node_scratch_bytes(const Node *n);
+
 #endif

@@ -107,12 +107,8 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
     /* Packed weights: [groups][ncb][K][MR], one panel per block (pack_weights pass). */
     bool packed = n->param[P_WEIGHT]->pack_mr > 0;
     int MR = packed || s->reg_co < cout_g ? s->reg_co : cout_g;
-    /* Pixel tiles of reg_ow columns, grouped to at least 64: the C compiler
-     * vectorizes narrower tiles of this plain loop nest poorly (6x16: 20x
-     * slower than 6x64). */
+    /* Pixel tiles of reg_ow columns, as the schedule says. */
     int NT = s->reg_ow;
-    while (NT < 64)
-        NT += s->reg_ow;
     if (NT > P)
         NT = P;
     int ncb = (cout_g + MR - 1) / MR, npt = (P + NT - 1) / NT;

@@ -1,9 +1,9 @@
 /*
- * pack_weights.c — convolution weights into the layout the microkernel reads.
+ * pack_weights.c — convolution weights into the layout the kernels read.
  *
- * The microkernel (runtime/vx_gemm.h) reads, for each tile of reg_co
- * output channels, a [K][reg_co] panel: one column of the tile's weights per
- * step of the reduction.  Packing at compile time means the generated code
+ * A convolution's register block (codegen's emit_conv2d) reads, for each
+ * block of reg_co output channels, a [K][reg_co] panel: the reg_co weights
+ * of one step of the reduction side by side.  Packing at compile time means the generated code
  * only reads and checks the weights file.  The packed tensor keeps its
  * PyTorch shape in Tensor.logical, and tensor_conv_weight() reads it, so
  * the reference interpreter still runs the graph.
@@ -61,6 +61,6 @@ pack_weights(Graph *g)
     }
     if (!packed)
         return NULL;
-    return xprintf("%d convolution weights packed for the microkernel (%.1f MiB)", packed,
+    return xprintf("%d convolution weights packed in blocks of output channels (%.1f MiB)", packed,
                    bytes / 1048576.0);
 }

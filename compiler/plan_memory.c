@@ -40,13 +40,87 @@ elementwise(Op op)
     return op == OP_RELU || op == OP_ADD || op == OP_SCALESHIFT || op == OP_BATCHNORM;
 }
 
+/* Orders tried: largest first, longest-lived first, largest area
+ * (bytes x lifetime) first; ties by start, so the plan is deterministic. */
 static int
 by_size(const void *a, const void *b)
 {
     const Buf *x = *(Buf *const *)a, *y = *(Buf *const *)b;
     if (x->bytes != y->bytes)
         return x->bytes < y->bytes ? 1 : -1;
-    return x->start - y->start;     /* deterministic */
+    return x->start - y->start;
+}
+
+static int
+by_life(const void *a, const void *b)
+{
+    const Buf *x = *(Buf *const *)a, *y = *(Buf *const *)b;
+    int lx = x->end - x->start, ly = y->end - y->start;
+    if (lx != ly)
+        return ly - lx;
+    return by_size(a, b);
+}
+
+static int
+by_area(const void *a, const void *b)
+{
+    const Buf *x = *(Buf *const *)a, *y = *(Buf *const *)b;
+    int64_t ax = x->bytes * (x->end - x->start + 1), ay = y->bytes * (y->end - y->start + 1);
+    if (ax != ay)
+        return ax < ay ? 1 : -1;
+    return by_size(a, b);
+}
+
+/* Places bufs in `order` at the lowest offset free for their whole lives;
+ * returns the arena size. */
+static int64_t
+place(Buf **order, int nb)
+{
+    int64_t arena = 0;
+    for (int i = 0; i < nb; i++) {
+        Buf *b = order[i];
+        int64_t off = 0;
+        for (bool moved = true; moved;) {   /* bump past every conflicting placed buffer */
+            moved = false;
+            for (int j = 0; j < i; j++) {
+                Buf *p = order[j];
+                bool time = p->start <= b->end && b->start <= p->end;
+                bool space = p->offset < off + b->bytes && off < p->offset + p->bytes;
+                if (time && space) {
+                    off = p->offset + p->bytes;
+                    moved = true;
+                }
+            }
+        }
+        b->offset = off;
+        if (off + b->bytes > arena)
+            arena = off + b->bytes;
+    }
+    return arena;
+}
+
+static void
+place_best(Buf *bufs, int nb)
+{
+    int (*const orders[])(const void *, const void *) = {by_size, by_life, by_area};
+    Buf **order = xmalloc((size_t)(nb + 1) * sizeof *order);
+    int64_t best = -1;
+    int best_k = 0;
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < nb; i++)
+            order[i] = &bufs[i];
+        qsort(order, (size_t)nb, sizeof *order, orders[k]);
+        int64_t arena = place(order, nb);
+        if (best < 0 || arena < best) {
+            best = arena;
+            best_k = k;
+        }
+    }
+    for (int i = 0; i < nb; i++)
+        order[i] = &bufs[i];
+    qsort(order, (size_t)nb, sizeof *order, orders[best_k]);
+    place(order, nb);
+    free(order);
 }
 
 /* last[v->id] = the last schedule step that reads v (or makes it). */
@@ -119,29 +193,8 @@ plan_memory(Graph *g)
     }
     free(last);
 
-    /* Greedy placement, largest first. */
-    Buf **order = xmalloc((size_t)(nb + 1) * sizeof *order);
-    for (int i = 0; i < nb; i++)
-        order[i] = &bufs[i];
-    qsort(order, (size_t)nb, sizeof *order, by_size);
-    for (int i = 0; i < nb; i++) {
-        Buf *b = order[i];
-        int64_t off = 0;
-        for (bool moved = true; moved;) {   /* bump past every conflicting placed buffer */
-            moved = false;
-            for (int j = 0; j < i; j++) {
-                Buf *p = order[j];
-                bool time = p->start <= b->end && b->start <= p->end;
-                bool space = p->offset < off + b->bytes && off < p->offset + p->bytes;
-                if (time && space) {
-                    off = p->offset + p->bytes;
-                    moved = true;
-                }
-            }
-        }
-        b->offset = off;
-    }
-    free(order);
+    /* Greedy placement in a few orders; the smallest arena wins. */
+    place_best(bufs, nb);
 
     /* Write the plan into the IR. */
     for (int i = 0; i < nn; i++) {

@@ -169,8 +169,8 @@ typedef struct Schedule {
     int tile_oh;        /* output rows per cache tile (0 = whole) */
     int tile_ow;        /* output columns per cache tile (0 = whole) */
     int tile_ci;        /* input channels per reduction block (0 = whole) */
-    int reg_co;         /* register block: output channels (microkernel rows) */
-    int reg_ow;         /* register block: output columns (microkernel cols) */
+    int reg_co;         /* register block: output channels accumulated together */
+    int reg_ow;         /* register block: output pixels (flattened oh*ow) per block */
     int parallel;       /* which loop runs in parallel: 0 none, 1 batch, 2 co tiles */
     char order[8];      /* loop order over n,c,h,w tiles, e.g. "nchw" ("" = default) */
 } Schedule;
@@ -190,8 +190,8 @@ typedef struct Tensor {
     bool trainable;     /* counted as a parameter (not a running statistic) */
     int refs;           /* nodes using it; a tensor with none is not emitted */
     int64_t offset;     /* byte offset in the generated .weights file, -1 unset */
-    int pack_mr;        /* 0: PyTorch layout.  Else a conv weight packed for the
-                           microkernel: [groups][ceil(cout_g / pack_mr)][K][pack_mr],
+    int pack_mr;        /* 0: PyTorch layout.  Else a conv weight packed in blocks of
+                           output channels: [groups][ceil(cout_g / pack_mr)][K][pack_mr],
                            K = cin_g * kh * kw, rows past cout_g zero */
     Shape logical;      /* with pack_mr: the PyTorch shape it holds */
 } Tensor;

@@ -89,7 +89,7 @@ conv_graph(void)
     a = conv_attrs(12, 3, 1, 2, 2, 1, false);
     Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "c2");
     c2->def->sched.reg_co = 5;      /* 12 = 5 + 5 + 2: a tail block */
-    c2->def->sched.reg_ow = 4;      /* tiles of 64 pixels: 90 = 64 + 26, a tail */
+    c2->def->sched.reg_ow = 4;      /* tiles of 4 pixels: 90 = 22 * 4 + 2, a tail */
     a = conv_attrs(12, 1, 1, 0, 1, 1, true);
     Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "c3");
     c3->def->sched.parallel = 1;    /* over the batch */
@@ -518,7 +518,7 @@ START_TEST(layer_comments)
     ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
     ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
     ck_assert_ptr_nonnull(strstr(c, "/* a block at the edge */"));
-    ck_assert_ptr_nonnull(strstr(c, "in blocks of 5 output channels x 64 pixels"));
+    ck_assert_ptr_nonnull(strstr(c, "in blocks of 5 output channels x 4 pixels"));
     ck_assert_ptr_null(strstr(c, "#include \"vx_"));    /* the runtime is pasted, not included */
     ck_assert_ptr_null(strstr(c, "#pragma"));           /* only through VX_OMP */
     free(c);
