@@ -171,6 +171,7 @@ START_TEST(verifier_catches_order)
     Value *b = ir_op(g, &d, OP_RELU, (Loc){0}, &a, 1, NULL, NULL);
     graph_output(g, "y", b);
     graph_move_node(g, b->def, 0);
+    ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));  /* the expected report */
     graph_verify(g, "test");
 }
 END_TEST
