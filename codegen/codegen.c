@@ -689,6 +689,10 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, " *");
     emit(e, " * Build: cc -std=c99 -O2 [-fopenmp] -c %s.c  (link with -lm)", name);
     emit(e, " */");
+    emit(e, "/* -DVX_PROFILE times every layer (POSIX clock_gettime); close() prints them. */");
+    emit(e, "#if defined(VX_PROFILE) && !defined(_POSIX_C_SOURCE)");
+    emit(e, "#define _POSIX_C_SOURCE 199309L");
+    emit(e, "#endif");
     emit(e, "#include <math.h>");
     emit(e, "#include <stddef.h>");
     emit(e, "#include <stdint.h>");
@@ -702,6 +706,22 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "#define VX_OMP(x) _Pragma(#x)");
     emit(e, "#else");
     emit(e, "#define VX_OMP(x)");
+    emit(e, "#endif");
+    emit_blank(e);
+    emit(e, "/* VX_LAYER(i, call): layer i of run(), timed with -DVX_PROFILE. */");
+    emit(e, "#ifdef VX_PROFILE");
+    emit(e, "#include <stdio.h>");
+    emit(e, "#include <time.h>");
+    emit(e, "static double");
+    emit(e, "vx_now(void)");
+    emit(e, "{");
+    emit(e, "struct timespec t;");
+    emit(e, "clock_gettime(CLOCK_MONOTONIC, &t);");
+    emit(e, "return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;");
+    emit(e, "}");
+    emit(e, "#define VX_LAYER(i, call) do { double t0_ = vx_now(); call; model->prof[i] += vx_now() - t0_; } while (0)");
+    emit(e, "#else");
+    emit(e, "#define VX_LAYER(i, call) call");
     emit(e, "#endif");
     emit_blank(e);
     emit_runtime(e);
@@ -750,7 +770,19 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "void *wowned;            /* what to free at close, NULL if nothing */");
     emit(e, "float *arena;            /* activations and scratch of arena_batch images */");
     emit(e, "int arena_batch;         /* images the arena holds; 0 before the first run */");
+    emit(e, "#ifdef VX_PROFILE");
+    emit(e, "double prof[%d];         /* seconds spent in each layer over all runs */", g->nodes.n > 0 ? g->nodes.n : 1);
+    emit(e, "int runs;                /* runs timed */");
+    emit(e, "#endif");
     emit(e, "};");
+    emit_blank(e);
+    emit(e, "#ifdef VX_PROFILE");
+    emit(e, "static const char *const vx_layer_names[] = {");
+    for (int i = 0; i < g->nodes.n; i++)
+        emit(e, "    \"%s\",", ((const Node *)g->nodes.v[i])->name);
+    emit(e, "    \"\"");
+    emit(e, "};");
+    emit(e, "#endif");
     emit_blank(e);
 
     for (int i = 0; i < g->nodes.n; i++)
@@ -817,13 +849,16 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         else
             emit(e, "/* %%%d %s = %s %%%d */", n->out->id, shape_str(n->out->shape, b, sizeof b),
                  op_name(n->op), n->in[0]->id);
-        emit(e, "layer_%s(wb, batch, %s, %s, %s, %s);", n->name, x, x2, y, sc);
+        emit(e, "VX_LAYER(%d, layer_%s(wb, batch, %s, %s, %s, %s));", i, n->name, x, x2, y, sc);
         free(x);
         free(x2);
         free(y);
         free(sc);
     }
     emit(e, "}");
+    emit(e, "#ifdef VX_PROFILE");
+    emit(e, "model->runs++;");
+    emit(e, "#endif");
     emit(e, "return %s_OK;", up);
     emit(e, "}");
     emit_blank(e);
@@ -833,6 +868,19 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "{");
     emit(e, "if (!model)");
     emit(e, "    return;");
+    emit(e, "#ifdef VX_PROFILE");
+    emit(e, "if (model->runs) {");
+    emit(e, "double total = 0.0;");
+    emit(e, "int i;");
+    emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
+    emit(e, "    total += model->prof[i];");
+    emit(e, "fprintf(stderr, \"%%-24s %%10s %%6s  (%%d runs)\\n\", \"layer\", \"ms/run\", \"%%\", model->runs);");
+    emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
+    emit(e, "    fprintf(stderr, \"%%-24s %%10.3f %%6.1f\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
+    emit(e, "            total > 0 ? 100.0 * model->prof[i] / total : 0.0);");
+    emit(e, "fprintf(stderr, \"%%-24s %%10.3f\\n\", \"total\", 1e3 * total / model->runs);");
+    emit(e, "}");
+    emit(e, "#endif");
     emit(e, "vx_free(model->arena);");
     emit(e, "vx_free(model->wowned);");
     emit(e, "free(model);");

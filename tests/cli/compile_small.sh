@@ -130,6 +130,15 @@ refuse "$work/x1.npy" "not a visec weights file"
 "$work/t_emb" "$w" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" && fail "embedded build took a path"
 grep -q "pass NULL" "$work/err" || fail "embedded build: no message for a path"
 
+# ---- -DVX_PROFILE: per-layer times printed at close, same numbers
+gcc $cflags -fopenmp -DVX_PROFILE -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tools/vx_driver.c" \
+    "$work/out/tiny.c" -lm -o "$work/t_prof" || fail "-DVX_PROFILE does not compile cleanly"
+"$work/t_prof" "$work/out/tiny.weights" "$work/x3.npy" "$work/yprof.npy" 2>"$work/prof"
+cmp "$work/yprof.npy" "$work/y3gcc-fopenmp.npy" || fail "profiling changes the results"
+for layer in c1 maxpool c2 c3 avgpool c4 total; do
+    grep -q "^$layer" "$work/prof" || { cat "$work/prof"; fail "no '$layer' in the profile"; }
+done
+
 # ---- sanitizers on the generated code
 if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then
     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fopenmp -DMODEL=tiny -DUPPER=TINY \
