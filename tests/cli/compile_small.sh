@@ -84,14 +84,7 @@ build() { # CC OMPFLAG DIR OUT
         fail "$1 $2 does not compile the generated code cleanly"
 }
 compare() { # GOT REF
-    /usr/bin/python3 - "$1" "$2" <<'P' || fail "$1 differs from $2"
-import sys, numpy as np
-y, r = np.load(sys.argv[1]), np.load(sys.argv[2])
-assert y.shape == r.shape, (y.shape, r.shape)
-e, m = float(np.abs(y - r).max()), float(np.abs(r).max())
-print("%s: max|y-ref| %.3g, max|ref| %.3g" % (sys.argv[1], e, m))
-sys.exit(0 if m > 0 and e <= 1e-4 * m else 1)
-P
+    /usr/bin/python3 "$src/tools/compare_npy.py" "$1" "$2" || fail "$1 differs from $2"
 }
 for cc in gcc clang; do
     command -v $cc >/dev/null || continue

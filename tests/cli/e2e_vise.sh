@@ -30,14 +30,7 @@ done
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/other" --name other_net
 
 compare() { # GOT REF
-    $py - "$1" "$2" <<'P' || fail "$1 differs from $2"
-import sys, numpy as np
-y, r = np.load(sys.argv[1]), np.load(sys.argv[2])
-assert y.shape == r.shape, (y.shape, r.shape)
-e, m = float(np.abs(y - r).max()), float(np.abs(r).max())
-print("%s: max|y-ref| %.3g, max|ref| %.3g, ratio %.3g" % (sys.argv[1].split('/')[-1], e, m, e / m))
-sys.exit(0 if m > 0 and e <= 1e-4 * m else 1)
-P
+    $py "$src/tools/compare_npy.py" "$1" "$2" || fail "$1 differs from $2"
 }
 cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 build() { # CC OMPFLAG DIR OUT [EXTRA]

@@ -194,22 +194,6 @@ typedef struct Built {
     char dir[64];       /* /tmp/test_codegen_XXXXXX */
 } Built;
 
-static char *
-slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = xmalloc((size_t)len + 1);
-    ck_assert_int_eq(fread(b, 1, (size_t)len, f), (size_t)len);
-    b[len] = '\0';
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 static void
 emit_into(Graph *g, bool embed, const char *dir)
 {

@@ -221,6 +221,20 @@ assert_plan_sound(const Graph *g)
 static char *(*const passes[])(Graph *) = {fold_bn, fuse_epilogue, eliminate_dead, schedule,
                                            pack_weights, plan_memory};
 
+/* Applies every pass in turn; after each the output must still be ref's. */
+static void
+check_each_pass(Graph *g, const float *x, int batch, const Run *ref, uint64_t seed)
+{
+    for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
+        free(passes[p](g));
+        graph_recount(g);
+        graph_verify(g, pass_names[p]);
+        Run got = run_graph(g, x, batch);
+        assert_close(ref, &got, pass_names[p], seed);
+        run_free(&got);
+    }
+}
+
 START_TEST(random_graphs_keep_meaning)
 {
     int tried = 0;
@@ -244,14 +258,7 @@ START_TEST(random_graphs_keep_meaning)
         for (int64_t k = 0; k < n; k++)
             x[k] = frnd(&s, -2, 2);
         Run ref = run_graph(g, x, batch);
-        for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
-            free(passes[p](g));
-            graph_recount(g);
-            graph_verify(g, pass_names[p]);
-            Run got = run_graph(g, x, batch);
-            assert_close(&ref, &got, pass_names[p], seed);
-            run_free(&got);
-        }
+        check_each_pass(g, x, batch, &ref, seed);
         assert_plan_sound(g);
         run_free(&ref);
         free(x);
@@ -297,22 +304,6 @@ START_TEST(residual_block_fuses_fully)
 }
 END_TEST
 
-/* Reads a whole file into a string (test fixture helper). */
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = xmalloc((size_t)n + 1);
-    ck_assert_int_eq(fread(s, 1, (size_t)n, f), n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /*
  * The VisE graph itself, pass by pass.  The example is read as written but
  * with a 64 x 64 input, which keeps every layer and every shape rule (the
@@ -320,7 +311,7 @@ slurp(const char *path)
  */
 START_TEST(vise_graph_keeps_meaning)
 {
-    char *text = slurp("examples/vise_resnet50.vise");
+    char *text = slurp("examples/vise_resnet50.vise", NULL);
     char *at = strstr(text, "[N, 3, 224, 224]");
     ck_assert_ptr_nonnull(at);
     memcpy(at, "[N, 3,  64,  64]", 16);
@@ -337,14 +328,7 @@ START_TEST(vise_graph_keeps_meaning)
     for (int64_t k = 0; k < n; k++)
         x[k] = frnd(&s, -2, 2);
     Run ref = run_graph(g, x, batch);
-    for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
-        free(passes[p](g));
-        graph_recount(g);
-        graph_verify(g, pass_names[p]);
-        Run got = run_graph(g, x, batch);
-        assert_close(&ref, &got, pass_names[p], 0);
-        run_free(&got);
-    }
+    check_each_pass(g, x, batch, &ref, 0);
     GraphStats st = graph_stats(g);
     ck_assert_int_eq(st.count[OP_CONV2D], 53);
     ck_assert_int_eq(st.count[OP_MAXPOOL], 1);

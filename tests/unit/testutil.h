@@ -39,6 +39,24 @@ td_text(TestDiag *t)
     return t->buf ? t->buf : "";
 }
 
+/* A whole file, NUL-terminated; *n gets its length (n may be NULL). */
+static inline char *
+slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = xmalloc((size_t)len + 1);
+    ck_assert_int_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    b[len] = '\0';
+    fclose(f);
+    if (n)
+        *n = (size_t)len;
+    return b;
+}
+
 static inline void
 td_free(TestDiag *t)
 {
