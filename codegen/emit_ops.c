@@ -181,8 +181,17 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
          MR, NT);
     if (per_image_parallel)
         emit_omp_for(e, 2);
-    emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
-    emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of output pixels */", npt);
+    /* Loop order (schedule): "pc" walks pixel tiles outside, so one tile of
+     * the panel is reused by every channel block while it is in cache;
+     * otherwise channel blocks outside reuse one block of weights. */
+    bool pixels_outside = !strcmp(s->order, "pc");
+    if (pixels_outside) {
+        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of output pixels */", npt);
+        emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
+    } else {
+        emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
+        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of output pixels */", npt);
+    }
     emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
     if (cout_g % MR)
         emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
@@ -228,8 +237,8 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "yr[j] = v;");
     emit(e, "} /* j */");
     emit(e, "} /* r */");
-    emit(e, "} /* pt */");
-    emit(e, "} /* cb */");
+    emit(e, pixels_outside ? "} /* cb */" : "} /* pt */");
+    emit(e, pixels_outside ? "} /* pt */" : "} /* cb */");
     emit(e, "} /* g */");
     emit(e, "} /* n */");
 }
@@ -344,10 +353,38 @@ emit_pool(Emitter *e, const Node *n, const Schedule *s)
              in.h + a->ph, a->kh, in.h + a->ph);
         emit(e, "const int hs = h0 < 0 ? 0 : h0, he = hp < %d ? hp : %d;", in.h, in.h);
     }
+    if (max) {
+        /* Outputs whose window lies inside the input: rows [ohlo, ohhi), columns
+         * [owlo, owhi).  They take a fixed-size window with no bounds and no
+         * branches; the others clamp their window to the input. */
+        int ohlo = (a->ph + a->sh - 1) / a->sh, owlo = (a->pw + a->sw - 1) / a->sw;
+        int ohhi = (in.h + a->ph - a->kh) / a->sh + 1, owhi = (in.w + a->pw - a->kw) / a->sw + 1;
+        ohhi = ohhi > out.h ? out.h : ohhi < ohlo ? ohlo : ohhi;
+        owhi = owhi > out.w ? out.w : owhi < owlo ? owlo : owhi;
+        emit(e, "const int inside = oh >= %d && oh < %d; /* the row's windows miss no input row */",
+             ohlo, ohhi);
+    }
     emit(e, "/* over output columns */");
     emit(e, "for (int ow = 0; ow < %d; ow++) {", out.w);
     emit(e, "const int w0 = ow * %d - %d;", a->sw, a->pw);
     if (max) {
+        int owlo = (a->pw + a->sw - 1) / a->sw, owhi = (in.w + a->pw - a->kw) / a->sw + 1;
+        owhi = owhi > out.w ? out.w : owhi < owlo ? owlo : owhi;
+        emit(e, "if (inside && ow >= %d && ow < %d) {", owlo, owhi);
+        emit(e, "/* the whole %dx%d window is inside: max without bounds or branches */", a->kh, a->kw);
+        emit(e, "const float *xw = xc + h0 * %d + w0;", in.w);
+        emit(e, "float m = xw[0];");
+        emit(e, "int nan = 0;");
+        emit(e, "for (int i = 0; i < %d; i++) {", a->kh);
+        emit(e, "for (int j = 0; j < %d; j++) {", a->kw);
+        emit(e, "const float v = xw[i * %d + j];", in.w);
+        emit(e, "m = v > m ? v : m;");
+        emit(e, "nan |= v != v;");
+        emit(e, "} /* j */");
+        emit(e, "} /* i */");
+        emit(e, "yc[oh * %d + ow] = nan ? NAN : m; /* NaN propagates, as in PyTorch */", out.w);
+        emit(e, "continue;");
+        emit(e, "}");
         emit(e, "const int ws = w0 < 0 ? 0 : w0, we = w0 + %d < %d ? w0 + %d : %d;", a->kw, in.w,
              a->kw, in.w);
         emit(e, "float m = -INFINITY;");

@@ -9,6 +9,13 @@
  * stride 1 first lay their input out as an im2col panel in scratch space,
  * which this pass reserves so the memory plan places it.
  *
+ * The loop order over blocks ("order"): with channel blocks outside ("cp",
+ * the default) one small block of weights stays in L1 while the pixel
+ * operand (the input, or its im2col panel) streams past once per block;
+ * that costs little while the operand stays in L2.  When it does not, and
+ * all the weights do fit in L2, pixel tiles go outside ("pc"): each tile of
+ * the operand is then read once and used by every channel block.
+ *
  * Block sizes come from the target table below, so retuning for a machine
  * is a data change; fields already set (by hand or by a tuner) are kept.
  */
@@ -22,13 +29,14 @@ typedef struct Target {
     const char *name;   /* for dumps and comments */
     int reg_co;         /* output channels per register block */
     int reg_ow;         /* output pixels per register block */
+    int64_t l2;         /* bytes of L2 cache per core */
 } Target;
 
 /*
  * 6 x 64 keeps 6 rows of 64 floats in registers with 512-bit vectors (24 of
  * 32) and is still the fastest of the sizes tried with 256-bit ones.
  */
-static const Target target = {"x86-64 (6x64 register blocks)", 6, 64};
+static const Target target = {"x86-64 (6x64 register blocks)", 6, 64, 512 << 10};
 
 static bool
 schedule_conv(Node *n)
@@ -43,6 +51,14 @@ schedule_conv(Node *n)
         s->reg_ow = target.reg_ow;
     if (!s->parallel)
         s->parallel = 2;
+    if (!s->order[0]) {
+        const Attrs *a = &n->a;
+        int64_t cout_g = a->out / a->groups;
+        int64_t K = n->in[0]->shape.dim[1] / a->groups * a->kh * a->kw;
+        int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3];
+        int64_t operand = K * P * 4, weights = K * cout_g * 4;
+        strcpy(s->order, operand > target.l2 && weights <= target.l2 / 2 ? "pc" : "cp");
+    }
     n->scratch = node_scratch_bytes(n);
     return memcmp(&before, s, sizeof before) || scratch != n->scratch;
 }

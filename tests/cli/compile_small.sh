@@ -123,6 +123,34 @@ refuse "$work/x1.npy" "not a visec weights file"
 "$work/t_emb" "$w" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" && fail "embedded build took a path"
 grep -q "pass NULL" "$work/err" || fail "embedded build: no message for a path"
 
+# ---- maxpool propagates NaN like PyTorch, in the interior and at the borders
+printf 'model pool\ninput x: [N, 2, 9, 8]\noutput y = maxpool(x, kernel=3, stride=2, pad=1)\n' >"$work/pool.vise"
+"$visec" init-weights "$work/pool.vise" -o "$work/pool.safetensors"
+mkdir -p "$work/pool"
+"$visec" compile "$work/pool.vise" --weights "$work/pool.safetensors" -o "$work/pool"
+gcc $cflags -DMODEL=pool -DUPPER=POOL -I"$work/pool" "$src/tools/vx_driver.c" "$work/pool/pool.c" -lm -o "$work/t_pool"
+/usr/bin/python3 - "$work" <<'P'
+import sys, numpy as np
+x = np.random.default_rng(5).standard_normal((1, 2, 9, 8)).astype(np.float32)
+x[0, 0, 4, 3] = np.nan      # inside: reaches the windows around it
+x[0, 1, 0, 7] = np.nan      # a corner: only border windows see it
+np.save(sys.argv[1] + "/xnan.npy", x)
+P
+"$work/t_pool" "$work/pool/pool.weights" "$work/xnan.npy" "$work/ynan.npy"
+/usr/bin/python3 - "$work" <<'P' || fail "maxpool NaN propagation differs from PyTorch's rule"
+import sys, numpy as np
+x, y = np.load(sys.argv[1] + "/xnan.npy"), np.load(sys.argv[1] + "/ynan.npy")
+p = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+for c in range(2):
+    for i in range(y.shape[2]):
+        for j in range(y.shape[3]):
+            w = p[0, c, 2 * i:2 * i + 3, 2 * j:2 * j + 3]
+            want = np.nan if np.isnan(w).any() else w.max()
+            got = y[0, c, i, j]
+            assert (np.isnan(want) and np.isnan(got)) or want == got, (c, i, j, want, got)
+assert np.isnan(y).sum() == 3, np.isnan(y).sum()   # 2 windows see the inner NaN, 1 the corner
+P
+
 # ---- -DVX_PROFILE: per-layer times printed at close, same numbers
 gcc $cflags -fopenmp -DVX_PROFILE -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tools/vx_driver.c" \
     "$work/out/tiny.c" -lm -o "$work/t_prof" || fail "-DVX_PROFILE does not compile cleanly"
