@@ -568,7 +568,8 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s, bool defaulted)
     if (n->op == OP_CONV2D)
         emit(e, " *   schedule:  algo=%s reg_co=%d reg_ow=%d parallel=%d%s%s", algo[s->algo],
              s->reg_co, s->reg_ow, s->parallel, defaulted ? " (codegen defaults)" : "",
-             s->algo == ALGO_DIRECT || s->algo == ALGO_WINOGRAD ? " [emitted as gemm: not implemented yet]" : "");
+             s->algo == ALGO_DIRECT || (s->algo == ALGO_WINOGRAD && !n->param[P_WEIGHT]->winograd)
+                 ? " [emitted as gemm: no transformed weights for it]" : "");
     else
         emit(e, " *   schedule:  parallel=%d%s", s->parallel, defaulted ? " (codegen default)" : "");
     if (node_macs(n))

@@ -57,6 +57,12 @@ node_scratch_bytes(const Node *n)
     const Attrs *a = &n->a;
     if (n->op != OP_CONV2D)
         return 0;
+    if (n->param[P_WEIGHT] && n->param[P_WEIGHT]->winograd) {
+        /* V [16][cin][tiles] and M [16][cout][tiles], each position padded by
+         * one cache line (see emit_conv2d_winograd) */
+        int64_t tiles = (n->out->shape.dim[2] + 1) / 2 * ((n->out->shape.dim[3] + 1) / 2);
+        return 16 * (tiles * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
+    }
     if (a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->ph == 0 && a->pw == 0)
         return 0;   /* the input itself is the GEMM's right-hand matrix */
     int64_t k = n->in[0]->shape.dim[1] / a->groups * a->kh * a->kw;
@@ -240,6 +246,155 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
     emit(e, pixels_outside ? "} /* cb */" : "} /* pt */");
     emit(e, pixels_outside ? "} /* pt */" : "} /* cb */");
     emit(e, "} /* g */");
+    emit(e, "} /* n */");
+}
+
+/*
+ * conv2d 3x3, stride 1, padding 1 by Winograd F(2x2,3x3), per image:
+ *   1. V[t][ci][tile] = (B^T d B)[t] for the 4x4 input patch d of each 2x2
+ *      output tile (zero outside the input), t over the 16 positions;
+ *   2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 16 matrix
+ *      products in the same register blocks as the plain conv, U = G g G^T
+ *      packed at compile time (pack_weights);
+ *   3. Y = A^T M A per tile, then the epilogue, stored inside the output.
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
+ * The 16 matrices of V and of M lie SV and SM floats apart: their sizes plus
+ * one cache line, so the 16 values of one tile never share a cache set
+ * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
+ */
+static void
+emit_conv2d_winograd(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int cin = in.c, cout = out.c, MR = n->param[P_WEIGHT]->pack_mr;
+    int TH = (out.h + 1) / 2, TW = (out.w + 1) / 2, T = TH * TW;
+    int NT = s->reg_ow < T ? s->reg_ow : T;
+    int ncb = (cout + MR - 1) / MR, npt = (T + NT - 1) / NT;
+    int SV = cin * T + 16, SM = cout * T + 16;
+    bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
+
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    if (!add)
+        emit(e, "(void)x2;");
+    emit(e, "/* over the images of the batch */");
+    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
+    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
+    if (add)
+        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
+    emit(e, "float *restrict V = scratch;                  /* [16][%d][%d], positions %d apart */", cin, T, SV);
+    emit(e, "float *restrict M = scratch + (size_t)%d;  /* [16][%d][%d], positions %d apart */", 16 * SV, cout, T, SM);
+
+    emit(e, "/* 1. input transform: V[t][ci][tile] = (B^T d B)[t] */");
+    emit_omp_for(e, 1);
+    emit(e, "for (int ci = 0; ci < %d; ci++) { /* over input channels */", cin);
+    emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
+    emit(e, "for (int th = 0; th < %d; th++) { /* over tile rows */", TH);
+    emit(e, "for (int tw = 0; tw < %d; tw++) { /* over tile columns */", TW);
+    emit(e, "const int h0 = th * 2 - 1, w0 = tw * 2 - 1, tile = th * %d + tw;", TW);
+    emit(e, "float d[4][4], u[4][4];");
+    emit(e, "/* the 4x4 input patch, zero outside the input */");
+    emit(e, "for (int i = 0; i < 4; i++) {");
+    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit(e, "const int h = h0 + i, c = w0 + j;");
+    emit(e, "d[i][j] = h >= 0 && h < %d && c >= 0 && c < %d ? xc[h * %d + c] : 0.0f;", in.h, in.w, in.w);
+    emit(e, "} /* j */");
+    emit(e, "} /* i */");
+    emit(e, "/* B^T d */");
+    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit(e, "u[0][j] = d[0][j] - d[2][j];");
+    emit(e, "u[1][j] = d[1][j] + d[2][j];");
+    emit(e, "u[2][j] = d[2][j] - d[1][j];");
+    emit(e, "u[3][j] = d[1][j] - d[3][j];");
+    emit(e, "}");
+    emit(e, "/* (B^T d) B, position t = 4 i + j at V[t][ci][tile] */");
+    emit(e, "for (int i = 0; i < 4; i++) {");
+    emit(e, "float *restrict v = V + (size_t)(4 * i) * %d + (size_t)ci * %d + tile;", SV, T);
+    emit(e, "v[0] = u[i][0] - u[i][2];");
+    emit(e, "v[%d] = u[i][1] + u[i][2];", SV);
+    emit(e, "v[%d] = u[i][2] - u[i][1];", 2 * SV);
+    emit(e, "v[%d] = u[i][1] - u[i][3];", 3 * SV);
+    emit(e, "}");
+    emit(e, "} /* tw */");
+    emit(e, "} /* th */");
+    emit(e, "} /* ci */");
+
+    emit(e, "/* 2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 16 products in blocks of");
+    emit(e, "   %d output channels x %d tiles */", MR, NT);
+    emit_omp_for(e, 2);
+    emit(e, "for (int q = 0; q < %d; q++) { /* over positions x blocks of output channels */", 16 * ncb);
+    emit(e, "for (int pt = 0; pt < %d; pt++) { /* over blocks of tiles */", npt);
+    emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
+    emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
+    if (cout % MR)
+        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout, MR, cout);
+    else
+        emit(e, "const int mr = %d;", MR);
+    if (T % NT)
+        emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, T, NT, T);
+    else
+        emit(e, "const int pn = %d;", NT);
+    emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
+         ncb, cin * MR, MR);
+    emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
+    emit(e, "float acc[%d][%d];", MR, NT);
+    emit(e, "/* zero the accumulators */");
+    emit(e, "for (int r = 0; r < %d; r++)", MR);
+    emit(e, "    for (int j = 0; j < %d; j++)", NT);
+    emit(e, "        acc[r][j] = 0.0f;");
+    bool tails = cout % MR || T % NT;
+    if (tails) {
+        emit(e, "if (mr == %d && pn == %d) {", MR, NT);
+        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+        emit_reduction(e, "Vt", T, cin, MR, true, "mr", "pn", MR, NT);
+        emit(e, "} else {");
+        emit(e, "/* a block at the edge */");
+    }
+    emit_reduction(e, "Vt", T, cin, MR, true, "mr", "pn", 0, 0);
+    if (tails)
+        emit(e, "}");
+    emit(e, "/* store M[t][co0 + r][p0 + j] */");
+    emit(e, "for (int r = 0; r < mr; r++)");
+    emit(e, "    for (int j = 0; j < pn; j++)");
+    emit(e, "        M[(size_t)t * %d + (size_t)(co0 + r) * %d + p0 + j] = acc[r][j];", SM, T);
+    emit(e, "} /* pt */");
+    emit(e, "} /* q */");
+
+    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
+         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
+    emit_omp_for(e, 1);
+    emit(e, "for (int co = 0; co < %d; co++) { /* over output channels */", cout);
+    if (n->param[P_BIAS])
+        emit(e, "const float b = bias[co];");
+    emit(e, "for (int th = 0; th < %d; th++) { /* over tile rows */", TH);
+    emit(e, "for (int tw = 0; tw < %d; tw++) { /* over tile columns */", TW);
+    emit(e, "const int tile = th * %d + tw;", TW);
+    emit(e, "float m[4][4], s[2][4];");
+    emit(e, "for (int t = 0; t < 16; t++)");
+    emit(e, "    m[t / 4][t %% 4] = M[(size_t)t * %d + (size_t)co * %d + tile];", SM, T);
+    emit(e, "/* A^T m */");
+    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
+    emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
+    emit(e, "}");
+    emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
+    emit(e, "for (int i = 0; i < 2 && th * 2 + i < %d; i++) {", out.h);
+    emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
+    emit(e, "for (int j = 0; j < 2 && tw * 2 + j < %d; j++) {", out.w);
+    emit(e, "const size_t o = (size_t)co * %d + (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", out.hw, out.w);
+    emit(e, "float v = yv[j]%s;", n->param[P_BIAS] ? " + b" : "");
+    if (add)
+        emit(e, "v += rn[o];");
+    if (relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yn[o] = v;");
+    emit(e, "} /* j */");
+    emit(e, "} /* i */");
+    emit(e, "} /* tw */");
+    emit(e, "} /* th */");
+    emit(e, "} /* co */");
     emit(e, "} /* n */");
 }
 
@@ -493,7 +648,12 @@ op_unsupported(const Node *n)
             if (schedule_default(n).reg_co != w->pack_mr)
                 return "conv2d weights are packed for another block of output channels than "
                        "its schedule's reg_co";
-            if (shape_numel(w->shape, 1) != n->a.groups * tiles * K * w->pack_mr)
+            int64_t k = w->winograd ? 16 * (K / 9) : K;
+            if (w->winograd && (n->a.kh != 3 || n->a.kw != 3 || n->a.sh != 1 || n->a.sw != 1 ||
+                                n->a.ph != 1 || n->a.pw != 1 || n->a.dh != 1 || n->a.dw != 1 ||
+                                n->a.groups != 1))
+                return "Winograd weights on a conv that is not 3x3, stride 1, padding 1";
+            if (shape_numel(w->shape, 1) != n->a.groups * tiles * k * w->pack_mr)
                 return "conv2d packed weights have an unexpected size";
         } else if (shape_numel(w->shape, 1) != n->a.out * K) {
             return "conv2d weights are not in PyTorch's [out][in/groups][kh][kw] layout";
@@ -507,7 +667,10 @@ emit_op(Emitter *e, const Node *n, const Schedule *s)
 {
     switch (n->op) {
     case OP_CONV2D:
-        emit_conv2d(e, n, s);
+        if (n->param[P_WEIGHT]->winograd)
+            emit_conv2d_winograd(e, n, s);
+        else
+            emit_conv2d(e, n, s);
         return;
     case OP_BATCHNORM:
         emit_batchnorm(e, n, s);

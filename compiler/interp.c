@@ -46,7 +46,7 @@ conv2d(const Node *n, int batch, const float *x, const float *r, float *y)
     const Attrs *a = &n->a;
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
     /* A weight packed by pack_weights is read through tensor_conv_weight(). */
-    const float *wt = n->param[P_WEIGHT]->pack_mr ? NULL : n->param[P_WEIGHT]->data;
+    const float *wt = n->param[P_WEIGHT]->pack_mr || n->param[P_WEIGHT]->from ? NULL : n->param[P_WEIGHT]->data;
     const float *bias = n->param[P_BIAS] ? n->param[P_BIAS]->data : NULL;
     int64_t cig = in.c / a->groups, cog = out.c / a->groups;  /* channels per group */
     int64_t plane = out.h * out.w;

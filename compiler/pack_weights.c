@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 
+#include "codegen.h"
 #include "passes.h"
 
 static Tensor *
@@ -44,23 +45,80 @@ pack(Graph *g, const Node *n, const Tensor *w)
     return p;
 }
 
+/*
+ * Winograd F(2x2,3x3): for each output channel co and input channel ci the
+ * 3x3 kernel g becomes the 4x4 U = G g G^T, with
+ *
+ *         | 1    0    0  |
+ *     G = | 1/2  1/2  1/2|
+ *         | 1/2 -1/2  1/2|
+ *         | 0    0    1  |
+ *
+ * stored as 16 matrices, one per position t of U, each packed like a GEMM
+ * weight: [blocks of mr output channels][ci][mr].  Computed in double.
+ */
+static Tensor *
+pack_winograd(Graph *g, const Node *n, Tensor *w)
+{
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    int mr = n->sched.reg_co;
+    int64_t cout = w->shape.dim[0], cin = w->shape.dim[1], tiles = (cout + mr - 1) / mr;
+    char *name = xprintf("%s.winograd", w->name);
+    Tensor *p = graph_tensor(g, name, (Shape){4, {16, tiles, cin, mr}}, w->loc);
+    free(name);
+    p->trainable = w->trainable;
+    p->pack_mr = mr;
+    p->winograd = true;
+    p->logical = w->shape;
+    p->from = w;
+    p->origin = xprintf("%s as Winograd F(2x2,3x3) U = G g G^T, [16][%lld][%lld][%d]", w->name,
+                        (long long)tiles, (long long)cin, mr);
+    if (!w->data)
+        return p;
+    p->data = xcalloc((size_t)(16 * tiles * cin * mr), sizeof(float));
+    for (int64_t co = 0; co < cout; co++)
+        for (int64_t ci = 0; ci < cin; ci++) {
+            const float *k = w->data + (co * cin + ci) * 9;
+            double gk[4][3], u[4][4];
+            for (int i = 0; i < 4; i++)     /* G g */
+                for (int j = 0; j < 3; j++)
+                    gk[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+            for (int i = 0; i < 4; i++)     /* (G g) G^T */
+                for (int j = 0; j < 4; j++)
+                    u[i][j] = gk[i][0] * G[j][0] + gk[i][1] * G[j][1] + gk[i][2] * G[j][2];
+            for (int t = 0; t < 16; t++)
+                p->data[((t * tiles + co / mr) * cin + ci) * mr + co % mr] = (float)u[t / 4][t % 4];
+        }
+    return p;
+}
+
 char *
 pack_weights(Graph *g)
 {
-    int packed = 0;
+    int packed = 0, winograd = 0;
     int64_t bytes = 0;
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
         Tensor *w = n->param[P_WEIGHT];
-        if (n->op != OP_CONV2D || n->sched.algo != ALGO_GEMM || n->sched.reg_co <= 0 || w->pack_mr)
+        if (n->op != OP_CONV2D || n->sched.reg_co <= 0 || w->pack_mr || w->from)
             continue;
-        Tensor *p = pack(g, n, w);
+        Tensor *p;
+        if (n->sched.algo == ALGO_GEMM) {
+            p = pack(g, n, w);
+        } else if (n->sched.algo == ALGO_WINOGRAD) {
+            p = pack_winograd(g, n, w);
+            winograd++;
+        } else {
+            continue;
+        }
         n->param[P_WEIGHT] = p;
+        n->scratch = node_scratch_bytes(n);     /* the new kernel's needs */
         packed++;
         bytes += shape_numel(p->shape, 1) * (int64_t)sizeof(float);
     }
     if (!packed)
         return NULL;
-    return xprintf("%d convolution weights packed in blocks of output channels (%.1f MiB)", packed,
+    return xprintf("%d convolution weights packed in blocks of output channels, %d of them as "
+                   "Winograd F(2x2,3x3) (%.1f MiB)", packed, winograd,
                    bytes / 1048576.0);
 }

@@ -368,6 +368,8 @@ node_add_origin(Node *n, const char *fmt, ...)
 float
 tensor_conv_weight(const Tensor *t, int groups, int64_t co, int64_t k)
 {
+    if (t->from)
+        return tensor_conv_weight(t->from, groups, co, k);
     if (!t->pack_mr)
         return t->data[co * (shape_numel(t->shape, 1) / t->shape.dim[0]) + k];
     int64_t cout = t->logical.dim[0], cout_g = cout / groups;

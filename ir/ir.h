@@ -194,6 +194,11 @@ typedef struct Tensor {
                            output channels: [groups][ceil(cout_g / pack_mr)][K][pack_mr],
                            K = cin_g * kh * kw, rows past cout_g zero */
     Shape logical;      /* with pack_mr: the PyTorch shape it holds */
+    bool winograd;      /* with pack_mr: Winograd F(2x2,3x3) weights, 16 packed
+                           [blocks][cin][pack_mr] matrices U = G g G^T, one per
+                           position of the 4x4 tile */
+    struct Tensor *from;/* a transformed tensor: the one it was made from, whose
+                           data the reference interpreter reads; NULL otherwise */
 } Tensor;
 /* Element [co][k] of a conv weight seen as [cout][K], packed or not. */
 float tensor_conv_weight(const Tensor *t, int groups, int64_t co, int64_t k);

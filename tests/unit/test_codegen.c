@@ -362,6 +362,32 @@ START_TEST(packed_convs_match_interpreter)
 }
 END_TEST
 
+/* Winograd F(2x2,3x3), set by hand on small convs: odd output sizes (edge
+ * tiles), 13 output channels (a tail block), bias, fused residual and relu. */
+START_TEST(winograd_matches_interpreter)
+{
+    Graph *g = graph_new("wino");
+    Value *x = graph_input(g, "x", shape4(DIM_N, 8, 7, 9));
+    Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
+    Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+    c1->def->sched.algo = ALGO_WINOGRAD;
+    a = conv_attrs(13, 3, 1, 1, 1, 1, false);
+    Value *in2[2] = {c1, c1};
+    Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
+    c2->def->epi = EPI_ADD | EPI_RELU;
+    c2->def->sched.algo = ALGO_WINOGRAD;
+    graph_output(g, "y", c2);
+    fill_all(g);
+    free(schedule(g));
+    free(pack_weights(g));
+    ck_assert(GRAPH_NODE(g, 0)->param[P_WEIGHT]->winograd);
+    ck_assert(GRAPH_NODE(g, 1)->param[P_WEIGHT]->winograd);
+    ck_assert_int_eq(GRAPH_NODE(g, 1)->scratch, node_scratch_bytes(GRAPH_NODE(g, 1)));
+    check_against_interp(g, false);
+    graph_free(g);
+}
+END_TEST
+
 START_TEST(ops_match_interpreter)
 {
     Graph *g = ops_graph();
@@ -579,6 +605,7 @@ Suite *suite_codegen(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, convs_match_interpreter);
     tcase_add_test(t, packed_convs_match_interpreter);
+    tcase_add_test(t, winograd_matches_interpreter);
     tcase_add_test(t, ops_match_interpreter);
     tcase_add_test(t, embedded_matches_interpreter);
     tcase_add_test(t, bad_weights_refused);
