@@ -151,6 +151,11 @@ for c in range(2):
 assert np.isnan(y).sum() == 3, np.isnan(y).sum()   # 2 windows see the inner NaN, 1 the corner
 P
 
+# ---- several handles on several threads at once (with OpenMP inside each)
+gcc $cflags -fopenmp -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tests/cli/src/threads.c" \
+    "$work/out/tiny.c" -lm -lpthread -o "$work/t_threads" || fail "threads.c does not compile cleanly"
+OMP_NUM_THREADS=2 "$work/t_threads" "$work/out/tiny.weights" || fail "handles on threads disagree"
+
 # ---- -DVX_PROFILE: per-layer times printed at close, same numbers
 gcc $cflags -fopenmp -DVX_PROFILE -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tools/vx_driver.c" \
     "$work/out/tiny.c" -lm -o "$work/t_prof" || fail "-DVX_PROFILE does not compile cleanly"
