@@ -95,6 +95,35 @@ emit_reduction(Emitter *e, const char *B, int P, int K, int MR, bool packed, con
 }
 
 /*
+ * The reduction of one block, in a copy with constant trip counts (the C
+ * compiler keeps its accumulators in registers) and, where blocks at the
+ * edges exist, a general copy for them.  Packed weights are zero-padded to
+ * whole blocks of output channels, so a block short of channels still
+ * takes the constant copy (its extra rows are computed, never stored);
+ * only blocks short of pixels need the general one.
+ */
+static void
+emit_blocks(Emitter *e, const char *B, int P, int K, int MR, int NT, bool packed, bool row_tail,
+            bool pixel_tail)
+{
+    bool general = pixel_tail || (row_tail && !packed);
+    if (general) {
+        if (packed || !row_tail)
+            emit(e, "if (pn == %d) {", NT);
+        else
+            emit(e, "if (mr == %d && pn == %d) {", MR, NT);
+    }
+    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+    emit_reduction(e, B, P, K, MR, packed, "mr", "pn", MR, NT);
+    if (general) {
+        emit(e, "} else {");
+        emit(e, "/* a block at the edge */");
+        emit_reduction(e, B, P, K, MR, packed, "mr", "pn", 0, 0);
+        emit(e, "}");
+    }
+}
+
+/*
  * conv2d as a matrix product per image and group:
  *   Y[co][p] = sum_k W[co][k] * B[k][p]   (+ bias, + residual, relu)
  * where k runs over (input channel, kernel row, kernel column), p over
@@ -215,17 +244,7 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
-    bool tails = cout_g % MR || P % NT;
-    if (tails) {
-        emit(e, "if (mr == %d && pn == %d) {", MR, NT);
-        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-        emit_reduction(e, B, P, K, MR, packed, "mr", "pn", MR, NT);
-        emit(e, "} else {");
-        emit(e, "/* a block at the edge */");
-    }
-    emit_reduction(e, B, P, K, MR, packed, "mr", "pn", 0, 0);
-    if (tails)
-        emit(e, "}");
+    emit_blocks(e, B, P, K, MR, NT, packed, cout_g % MR != 0, P % NT != 0);
     emit(e, "/* epilogue:%s%s%s store */", n->param[P_BIAS] ? " bias," : "",
          (n->epi & EPI_ADD) ? " residual," : "", (n->epi & EPI_RELU) ? " relu," : "");
     emit(e, "for (int r = 0; r < mr; r++) {");
@@ -344,17 +363,7 @@ emit_conv2d_winograd(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "for (int r = 0; r < %d; r++)", MR);
     emit(e, "    for (int j = 0; j < %d; j++)", NT);
     emit(e, "        acc[r][j] = 0.0f;");
-    bool tails = cout % MR || T % NT;
-    if (tails) {
-        emit(e, "if (mr == %d && pn == %d) {", MR, NT);
-        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-        emit_reduction(e, "Vt", T, cin, MR, true, "mr", "pn", MR, NT);
-        emit(e, "} else {");
-        emit(e, "/* a block at the edge */");
-    }
-    emit_reduction(e, "Vt", T, cin, MR, true, "mr", "pn", 0, 0);
-    if (tails)
-        emit(e, "}");
+    emit_blocks(e, "Vt", T, cin, MR, NT, true, cout % MR != 0, T % NT != 0);
     emit(e, "/* store M[t][co0 + r][p0 + j] */");
     emit(e, "for (int r = 0; r < mr; r++)");
     emit(e, "    for (int j = 0; j < pn; j++)");
