@@ -202,11 +202,19 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "    o[ow] = 0.0f;");
         emit(e, "continue;");
         emit(e, "}");
-        emit(e, "/* over output columns */");
-        emit(e, "for (int ow = 0; ow < %d; ow++) {", out.w);
-        emit(e, "const int iw = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
-        emit(e, "o[ow] = iw >= 0 && iw < %d ? xc[ih * %d + iw] : 0.0f;", in.w, in.w);
-        emit(e, "} /* ow */");
+        emit(e, "/* output columns [lo, hi) meet input column ow * %d - %d + j * %d, the others padding */",
+             a->sw, a->pw, a->dw);
+        emit(e, "const int lo_c = %d - j * %d, hi_c = %d - j * %d;", a->pw, a->dw, in.w + a->pw, a->dw);
+        emit(e, "int lo = lo_c <= 0 ? 0 : (lo_c + %d) / %d, hi = hi_c <= 0 ? 0 : (hi_c + %d) / %d;",
+             a->sw - 1, a->sw, a->sw - 1, a->sw);
+        emit(e, "lo = lo < %d ? lo : %d;", out.w, out.w);
+        emit(e, "hi = hi < lo ? lo : hi < %d ? hi : %d;", out.w, out.w);
+        emit(e, "for (int ow = 0; ow < lo; ow++)");
+        emit(e, "    o[ow] = 0.0f;");
+        emit(e, "for (int ow = lo; ow < hi; ow++)");
+        emit(e, "    o[ow] = xc[ih * %d + ow * %d - %d + j * %d];", in.w, a->sw, a->pw, a->dw);
+        emit(e, "for (int ow = hi; ow < %d; ow++)", out.w);
+        emit(e, "    o[ow] = 0.0f;");
         emit(e, "} /* oh */");
         emit(e, "} /* k */");
     }
