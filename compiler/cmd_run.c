@@ -8,6 +8,7 @@
 #include "frontend.h"
 #include "interp.h"
 #include "npy.h"
+#include "passes.h"
 #include "visec.h"
 
 #define MAX_INPUTS 16
@@ -28,7 +29,11 @@ help(FILE *f)
             "  -o FILE           the .npy file to write (written whole or not at all)\n"
             "  --output NAME     which model output to write (needed only if the model\n"
             "                    has more than one)\n"
+            "  --passes          run the graph passes first (as visec compile does), to\n"
+            "                    check that they keep the meaning; the pass options below\n"
+            "                    then apply\n"
             "  --help            this text\n");
+    pipeline_help(f);
 }
 
 /* The index of the output to write; -1 (with an error) if none fits. */
@@ -108,6 +113,9 @@ cmd_run(int argc, char **argv)
     Diag d;
     diag_init(&d, stderr);
     BindOptions bo = {0};
+    /* The interpreter runs the graph as written unless --passes asks for more. */
+    PipelineOptions po = {.out = stdout};
+    bool passes = false;
     const char *model = NULL, *out = NULL, *outname = NULL, *in[MAX_INPUTS];
     int nin = 0;
     for (int i = 0; i < argc; i++) {
@@ -116,7 +124,10 @@ cmd_run(int argc, char **argv)
         if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
-        } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0 ||
+        } else if (opt_flag(argv, i, "--passes")) {
+            passes = true;
+        } else if ((m = pipeline_option(argc, argv, &i, &po, &d)) != 0 ||
+                   (m = bind_option(argc, argv, &i, &bo, &d)) != 0 ||
                    (m = opt_value(argc, argv, &i, "-o", &out, &d)) != 0 ||
                    (m = opt_value(argc, argv, &i, "--output", &outname, &d)) != 0) {
             if (m < 0)
@@ -145,6 +156,8 @@ cmd_run(int argc, char **argv)
         else if (!out)
             error_plain(&d, "no output file given (use -o Y.npy)");
     }
+    if (!d.nerrors && !passes && (po.stats || po.dump_after || po.ndisabled))
+        error_plain(&d, "--stats, --dump-after and --disable-pass need --passes");
     if (d.nerrors)
         return 1;
 
@@ -158,6 +171,8 @@ cmd_run(int argc, char **argv)
     int which = pick_output(g, outname, &d);
     if (which < 0 || !bind_weights(g, &bo, &d))
         goto done;
+    if (passes)
+        run_pipeline(g, &po);
     int batch = read_inputs(g, in, nin, inputs, &d);
     if (!batch)
         goto done;
