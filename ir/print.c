@@ -111,6 +111,8 @@ graph_print(FILE *f, const Graph *g)
         fprintf(f, "  ; %s", n->name);
         if (n->loc.src)
             fprintf(f, " line %d", n->loc.line);
+        if (n->trace)
+            fprintf(f, " in %s", n->trace);
         for (int r = 0; r < P_MAX; r++)
             if (n->param[r])
                 fprintf(f, "\n      %s = %s", param_suffix[r], n->param[r]->name);
