@@ -44,7 +44,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps clean install uninstall FORCE
+.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there).
@@ -115,6 +115,18 @@ demo: deps
 
 bench: deps all
 	tools/bench.sh
+
+# Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers and the
+# model language, FUZZ_SECONDS each, seeded from the examples and tests.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_checkpoint fuzz_model
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" build/fuzz/libvisec.a
+	for t in $(FUZZ_TARGETS); do \
+	    clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
+	        -Iir -Ifrontend -Iruntime tests/fuzz/$$t.c build/fuzz/libvisec.a -lm -o build/fuzz/$$t || exit 1; \
+	done
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build bin
