@@ -17,6 +17,7 @@ torch.nn.Sequential(*list(resnet50().children())[:-2]), with random weights
 and randomised batch-norm statistics (seeded), in the formats the
 acceptance test binds.
 """
+import argparse
 import json
 import os
 import struct
@@ -164,13 +165,14 @@ def write_vise(out):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit("usage: make_checkpoints.py OUTDIR [--small-only]")
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
-    write_small(out)
-    if "--small-only" not in sys.argv:
-        write_vise(out)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outdir", help="where to write the checkpoints and their .crc files")
+    ap.add_argument("--small-only", action="store_true", help="skip the full-size VisE checkpoints")
+    a = ap.parse_args()
+    os.makedirs(a.outdir, exist_ok=True)
+    write_small(a.outdir)
+    if not a.small_only:
+        write_vise(a.outdir)
 
 
 if __name__ == "__main__":
