@@ -14,6 +14,7 @@ Pickles are built by hand, opcode by opcode, so nothing here runs them.
 The "check" cases (wrong shapes, non-finite values, negative variances)
 need a full-size VisE checkpoint and are written only with --with-model.
 """
+import argparse
 import io
 import os
 import struct
@@ -349,12 +350,15 @@ def model_cases():
 
 def main():
     global out
-    if len(sys.argv) < 2:
-        sys.exit("usage: make_hostile.py OUTDIR [--with-model]")
-    out = sys.argv[1]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outdir", help="where to write the files and manifest.txt")
+    ap.add_argument("--with-model", action="store_true",
+                    help="also the cases that need a full-size VisE checkpoint (needs torch)")
+    a = ap.parse_args()
+    out = a.outdir
     os.makedirs(out, exist_ok=True)
     corpus()
-    if "--with-model" in sys.argv:
+    if a.with_model:
         model_cases()
     with open(os.path.join(out, "manifest.txt"), "w") as f:
         f.write("\n".join(manifest) + "\n")
