@@ -52,17 +52,6 @@ fill_all(Graph *g)
     }
 }
 
-static Value *
-op(Graph *g, Op o, Value **in, int nin, const Attrs *a, const char *prefix)
-{
-    TestDiag td;
-    td_init(&td);
-    Value *v = ir_op(g, &td.d, o, noloc, in, nin, a, prefix);
-    ck_assert_msg(v != NULL, "ir_op failed: %s", td_text(&td));
-    td_free(&td);
-    return v;
-}
-
 static Attrs
 conv_attrs(int out, int k, int stride, int pad, int dil, int groups, bool bias)
 {
@@ -276,18 +265,6 @@ run_built(Built *b, bool omp, const char *weights, int batch, const float *x, in
     return st;
 }
 
-static float *
-interp(Graph *g, int batch, const float *x)
-{
-    TestDiag td;
-    td_init(&td);
-    float *out[1] = {NULL};
-    const float *in[1] = {x};
-    ck_assert_msg(interp_run(g, batch, in, out, &td.d), "interp_run: %s", td_text(&td));
-    td_free(&td);
-    return out[0];
-}
-
 /* max|y - ref| <= 1e-4 max|ref| (and a small absolute floor). */
 static void
 expect_close(const float *y, const float *ref, int64_t n)
@@ -318,7 +295,7 @@ check_against_interp(Graph *g, bool embed)
     for (int64_t i = 0; i < 3 * in_numel; i++)
         x[i] = rnd();
     for (int batch = 1; batch <= 3; batch += 2) {
-        float *ref = interp(g, batch, x), *y[2];
+        float *ref = interp1(g, batch, x), *y[2];
         char *msg;
         for (int omp = 0; omp < 2; omp++) {
             int st = run_built(&b, omp, wpath, batch, x, in_numel, out_numel, &y[omp], &msg);

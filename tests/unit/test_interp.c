@@ -43,31 +43,6 @@ channel_tensor(Graph *g, Node *n, ParamRole role, const char *name, int64_t c, c
     return t;
 }
 
-static Value *
-op(Graph *g, Op o, Value **in, int nin, const Attrs *a, const char *prefix)
-{
-    TestDiag td;
-    td_init(&td);
-    Value *v = ir_op(g, &td.d, o, noloc, in, nin, a, prefix);
-    ck_assert_msg(v != NULL, "ir_op failed: %s", td_text(&td));
-    td_free(&td);
-    return v;
-}
-
-/* Runs g (one input, one output) and returns the malloc'd output. */
-static float *
-run(Graph *g, int batch, const float *x)
-{
-    TestDiag td;
-    td_init(&td);
-    float *out[1] = {NULL};
-    const float *in[1] = {x};
-    bool ok = interp_run(g, batch, in, out, &td.d);
-    ck_assert_msg(ok, "interp_run failed: %s", td_text(&td));
-    td_free(&td);
-    return out[0];
-}
-
 static void
 expect(const float *y, const float *want, int n, double tol)
 {
@@ -92,7 +67,7 @@ START_TEST(conv_pad1)
     fill(last_node(g)->param[P_WEIGHT], w);
     fill(last_node(g)->param[P_BIAS], b);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     float want[9] = {12.5, 21.5, 16.5, 27.5, 45.5, 33.5, 24.5, 39.5, 28.5};
     expect(out, want, 9, 0);
     free(out);
@@ -117,7 +92,7 @@ START_TEST(conv_stride2)
     float in[16];
     for (int i = 0; i < 16; i++)
         in[i] = (float)i;
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     float want[4] = {10, 24, 51, 90};
     expect(out, want, 4, 0);
     free(out);
@@ -137,7 +112,7 @@ START_TEST(conv_dilation)
     float w[4] = {1, 10, 100, 1000};
     fill(last_node(g)->param[P_WEIGHT], w);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     float want[1] = {9731};
     expect(out, want, 1, 0);
     free(out);
@@ -158,7 +133,7 @@ START_TEST(conv_groups)
     float w[4] = {1, 2, 3, 4};
     fill(last_node(g)->param[P_WEIGHT], w);
     float in[8] = {1, 2, 3, 4, -1, -2, -3, -4};
-    float *out = run(g, 2, in);
+    float *out = interp1(g, 2, in);
     float want[4] = {5, 25, -5, -25};
     expect(out, want, 4, 0);
     free(out);
@@ -218,7 +193,7 @@ START_TEST(conv_random_configs)
         for (int64_t i = 0; i < nx; i++)
             in[i] = (float)((i * 5 % 11) - 5) / 2;
         fill(wt, w);
-        float *out = run(g, 2, in);
+        float *out = interp1(g, 2, in);
         int64_t OH = y->shape.dim[2], OW = y->shape.dim[3];
         for (int64_t n = 0; n < 2; n++)
             for (int64_t co = 0; co < a.out; co++)
@@ -308,7 +283,7 @@ START_TEST(batchnorm_4d)
     fill(n->param[P_MEAN], m);
     fill(n->param[P_VAR], v);
     float in[8] = {3, 5, 4, 0, 1, 1, 2, 2};
-    float *out = run(g, 2, in);
+    float *out = interp1(g, 2, in);
     float want[8] = {3, 5, 0, -2, 1, 1, -1, -1};
     expect(out, want, 8, 1e-6);
     free(out);
@@ -330,7 +305,7 @@ START_TEST(batchnorm_2d)
     fill(n->param[P_MEAN], m);
     fill(n->param[P_VAR], v);
     float in[2] = {2, 2};
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     float want[2] = {3, 3};
     expect(out, want, 2, 1e-5);
     free(out);
@@ -350,7 +325,7 @@ START_TEST(scale_shift)
     channel_tensor(g, n, P_WEIGHT, "scale", 2, s);
     channel_tensor(g, n, P_BIAS, "shift", 2, t);
     float in[4] = {1, 2, 3, 4};
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     float want[4] = {2.5f, 4.5f, 0, -1};
     expect(out, want, 4, 0);
     free(out);
@@ -369,7 +344,7 @@ START_TEST(relu_add)
     Value *in[2] = {r, x};
     graph_output(g, "y", op(g, OP_ADD, in, 2, NULL, NULL));
     float xs[4] = {-2, -0.5f, 0, 3};
-    float *out = run(g, 1, xs);
+    float *out = interp1(g, 1, xs);
     float want[4] = {-2, -0.5f, 0, 6};
     expect(out, want, 4, 0);
     free(out);
@@ -389,7 +364,7 @@ pool(Op o, int64_t hw, int k, int s, int p, bool ceil_mode, const float *in, int
     Value *y = op(g, o, &x, 1, &a, NULL);
     graph_output(g, "y", y);
     *out_hw = y->shape.dim[2];
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     graph_free(g);
     return out;
 }
@@ -462,7 +437,7 @@ START_TEST(gap_flatten_linear)
     fill(last_node(g)->param[P_WEIGHT], w);
     fill(last_node(g)->param[P_BIAS], b);
     float in[16] = {1, 2, 3, 4, 2, 4, 6, 8, /* image 2: */ 0, 0, 0, 0, 1, 1, 1, 1};
-    float *out = run(g, 2, in);
+    float *out = interp1(g, 2, in);
     float want[6] = {13, -5.5f, 10, /* [0, 1] */ 2.5f, -1.5f, 0};
     expect(out, want, 6, 1e-6);
     free(out);
@@ -479,7 +454,7 @@ START_TEST(flatten_reorder_identity)
     v->layout = LAYOUT_NCHWC, v->cblock = 2;   /* ignored by the interpreter */
     graph_output(g, "y", op(g, OP_FLATTEN, &v, 1, NULL, NULL));
     float in[6] = {1, 2, 3, 4, 5, 6};
-    float *out = run(g, 1, in);
+    float *out = interp1(g, 1, in);
     expect(out, in, 6, 0);
     free(out);
     graph_free(g);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interp.h"
 #include "ir.h"
 
 /* Every suite's prototype, from the generated list. */
@@ -55,6 +56,34 @@ slurp(const char *path, size_t *n)
     if (n)
         *n = (size_t)len;
     return b;
+}
+
+static inline void td_free(TestDiag *t);
+
+/* ir_op() with no source location; the test fails if it reports an error. */
+static inline Value *
+op(Graph *g, Op o, Value **in, int nin, const Attrs *a, const char *prefix)
+{
+    TestDiag td;
+    td_init(&td);
+    Value *v = ir_op(g, &td.d, o, (Loc){0}, in, nin, a, prefix);
+    ck_assert_msg(v != NULL, "ir_op failed: %s", td_text(&td));
+    td_free(&td);
+    return v;
+}
+
+/* The reference interpreter on a graph with one input and one output;
+ * returns the malloc'd output.  The test fails if the interpreter does. */
+static inline float *
+interp1(Graph *g, int batch, const float *x)
+{
+    TestDiag td;
+    td_init(&td);
+    float *out[1] = {NULL};
+    const float *in[1] = {x};
+    ck_assert_msg(interp_run(g, batch, in, out, &td.d), "interp_run failed: %s", td_text(&td));
+    td_free(&td);
+    return out[0];
 }
 
 static inline void
