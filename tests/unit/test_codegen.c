@@ -560,7 +560,7 @@ START_TEST(default_schedule)
     int want[] = {8, 4, 7, 3, 4};
     for (int i = 0; i < 5; i++) {
         Attrs a = conv_attrs(outs[i], 1, 1, 0, 1, 1, false);
-        char pre[8];
+        char pre[16];   /* "c" and any int */
         snprintf(pre, sizeof pre, "c%d", i);
         Value *v = op(g, OP_CONV2D, &x, 1, &a, pre);
         Schedule s = schedule_default(v->def);
