@@ -38,8 +38,8 @@ const char *codegen_name(const Graph *g, const CodegenOptions *o);
 
 /*
  * The default schedule of a node: what codegen uses for every field a
- * scheduling pass left at zero.  The one place where default tile and
- * register sizes are chosen.
+ * scheduling pass left at zero (codegen's fallback when the schedule pass,
+ * with its target table, did not run).
  */
 Schedule schedule_default(const Node *n);
 

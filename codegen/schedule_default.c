@@ -1,8 +1,9 @@
 /*
  * schedule_default.c — the schedule codegen uses where no pass chose one.
  *
- * The one place that picks default block sizes; a scheduling pass that
- * fills Node.sched overrides any field it sets (non-zero).
+ * Codegen's fallback block sizes, for fields the schedule pass left at zero
+ * (it did not run: -O0, --disable-pass=schedule).  The schedule pass
+ * (compiler/schedule.c) normally fills them from its target table.
  *
  * How codegen reads a Schedule today (docs/generated-code.md):
  *   algo      conv2d: AUTO and GEMM give the im2col / 1x1 matrix product;
