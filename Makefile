@@ -18,8 +18,10 @@ BISON   ?= bison
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= $(OPT)
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iir -Ifrontend -Icompiler \
-              -Icodegen -Iruntime -I$(BUILD)/gen
+# One folder, one job; each is on the include path.
+SRC_DIRS := ir frontend/lang frontend/weights compiler/passes compiler/sched compiler/interp \
+            compiler/driver codegen codegen/kernels runtime
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(SRC_DIRS:%=-I%) -I$(BUILD)/gen
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN      := -fsanitize=address,undefined
@@ -29,8 +31,8 @@ LDLIBS  := -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
 
-LIB_SRC := $(wildcard ir/*.c frontend/*.c codegen/*.c runtime/*.c) \
-           $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+LIB_SRC := $(filter-out compiler/driver/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
+HEADERS := $(wildcard $(SRC_DIRS:%=%/*.h))
 GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) \
@@ -51,7 +53,7 @@ all: $(VISEC)
 deps:
 	@bash tools/install-deps.sh
 
-$(VISEC): $(BUILD)/obj/compiler/main.o $(BUILD)/libvisec.a
+$(VISEC): $(BUILD)/obj/compiler/driver/main.o $(BUILD)/libvisec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
@@ -61,19 +63,19 @@ $(BUILD)/libvisec.a: $(LIB_OBJ)
 
 # Every object waits for the generated headers, so the parser's token
 # definitions exist before anything that includes them compiles.
-$(BUILD)/obj/%.o: %.c $(GEN_HDR) $(wildcard */*.h)
+$(BUILD)/obj/%.o: %.c $(GEN_HDR) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_HDR) $(wildcard */*.h)
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_HDR) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes -c -o $@ $<
 
-$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: frontend/parser.y
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: frontend/lang/parser.y
 	@mkdir -p $(dir $@)
 	$(BISON) -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
 
-$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: frontend/lexer.l $(BUILD)/gen/parser.h
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: frontend/lang/lexer.l $(BUILD)/gen/parser.h
 	@mkdir -p $(dir $@)
 	$(FLEX) --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
 
@@ -95,7 +97,7 @@ $(BUILD)/gen/suites.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(GEN_HDR) $(BUILD)/gen/suites.h $(wildcard */*.h) tests/unit/testutil.h
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(GEN_HDR) $(BUILD)/gen/suites.h $(HEADERS) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -c -o $@ $<
 
@@ -124,7 +126,7 @@ fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" build/fuzz/libvisec.a
 	for t in $(FUZZ_TARGETS); do \
 	    clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
-	        -Iir -Ifrontend -Iruntime tests/fuzz/$$t.c build/fuzz/libvisec.a -lm -o build/fuzz/$$t || exit 1; \
+	        $(SRC_DIRS:%=-I%) tests/fuzz/$$t.c build/fuzz/libvisec.a -lm -o build/fuzz/$$t || exit 1; \
 	done
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 

@@ -10,6 +10,7 @@
 
 #include "bind.h"
 #include "checkpoint.h"
+#include "visec.h"
 #include "testutil.h"
 #include "vx_crc32.h"
 

@@ -7,20 +7,6 @@
 
 #include "bind.h"
 #include "checkpoint.h"
-#include "visec.h"
-
-int
-bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
-{
-    int r;
-    if ((r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
-        return r;
-    if ((r = opt_value(argc, argv, i, "--select", &o->select, d)))
-        return r;
-    if ((r = opt_value(argc, argv, i, "--strip-prefix", &o->strip_prefix, d)))
-        return r;
-    return opt_value(argc, argv, i, "--add-prefix", &o->add_prefix, d);
-}
 
 /* Edit distance (Levenshtein plus adjacent swaps), giving up (returning limit) once it reaches limit. */
 static int

@@ -8,77 +8,18 @@
 #include <string.h>
 
 #include "passes.h"
-#include "visec.h"
 
 const char *const pass_names[] = {
     "fold_bn", "fuse_epilogue", "eliminate_dead", "schedule", "pack_weights", "plan_memory", NULL,
 };
 
-static bool
-known_pass(const char *name)
+bool
+pass_known(const char *name)
 {
-    for (int i = 0; pass_names[i]; i++)
-        if (!strcmp(pass_names[i], name))
+    for (int k = 0; pass_names[k]; k++)
+        if (!strcmp(pass_names[k], name))
             return true;
     return false;
-}
-
-int
-pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
-{
-    const char *v;
-    int m;
-    if (!o->out)
-        o->out = stdout;
-    if (opt_flag(argv, *i, "--stats")) {
-        o->stats = true;
-        return 1;
-    }
-    if (opt_flag(argv, *i, "-O0")) {
-        o->none = true;
-        return 1;
-    }
-    if ((m = opt_value(argc, argv, i, "--dump-after", &v, d)) != 0) {
-        if (m < 0)
-            return -1;
-        if (strcmp(v, "all") && strcmp(v, "frontend") && !known_pass(v)) {
-            error_plain(d, "--dump-after: unknown pass '%s' (passes: frontend, %s, %s, %s, %s, %s, %s, or all)",
-                        v, pass_names[0], pass_names[1], pass_names[2], pass_names[3], pass_names[4],
-                        pass_names[5]);
-            return -1;
-        }
-        o->dump_after = v;
-        return 1;
-    }
-    if ((m = opt_value(argc, argv, i, "--disable-pass", &v, d)) != 0) {
-        if (m < 0)
-            return -1;
-        if (!known_pass(v)) {
-            error_plain(d, "--disable-pass: unknown pass '%s'", v);
-            return -1;
-        }
-        if (o->ndisabled == (int)(sizeof o->disabled / sizeof o->disabled[0])) {
-            error_plain(d, "--disable-pass given too often");
-            return -1;
-        }
-        o->disabled[o->ndisabled++] = v;
-        return 1;
-    }
-    return 0;
-}
-
-void
-pipeline_help(FILE *f)
-{
-    fprintf(f, "pass options:\n"
-               "  --dump-after=PASS print the IR after PASS (frontend, or a pass name, or all)\n"
-               "  --disable-pass=PASS  skip PASS (may be repeated)\n"
-               "  --stats           per pass: node counts before and after and what it did\n"
-               "  -O0               run no pass\n"
-               "passes, in order:");
-    for (int i = 0; pass_names[i]; i++)
-        fprintf(f, " %s", pass_names[i]);
-    fprintf(f, "\n");
 }
 
 static bool

@@ -39,12 +39,8 @@ typedef struct PipelineOptions {
 /* The names of the passes, in pipeline order, NULL-terminated. */
 extern const char *const pass_names[];
 
-/*
- * Parses --dump-after, --disable-pass, --stats and -O0 at argv[*i]:
- * 1 matched (advances *i), 0 no match, -1 error reported.
- */
-int pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d);
-void pipeline_help(FILE *f);
+/* Is name one of pass_names? */
+bool pass_known(const char *name);
 /* Runs the passes in order, with the verifier after each. */
 void run_pipeline(Graph *g, const PipelineOptions *o);
 

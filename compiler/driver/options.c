@@ -1,0 +1,136 @@
+/*
+ * options.c — the small option parser every command shares.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+#include "passes.h"
+#include "visec.h"
+
+int
+opt_value(int argc, char **argv, int *i, const char *name, const char **val, Diag *d)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        error_plain(d, "option '%s' needs a value", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+bool
+opt_flag(char **argv, int i, const char *name)
+{
+    return strcmp(argv[i], name) == 0;
+}
+
+bool
+opt_int(const char *opt, const char *s, long lo, long hi, long *out, Diag *d)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) {
+        error_plain(d, "option '%s' takes a whole number from %ld to %ld, got '%s'", opt, lo, hi, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+void
+opt_unknown(Diag *d, const char *cmd, const char *arg)
+{
+    if (arg[0] == '-')
+        error_plain(d, "unknown option '%s' for 'visec %s' (see 'visec %s --help')", arg, cmd, cmd);
+    else
+        error_plain(d, "unexpected argument '%s' for 'visec %s' (see 'visec %s --help')", arg, cmd, cmd);
+}
+
+/* ---------------------------------------------------------------- binding */
+
+int
+bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
+{
+    int r;
+    if ((r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
+        return r;
+    if ((r = opt_value(argc, argv, i, "--select", &o->select, d)))
+        return r;
+    if ((r = opt_value(argc, argv, i, "--strip-prefix", &o->strip_prefix, d)))
+        return r;
+    return opt_value(argc, argv, i, "--add-prefix", &o->add_prefix, d);
+}
+
+/* ---------------------------------------------------------------- pipeline */
+
+int
+pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
+{
+    const char *v;
+    int m;
+    if (!o->out)
+        o->out = stdout;
+    if (opt_flag(argv, *i, "--stats")) {
+        o->stats = true;
+        return 1;
+    }
+    if (opt_flag(argv, *i, "-O0")) {
+        o->none = true;
+        return 1;
+    }
+    if ((m = opt_value(argc, argv, i, "--dump-after", &v, d)) != 0) {
+        if (m < 0)
+            return -1;
+        if (strcmp(v, "all") && strcmp(v, "frontend") && !pass_known(v)) {
+            error_plain(d, "--dump-after: unknown pass '%s' (passes: frontend, %s, %s, %s, %s, %s, %s, or all)",
+                        v, pass_names[0], pass_names[1], pass_names[2], pass_names[3], pass_names[4],
+                        pass_names[5]);
+            return -1;
+        }
+        o->dump_after = v;
+        return 1;
+    }
+    if ((m = opt_value(argc, argv, i, "--disable-pass", &v, d)) != 0) {
+        if (m < 0)
+            return -1;
+        if (!pass_known(v)) {
+            error_plain(d, "--disable-pass: unknown pass '%s'", v);
+            return -1;
+        }
+        if (o->ndisabled == (int)(sizeof o->disabled / sizeof o->disabled[0])) {
+            error_plain(d, "--disable-pass given too often");
+            return -1;
+        }
+        o->disabled[o->ndisabled++] = v;
+        return 1;
+    }
+    return 0;
+}
+
+void
+pipeline_help(FILE *f)
+{
+    fprintf(f, "pass options:\n"
+               "  --dump-after=PASS print the IR after PASS (frontend, or a pass name, or all)\n"
+               "  --disable-pass=PASS  skip PASS (may be repeated)\n"
+               "  --stats           per pass: node counts before and after and what it did\n"
+               "  -O0               run no pass\n"
+               "passes, in order:");
+    for (int i = 0; pass_names[i]; i++)
+        fprintf(f, " %s", pass_names[i]);
+    fprintf(f, "\n");
+}
+
