@@ -33,8 +33,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 
 LIB_SRC := $(filter-out compiler/driver/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
 HEADERS := $(wildcard $(SRC_DIRS:%=%/*.h))
-GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
-GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c $(BUILD)/gen/sched_parser.c $(BUILD)/gen/sched_lexer.c
+GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h $(BUILD)/gen/sched_parser.h $(BUILD)/gen/sched_lexer.h
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) \
            $(BUILD)/obj/gen/runtime_src.o
 TEST_SRC := $(wildcard tests/unit/*.c)
@@ -78,6 +78,15 @@ $(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: frontend/lang/parser.y
 $(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: frontend/lang/lexer.l $(BUILD)/gen/parser.h
 	@mkdir -p $(dir $@)
 	$(FLEX) --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+
+# Schedule files: the same conventions, their own prefix.
+$(BUILD)/gen/sched_parser.c $(BUILD)/gen/sched_parser.h &: compiler/sched/sched_parser.y
+	@mkdir -p $(dir $@)
+	$(BISON) -Wall -Werror --defines=$(BUILD)/gen/sched_parser.h -o $(BUILD)/gen/sched_parser.c $<
+
+$(BUILD)/gen/sched_lexer.c $(BUILD)/gen/sched_lexer.h &: compiler/sched/sched_lexer.l $(BUILD)/gen/sched_parser.h
+	@mkdir -p $(dir $@)
+	$(FLEX) --header-file=$(BUILD)/gen/sched_lexer.h -o $(BUILD)/gen/sched_lexer.c $<
 
 # The runtime that generated code carries, embedded in visec as strings
 # (codegen pastes them in this order).

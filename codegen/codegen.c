@@ -165,7 +165,7 @@ codegen_check(const Graph *g, const CodegenOptions *o, Diag *d)
         const char *why = op_unsupported(n);
         if (why)
             error_at(d, n->loc, "%s %s: %s", op_name(n->op), n->name, why);
-        if (n->op == OP_CONV2D && node_scratch_bytes(n) / 4 > CG_MAX_NUMEL)
+        if (n->op == OP_CONV2D && n->scratch / 4 > CG_MAX_NUMEL)
             error_at(d, n->loc, "conv2d %s: im2col panel too large (not supported yet)", n->name);
         for (int r = 0; r < P_MAX; r++) {
             const Tensor *t = n->param[r];
@@ -271,64 +271,48 @@ typedef struct Placement {
     int64_t *voff;      /* by Value.id: arena offset, or AT_INPUT / AT_OUTPUT */
     int64_t *soff;      /* by schedule position: scratch offset, -1 none */
     int64_t arena;      /* arena bytes per image */
-    bool planned;       /* every offset came from the memory plan */
 } Placement;
 
 /*
- * Uses the memory plan (Value.offset, Node.scratch_offset) where a pass made
- * one and gives everything it did not place a region of its own after it:
- * the naive plan, which a memory-planning pass replaces.  At run time every
- * offset and size is multiplied by the batch (docs/generated-code.md).
+ * Reads the memory plan (Value.offset, Node.scratch_offset), which the
+ * plan_memory pass always makes (the naive plan when it is disabled).  At
+ * run time every offset and size is multiplied by the batch
+ * (docs/generated-code.md).
  */
 static Placement
 place_buffers(const Graph *g)
 {
     Placement pl = {xcalloc((size_t)g->values.n, sizeof(int64_t)),
-                    xcalloc((size_t)g->nodes.n + 1, sizeof(int64_t)), 0, true};
+                    xcalloc((size_t)g->nodes.n + 1, sizeof(int64_t)), 0};
     const Value *in = g->inputs.v[0], *out = g->outputs.v[0];
-    /* First the planned regions, to know where free space starts. */
     for (int i = 0; i < g->nodes.n; i++) {
         const Node *n = g->nodes.v[i];
         const Value *v = n->out;
-        int64_t need = 4 * shape_numel(v->shape, 1);
-        pl.voff[v->id] = -1;
-        if (v != out && v->offset >= 0 && v->offset % VX_ALIGN == 0 && v->bytes >= need) {
+        if (v == out) {
+            pl.voff[v->id] = AT_OUTPUT;
+        } else {
+            if (v->offset < 0 || v->offset % VX_ALIGN || v->bytes < 4 * shape_numel(v->shape, 1))
+                bug("value %%%d of %s has no valid place in the memory plan", v->id, n->name);
             pl.voff[v->id] = v->offset;
             if (v->offset + v->bytes > pl.arena)
                 pl.arena = v->offset + v->bytes;
         }
-        int64_t s = node_scratch_bytes(n);
         pl.soff[i] = -1;
-        if (s && n->scratch_offset >= 0 && n->scratch_offset % VX_ALIGN == 0 && n->scratch >= s) {
+        if (n->scratch) {
+            if (n->scratch_offset < 0 || n->scratch_offset % VX_ALIGN)
+                bug("the scratch of %s has no valid place in the memory plan", n->name);
             pl.soff[i] = n->scratch_offset;
             if (n->scratch_offset + n->scratch > pl.arena)
                 pl.arena = n->scratch_offset + n->scratch;
         }
     }
     pl.arena = (int64_t)align_up((uint64_t)pl.arena, VX_ALIGN);
-    /* Then one region per unplanned value and scratch. */
-    for (int i = 0; i < g->nodes.n; i++) {
-        const Node *n = g->nodes.v[i];
-        const Value *v = n->out;
-        if (v == out) {
-            pl.voff[v->id] = AT_OUTPUT;
-        } else if (pl.voff[v->id] < 0) {
-            pl.voff[v->id] = pl.arena;
-            pl.arena += (int64_t)align_up(4 * (uint64_t)shape_numel(v->shape, 1), VX_ALIGN);
-            pl.planned = false;
-        }
-        int64_t s = node_scratch_bytes(n);
-        if (s && pl.soff[i] < 0) {
-            pl.soff[i] = pl.arena;
-            pl.arena += (int64_t)align_up((uint64_t)s, VX_ALIGN);
-            pl.planned = false;
-        }
-    }
     pl.voff[in->id] = AT_INPUT;
     return pl;
 }
 
-/* The C expression for the buffer of value v in run(). */
+/* The C expression for the buffer of value v in run(): input, output, or
+ * the arena pointer declared for it (emit_arena_names). */
 static char *
 buffer_expr(const Placement *pl, const Value *v)
 {
@@ -337,7 +321,26 @@ buffer_expr(const Placement *pl, const Value *v)
         return xstrdup("input");
     if (off == AT_OUTPUT)
         return xstrdup("output");
-    return xprintf("a + %" PRId64 " * bt", off / 4);
+    return xprintf("v%d", v->id);
+}
+
+/* One named pointer per arena buffer, with where it lies and who writes it. */
+static void
+emit_arena_names(Emitter *e, const Graph *g, const Placement *pl)
+{
+    char b[SHAPE_STRLEN];
+    emit(e, "/* arena buffers: offsets and sizes per image, in floats, times the batch */");
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        int64_t off = pl->voff[n->out->id];
+        if (off >= 0)
+            emit(e, "float *const v%d = a + %" PRId64 " * bt; /* %s output of %s, [%" PRId64 ", %" PRId64 ") */",
+                 n->out->id, off / 4, shape_str(n->out->shape, b, sizeof b), n->name, off / 4,
+                 off / 4 + shape_numel(n->out->shape, 1));
+        if (pl->soff[i] >= 0)
+            emit(e, "float *const scratch_%s = a + %" PRId64 " * bt; /* [%" PRId64 ", %" PRId64 ") */",
+                 n->name, pl->soff[i] / 4, pl->soff[i] / 4, (pl->soff[i] + n->scratch) / 4);
+    }
 }
 
 /* ---------------------------------------------------------------- header */
@@ -518,9 +521,8 @@ attrs_text(const Node *n)
 }
 
 static void
-emit_layer_comment(Emitter *e, const Node *n, const Schedule *s, bool defaulted)
+emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
 {
-    static const char *const algo[] = {"auto", "direct", "gemm", "winograd"};
     char b[SHAPE_STRLEN];
     char *t;
     emit(e, "/*");
@@ -565,35 +567,26 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s, bool defaulted)
         emit(e, " *   origin:    %s", t);
         free(t);
     }
-    if (n->op == OP_CONV2D)
-        emit(e, " *   schedule:  algo=%s reg_co=%d reg_ow=%d parallel=%d%s%s", algo[s->algo],
-             s->reg_co, s->reg_ow, s->parallel, defaulted ? " (codegen defaults)" : "",
-             s->algo == ALGO_DIRECT || (s->algo == ALGO_WINOGRAD && !n->param[P_WEIGHT]->winograd)
-                 ? " [emitted as gemm: no transformed weights for it]" : "");
-    else
-        emit(e, " *   schedule:  parallel=%d%s", s->parallel, defaulted ? " (codegen default)" : "");
+    t = sched_text(n, s);
+    emit(e, " *   schedule:  %s", t);
+    free(t);
     if (node_macs(n))
         emit(e, " *   MACs:      %" PRId64 " per image", node_macs(n));
     emit(e, " */");
 }
 
-static bool
-schedule_is_unset(const Schedule *s)
-{
-    return s->algo == ALGO_AUTO && !s->tile_co && !s->tile_oh && !s->tile_ow && !s->tile_ci &&
-           !s->reg_co && !s->reg_ow && !s->parallel && !s->order[0];
-}
-
 static void
 emit_layer(Emitter *e, const Node *n)
 {
-    Schedule s = schedule_default(n);
-    emit_layer_comment(e, n, &s, schedule_is_unset(&n->sched));
+    const Schedule *s = &n->sched;
+    if (s->algo == ALGO_NONE)
+        bug("layer %s reached codegen unscheduled", n->name);
+    emit_layer_comment(e, n, s);
     emit(e, "static void");
     emit(e, "layer_%s(const unsigned char *wb, int batch, const float *x, const float *x2,", n->name);
     emit(e, "%*sfloat *y, float *scratch)", (int)strlen(n->name) + 7, "");
     emit(e, "{");
-    emit_op(e, n, &s);
+    emit_op(e, n, s);
     emit(e, "} /* layer_%s */", n->name);
     emit_blank(e);
 }
@@ -687,8 +680,19 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, " * %s.  Weights: %" PRIu64 " tensors, %" PRIu64 " bytes, %s.", shape_str(out->shape, b, sizeof b),
          w->h.count, w->h.data_size, o->embed ? "embedded below" : "read from the .weights file");
     emit(e, " * API: %s.  Conventions: docs/generated-code.md in visec.", hname);
+    if (o->target) {
+        const Target *t = o->target;
+        emit(e, " *");
+        emit(e, " * Scheduled for target %s (%s):", t->name, t->descr);
+        emit(e, " *   %d float lanes x %d vector registers; caches assumed L1 %" PRId64 " KiB, L2 %" PRId64
+             " KiB, L3 %" PRId64 " KiB;", t->lanes, t->vregs, t->l1 >> 10, t->l2 >> 10, t->l3 >> 10);
+        emit(e, " *   default register block %dx%d, Winograd F(2x2,3x3) from %d input channels and %d tiles.",
+             t->reg_co, t->reg_pix, t->winograd_cin, t->winograd_tiles);
+        emit(e, " *   Each layer's comment gives its schedule.");
+    }
     emit(e, " *");
-    emit(e, " * Build: cc -std=c99 -O2 [-fopenmp] -c %s.c  (link with -lm)", name);
+    emit(e, " * Build: cc -std=c99 -O3%s%s [-fopenmp] -c %s.c  (link with -lm)",
+         o->target && o->target->cflags[0] ? " " : "", o->target ? o->target->cflags : "", name);
     emit(e, " */");
     emit(e, "/* -DVX_PROFILE times every layer (POSIX clock_gettime); close() prints them. */");
     emit(e, "#if defined(VX_PROFILE) && !defined(_POSIX_C_SOURCE)");
@@ -735,8 +739,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "#define VX_DATA_SIZE UINT64_C(%" PRIu64 ")", w->h.data_size);
     emit(e, "#define VX_LAYOUT_HASH UINT64_C(0x%016" PRIx64 ")", w->h.layout_hash);
     emit_blank(e);
-    emit(e, "/* Activations and scratch, bytes per image (%s); the arena of a run", pl->planned ?
-         "the memory plan" : "naive plan: each buffer its own region");
+    emit(e, "/* Activations and scratch, bytes per image (the memory plan); the arena of a run");
     emit(e, "   holds batch times this, every offset multiplied by the batch. */");
     emit(e, "#define VX_ARENA_BYTES ((size_t)%" PRId64 ")", pl->arena > 0 ? pl->arena : VX_ALIGN);
     int64_t maxb = pl->arena;
@@ -836,6 +839,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "(void)wb;");
     emit(e, "(void)a;");
     emit(e, "(void)bt;");
+    emit_arena_names(e, g, pl);
     if (!out->def)
         emit(e, "memmove(output, input, bt * %s_INPUT_SIZE * sizeof(float));", up);
     for (int i = 0; i < g->nodes.n; i++) {
@@ -843,7 +847,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         char *x = buffer_expr(pl, n->in[0]);
         char *x2 = n->nin > 1 ? buffer_expr(pl, n->in[1]) : xstrdup("NULL");
         char *y = buffer_expr(pl, n->out);
-        char *sc = pl->soff[i] >= 0 ? xprintf("a + %" PRId64 " * bt", pl->soff[i] / 4) : xstrdup("NULL");
+        char *sc = pl->soff[i] >= 0 ? xprintf("scratch_%s", n->name) : xstrdup("NULL");
         if (n->nin > 1)
             emit(e, "/* %%%d %s = %s %%%d, %%%d */", n->out->id, shape_str(n->out->shape, b, sizeof b),
                  op_name(n->op), n->in[0]->id, n->in[1]->id);

@@ -9,11 +9,13 @@
 #define VISEC_CODEGEN_H
 
 #include "ir.h"
+#include "sched.h"
 
 typedef struct CodegenOptions {
     const char *name;       /* C prefix of the API; NULL: the model name */
     const char *model_path; /* the model description, named in comments */
     bool embed;             /* weights compiled into the .c, no .weights file */
+    const Target *target;   /* the target the schedule was made for, recorded in the header */
 } CodegenOptions;
 
 /*
@@ -35,16 +37,5 @@ bool codegen_check_name(const char *name, Diag *d);
 
 /* The API prefix codegen uses: o->name or the model name. */
 const char *codegen_name(const Graph *g, const CodegenOptions *o);
-
-/*
- * The default schedule of a node: what codegen uses for every field a
- * scheduling pass left at zero (codegen's fallback when the schedule pass,
- * with its target table, did not run).
- */
-Schedule schedule_default(const Node *n);
-
-/* Scratch bytes per image the emitted kernel of n needs (its im2col panel),
- * 0 if none: what the schedule pass reserves for the memory plan. */
-int64_t node_scratch_bytes(const Node *n);
 
 #endif

@@ -25,14 +25,25 @@ void emit_blank(Emitter *e);
 /* Emits a parallel-for pragma (through VX_OMP) if the schedule asks for one. */
 void emit_omp_for(Emitter *e, int collapse);
 
-/* im2col scratch the node's kernel needs per image, in bytes (0 none). */
-int64_t node_scratch_bytes(const Node *n);
+/* Spatial and channel sizes of a 4-d (or 2-d [N, C]) value. */
+typedef struct Dims {
+    int c, h, w;        /* channels, rows, columns (1 x 1 for [N, C]) */
+    int hw;             /* h * w */
+    int numel;          /* c * h * w: elements per image */
+} Dims;
+Dims dims_of(const Value *v);
+
+/* const float *restrict NAME = the tensor, with a comment naming it. */
+void emit_weight(Emitter *e, const char *var, const Tensor *t);
+
+/* emit_conv.c: the body of a conv2d layer, by its schedule's algorithm. */
+void emit_conv2d(Emitter *e, const Node *n, const Schedule *s);
 
 /*
  * Emits the body of node n's layer function, whose parameters are
  *   wb (weights image), batch, x (in[0]), x2 (in[1] or NULL), y (output),
- *   scratch (node_scratch_bytes() per image times batch, or NULL).
- * The schedule is n->sched with zero fields taken from schedule_default().
+ *   scratch (Node.scratch bytes per image times batch, or NULL).
+ * s is n->sched, as the schedule pass left it: codegen only reads it.
  */
 void emit_op(Emitter *e, const Node *n, const Schedule *s);
 

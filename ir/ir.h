@@ -155,25 +155,51 @@ typedef enum Layout {
 
 /* ------------------------------------------------------------------ schedule */
 
-/* How a node is computed.  Filled by passes, only read by codegen. */
+/*
+ * How a node is computed: the schedule, recorded beside the algorithm.  The
+ * schedule pass fills it (from the target table, a schedule file or the
+ * tuner; compiler/sched/); codegen only reads it.  Every legal schedule
+ * computes the same function.
+ */
 typedef enum Algo {
-    ALGO_AUTO,          /* codegen's default for the op */
-    ALGO_DIRECT,        /* direct convolution loop nest */
-    ALGO_GEMM,          /* packed-weight matrix multiply (1x1 and im2col) */
-    ALGO_WINOGRAD,      /* Winograd F(m,3) for 3x3 stride 1 */
+    ALGO_NONE,          /* not scheduled yet (only before the schedule pass) */
+    ALGO_PLAIN,         /* an op with one way to run: its own loop nest */
+    ALGO_GEMM,          /* conv as a matrix product: 1x1 reads the input, others an im2col panel */
+    ALGO_DIRECT,        /* conv as a direct loop nest: no scratch */
+    ALGO_WINOGRAD2,     /* conv 3x3 stride 1 by Winograd F(2x2,3x3) */
+    ALGO_COUNT
 } Algo;
+
+/* Which block loop of a conv is outside the other. */
+typedef enum LoopOrder {
+    ORDER_NONE,         /* not scheduled yet */
+    ORDER_CO_PIX,       /* blocks of output channels outside: one weight panel stays in L1 */
+    ORDER_PIX_CO,       /* pixel tiles outside: one tile of the operand is reused by every channel block */
+    ORDER_COUNT
+} LoopOrder;
+
+/* Which loops run in parallel (OpenMP). */
+typedef enum ParAxes {
+    PAR_UNSET,          /* not scheduled yet */
+    PAR_NONE,           /* everything on one thread */
+    PAR_BATCH,          /* the images of the batch */
+    PAR_INSIDE,         /* inside each image: channel blocks x pixel tiles (other ops: images x channels) */
+    PAR_COUNT
+} ParAxes;
 
 typedef struct Schedule {
     Algo algo;          /* algorithm */
-    int tile_co;        /* output channels per cache tile (0 = whole) */
-    int tile_oh;        /* output rows per cache tile (0 = whole) */
-    int tile_ow;        /* output columns per cache tile (0 = whole) */
-    int tile_ci;        /* input channels per reduction block (0 = whole) */
-    int reg_co;         /* register block: output channels accumulated together */
-    int reg_ow;         /* register block: output pixels (flattened oh*ow) per block */
-    int parallel;       /* which loop runs in parallel: 0 none, 1 batch, 2 co tiles */
-    char order[8];      /* loop order over n,c,h,w tiles, e.g. "nchw" ("" = default) */
+    int reg_co;         /* conv register block: output channels accumulated together (rows) */
+    int reg_pix;        /* conv register block: output pixels (flattened oh*ow; Winograd: tiles) */
+    int tile_k;         /* conv cache tile: reduction rows per pass over the blocks (0 = all of K) */
+    LoopOrder order;    /* conv: order of the block loops */
+    ParAxes parallel;   /* parallel loops */
 } Schedule;
+
+/* Names in schedule files, dumps and comments (print.c). */
+const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... */
+const char *order_name(LoopOrder o);    /* "co,pix" or "pix,co" */
+const char *parallel_name(ParAxes p);   /* "none", "batch", "inside" */
 
 /* ------------------------------------------------------------------ graph.c */
 

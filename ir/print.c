@@ -69,17 +69,40 @@ print_attrs(FILE *f, const Node *n)
         fprintf(f, " +relu");
 }
 
-static void
-print_schedule(FILE *f, const Schedule *s)
+static const char *const algo_names[ALGO_COUNT] = {"none", "plain", "gemm", "direct", "winograd(2)"};
+static const char *const order_names[ORDER_COUNT] = {"none", "co,pix", "pix,co"};
+static const char *const parallel_names[PAR_COUNT] = {"unset", "none", "batch", "inside"};
+
+const char *
+algo_name(Algo a)
 {
-    static const char *const algo[] = {"auto", "direct", "gemm", "winograd"};
-    if (s->algo == ALGO_AUTO && !s->tile_co && !s->tile_oh && !s->tile_ow && !s->tile_ci &&
-        !s->reg_co && !s->reg_ow && !s->parallel && !s->order[0])
+    return (unsigned)a < ALGO_COUNT ? algo_names[a] : "?";
+}
+
+const char *
+order_name(LoopOrder o)
+{
+    return (unsigned)o < ORDER_COUNT ? order_names[o] : "?";
+}
+
+const char *
+parallel_name(ParAxes p)
+{
+    return (unsigned)p < PAR_COUNT ? parallel_names[p] : "?";
+}
+
+static void
+print_schedule(FILE *f, const Node *n)
+{
+    const Schedule *s = &n->sched;
+    if (s->algo == ALGO_NONE)
         return;
-    fprintf(f, "\n      schedule algo=%s tile=%d,%d,%d,%d reg=%dx%d parallel=%d", algo[s->algo],
-            s->tile_co, s->tile_oh, s->tile_ow, s->tile_ci, s->reg_co, s->reg_ow, s->parallel);
-    if (s->order[0])
-        fprintf(f, " order=%s", s->order);
+    fprintf(f, "\n      schedule algo=%s", algo_name(s->algo));
+    if (n->op == OP_CONV2D)
+        fprintf(f, " reg=%dx%d tile_k=%d order=%s", s->reg_co, s->reg_pix, s->tile_k, order_name(s->order));
+    fprintf(f, " parallel=%s", parallel_name(s->parallel));
+    if (n->scratch)
+        fprintf(f, " scratch=%lld", (long long)n->scratch);
 }
 
 void
@@ -118,7 +141,7 @@ graph_print(FILE *f, const Graph *g)
                 fprintf(f, "\n      %s = %s", param_suffix[r], n->param[r]->name);
         if (n->origin)
             fprintf(f, "\n      origin: %s", n->origin);
-        print_schedule(f, &n->sched);
+        print_schedule(f, n);
         fputc('\n', f);
     }
     for (int i = 0; i < g->outputs.n; i++) {

@@ -136,14 +136,16 @@ cmd_compile(int argc, char **argv)
         graph_verify(g, "frontend");
         co.model_path = model;
         /* The name is checked first: it costs nothing, binding costs seconds. */
-        if (codegen_check_name(codegen_name(g, &co), &d) && bind_weights(g, &bo, &d)) {
-            run_pipeline(g, &po);
+        if (codegen_check_name(codegen_name(g, &co), &d) && pipeline_prepare(&po, &d) &&
+            bind_weights(g, &bo, &d) && run_pipeline(g, &po)) {
+            co.target = po.target;
             if (codegen_check(g, &co, &d))
                 write_outputs(g, &co, dir, &d);
         }
     }
     if (d.nerrors && made_dir)
         rmdir(dir);
+    pipeline_release(&po);
     graph_free(g);
     source_free(src);
     return d.nerrors ? 1 : 0;

@@ -171,8 +171,8 @@ cmd_run(int argc, char **argv)
     int which = pick_output(g, outname, &d);
     if (which < 0 || !bind_weights(g, &bo, &d))
         goto done;
-    if (passes)
-        run_pipeline(g, &po);
+    if (passes && !(pipeline_prepare(&po, &d) && run_pipeline(g, &po)))
+        goto done;
     int batch = read_inputs(g, in, nin, inputs, &d);
     if (!batch)
         goto done;
@@ -190,6 +190,7 @@ done:
     free(outputs);
     for (int i = 0; i < nin; i++)
         free(inputs[i]);
+    pipeline_release(&po);
     graph_free(g);
     source_free(src);
     return d.nerrors ? 1 : 0;

@@ -16,6 +16,8 @@ static const struct {
     {"run", cmd_run, "run a model with the reference interpreter on a .npy input"},
     {"compile", cmd_compile, "generate self-contained C for a model and its weights"},
     {"init-weights", cmd_init_weights, "write a deterministic synthetic checkpoint for a model"},
+    {"schedule", cmd_schedule, "write the schedule compile would use (or a random legal one)"},
+    {"targets", cmd_targets, "list the target tables --target chooses from"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

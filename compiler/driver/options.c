@@ -91,6 +91,22 @@ pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
         o->none = true;
         return 1;
     }
+    if ((m = opt_value(argc, argv, i, "--target", &v, d)) != 0) {
+        if (m < 0)
+            return -1;
+        if (!(o->target = target_find(v))) {
+            error_plain(d, "--target: unknown target '%s' (targets: %s; see 'visec targets')", v,
+                        target_names());
+            return -1;
+        }
+        return 1;
+    }
+    if ((m = opt_value(argc, argv, i, "--schedule", &v, d)) != 0) {
+        if (m < 0)
+            return -1;
+        o->sched_path = v;
+        return 1;
+    }
     if ((m = opt_value(argc, argv, i, "--dump-after", &v, d)) != 0) {
         if (m < 0)
             return -1;
@@ -127,10 +143,30 @@ pipeline_help(FILE *f)
                "  --dump-after=PASS print the IR after PASS (frontend, or a pass name, or all)\n"
                "  --disable-pass=PASS  skip PASS (may be repeated)\n"
                "  --stats           per pass: node counts before and after and what it did\n"
-               "  -O0               run no pass\n"
+               "  -O0               run no pass (the trivial schedule and the naive memory plan)\n"
+               "  --target NAME     schedule for target NAME (default native; see 'visec targets')\n"
+               "  --schedule FILE   apply the schedule file FILE on top of the target's defaults\n"
                "passes, in order:");
     for (int i = 0; pass_names[i]; i++)
         fprintf(f, " %s", pass_names[i]);
     fprintf(f, "\n");
 }
 
+
+bool
+pipeline_prepare(PipelineOptions *o, Diag *d)
+{
+    if (!o->target)
+        o->target = target_native();
+    o->diag = d;
+    if (o->sched_path && !o->sched_file)
+        o->sched_file = schedfile_read(o->sched_path, d);
+    return !o->sched_path || o->sched_file;
+}
+
+void
+pipeline_release(PipelineOptions *o)
+{
+    schedfile_free((SchedFile *)o->sched_file);
+    o->sched_file = NULL;
+}

@@ -12,6 +12,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_init_weights(int argc, char **argv);
+int cmd_schedule(int argc, char **argv);
+int cmd_targets(int argc, char **argv);
 
 /*
  * Option parsing.  Options are "--name value" or "--name=value".
@@ -38,6 +40,10 @@ int bind_option(int argc, char **argv, int *i, struct BindOptions *o, Diag *d);
  */
 int pipeline_option(int argc, char **argv, int *i, struct PipelineOptions *o, Diag *d);
 void pipeline_help(FILE *f);
+/* Completes the pipeline options after parsing: the target (native by
+ * default), the diagnostics, the schedule file read; false on errors. */
+bool pipeline_prepare(struct PipelineOptions *o, Diag *d);
+void pipeline_release(struct PipelineOptions *o);
 
 /* One line per binding option, for a command's --help. */
 #define BIND_OPTIONS_HELP                                                              \

@@ -10,7 +10,6 @@
  */
 #include <stdlib.h>
 
-#include "codegen.h"
 #include "passes.h"
 
 static Tensor *
@@ -103,16 +102,15 @@ pack_weights(Graph *g)
         if (n->op != OP_CONV2D || n->sched.reg_co <= 0 || w->pack_mr || w->from)
             continue;
         Tensor *p;
-        if (n->sched.algo == ALGO_GEMM) {
+        if (n->sched.algo == ALGO_GEMM || n->sched.algo == ALGO_DIRECT) {
             p = pack(g, n, w);
-        } else if (n->sched.algo == ALGO_WINOGRAD) {
+        } else if (n->sched.algo == ALGO_WINOGRAD2) {
             p = pack_winograd(g, n, w);
             winograd++;
         } else {
             continue;
         }
         n->param[P_WEIGHT] = p;
-        n->scratch = node_scratch_bytes(n);     /* the new kernel's needs */
         packed++;
         bytes += shape_numel(p->shape, 1) * (int64_t)sizeof(float);
     }

@@ -39,6 +39,28 @@ wants_dump(const PipelineOptions *o, const char *name)
     return o->dump_after && (!strcmp(o->dump_after, "all") || !strcmp(o->dump_after, name));
 }
 
+/* What a pass did: stats line and dump; then the verifier has run. */
+static void
+after_pass(Graph *g, const PipelineOptions *o, const char *name, int before, char *what, const char *note)
+{
+    graph_recount(g);
+    graph_verify(g, name);
+    if (o->after)
+        o->after(g, name, o->after_arg);
+    if (o->stats)
+        fprintf(o->out, "pass %-15s %3d -> %3d nodes  %s%s\n", name, before, g->nodes.n,
+                what ? what : "changed nothing", note);
+    if (wants_dump(o, name)) {
+        if (what) {
+            fprintf(o->out, "# IR after %s%s\n", name, note);
+            graph_print(o->out, g);
+        } else {
+            fprintf(o->out, "# IR after %s: changed nothing\n", name);
+        }
+    }
+    free(what);
+}
+
 /* Runs one pass with everything around it: verifier, stats, dump. */
 static void
 run_pass(Graph *g, const PipelineOptions *o, const char *name, char *(*pass)(Graph *))
@@ -51,24 +73,10 @@ run_pass(Graph *g, const PipelineOptions *o, const char *name, char *(*pass)(Gra
         return;
     }
     int before = g->nodes.n;
-    char *what = pass(g);
-    graph_recount(g);
-    graph_verify(g, name);
-    if (o->stats)
-        fprintf(o->out, "pass %-15s %3d -> %3d nodes  %s\n", name, before, g->nodes.n,
-                what ? what : "changed nothing");
-    if (wants_dump(o, name)) {
-        if (what) {
-            fprintf(o->out, "# IR after %s\n", name);
-            graph_print(o->out, g);
-        } else {
-            fprintf(o->out, "# IR after %s: changed nothing\n", name);
-        }
-    }
-    free(what);
+    after_pass(g, o, name, before, pass(g), "");
 }
 
-void
+bool
 run_pipeline(Graph *g, const PipelineOptions *o)
 {
     graph_recount(g);
@@ -80,7 +88,25 @@ run_pipeline(Graph *g, const PipelineOptions *o)
     run_pass(g, o, "fold_bn", fold_bn);
     run_pass(g, o, "fuse_epilogue", fuse_epilogue);
     run_pass(g, o, "eliminate_dead", eliminate_dead);
-    run_pass(g, o, "schedule", schedule);
+
+    /* Scheduling always happens: disabled, it is the trivial schedule. */
+    SchedOptions so = {o->target ? o->target : target_native(), o->sched_file, o->sched_random,
+                       disabled(o, "schedule"), !disabled(o, "pack_weights"), o->diag};
+    int before = g->nodes.n, errors = o->diag ? o->diag->nerrors : 0;
+    char *what = schedule(g, &so);
+    if (o->diag && o->diag->nerrors > errors) {
+        free(what);
+        return false;
+    }
+    after_pass(g, o, "schedule", before, what, so.trivial ? " (pass disabled: trivial schedule)" : "");
+
     run_pass(g, o, "pack_weights", pack_weights);
-    run_pass(g, o, "plan_memory", plan_memory);
+
+    /* Memory is always planned: disabled, every buffer gets a region of its own. */
+    before = g->nodes.n;
+    if (disabled(o, "plan_memory"))
+        after_pass(g, o, "plan_memory", before, plan_naive(g), " (pass disabled: naive plan)");
+    else
+        after_pass(g, o, "plan_memory", before, plan_memory(g), "");
+    return true;
 }

@@ -152,8 +152,9 @@ in_place_input(const Node *n, int i, const int *last)
     return NULL;
 }
 
-char *
-plan_memory(Graph *g)
+/* Lays out every buffer; naive: each in a region of its own, in schedule order. */
+static char *
+plan(Graph *g, bool naive)
 {
     int nn = g->nodes.n;
     if (nn == 0)
@@ -181,7 +182,7 @@ plan_memory(Graph *g)
             bufs[nb++] = (Buf){align_up(n->scratch), i, i, -1, NULL, n};
         if (v->external)
             continue;
-        Value *u = in_place_input(n, i, last);
+        Value *u = naive ? NULL : in_place_input(n, i, last);
         Buf *b = u ? of_value[u->id] : NULL;
         if (!b) {
             b = &bufs[nb++];
@@ -193,8 +194,16 @@ plan_memory(Graph *g)
     }
     free(last);
 
-    /* Greedy placement in a few orders; the smallest arena wins. */
-    place_best(bufs, nb);
+    if (naive) {
+        int64_t off = 0;
+        for (int i = 0; i < nb; i++) {
+            bufs[i].offset = off;
+            off += bufs[i].bytes;
+        }
+    } else {
+        /* Greedy placement in a few orders; the smallest arena wins. */
+        place_best(bufs, nb);
+    }
 
     /* Write the plan into the IR. */
     for (int i = 0; i < nn; i++) {
@@ -214,6 +223,18 @@ plan_memory(Graph *g)
                    (long long)m.arena, m.arena / 1048576.0, (long long)m.lower_bound,
                    m.lower_bound ? (double)m.arena / (double)m.lower_bound : 0.0, (long long)m.naive,
                    m.naive / 1048576.0);
+}
+
+char *
+plan_memory(Graph *g)
+{
+    return plan(g, false);
+}
+
+char *
+plan_naive(Graph *g)
+{
+    return plan(g, true);
 }
 
 MemPlan

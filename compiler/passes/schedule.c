@@ -1,97 +1,47 @@
 /*
- * schedule.c — chooses how each node is computed (Node.sched).
+ * schedule.c — fills Node.sched: how every layer runs.
  *
- * A convolution runs as a matrix product per image and group (codegen's
- * emit_conv2d): blocks of reg_co output channels by reg_ow output pixels
- * accumulate in a local array over a contiguous pixel loop that the C
- * compiler keeps in vector registers, then the epilogue (bias, residual,
- * relu) runs before the single store.  Convolutions that are not 1x1 with
- * stride 1 first lay their input out as an im2col panel in scratch space,
- * which this pass reserves so the memory plan places it.
+ * Each node starts from a base schedule: the target table's default
+ * (compiler/sched/legal.c, sched_default), a random legal draw (--random,
+ * for tests), or, when the pass is disabled (-O0), the trivial schedule.
+ * Then the entries of a schedule file, if one was given, override fields
+ * in file order.  Every schedule is checked before anything reads it, and
+ * the node's scratch size follows from it.
  *
- * The loop order over blocks ("order"): with channel blocks outside ("cp",
- * the default) one small block of weights stays in L1 while the pixel
- * operand (the input, or its im2col panel) streams past once per block;
- * that costs little while the operand stays in L2.  When it does not, and
- * all the weights do fit in L2, pixel tiles go outside ("pc"): each tile of
- * the operand is then read once and used by every channel block.
- *
- * Block sizes come from the target table below, so retuning for a machine
- * is a data change; fields already set (by hand or by a tuner) are kept.
+ * This is the one pass that reads user input (the schedule file); its
+ * errors go to the diagnostics in the options and stop the pipeline.
  */
-#include <string.h>
+#include <stdlib.h>
 
-#include "codegen.h"
 #include "passes.h"
 
-/* What the schedule needs to know of a target. */
-typedef struct Target {
-    const char *name;   /* for dumps and comments */
-    int reg_co;         /* output channels per register block */
-    int reg_ow;         /* output pixels per register block */
-    int64_t l2;         /* bytes of L2 cache per core */
-    int winograd_cin;   /* 3x3 stride-1 convs with at least this many input
-                           channels use Winograd F(2x2,3x3); 0 never */
-    int winograd_tiles; /* ... and at least this many 2x2 output tiles (fewer make
-                           register blocks too narrow: 7x7 outputs give 16) */
-} Target;
-
-/*
- * 6 x 64 keeps 6 rows of 64 floats in registers with 512-bit vectors (24 of
- * 32) and is still the fastest of the sizes tried with 256-bit ones.
- */
-static const Target target = {"x86-64 (6x64 register blocks)", 6, 64, 512 << 10, 32, 32};
-
-/* Winograd F(2x2,3x3) computes a 3x3, stride 1, padding 1 convolution
- * with 16 instead of 36 multiplications per 2x2 outputs per channel pair. */
-static bool
-winograd_fits(const Node *n)
-{
-    const Attrs *a = &n->a;
-    return target.winograd_cin && a->kh == 3 && a->kw == 3 && a->sh == 1 && a->sw == 1 &&
-           a->ph == 1 && a->pw == 1 && a->dh == 1 && a->dw == 1 && a->groups == 1 &&
-           n->in[0]->shape.dim[1] >= target.winograd_cin &&
-           (n->out->shape.dim[2] + 1) / 2 * ((n->out->shape.dim[3] + 1) / 2) >= target.winograd_tiles;
-}
-
-static bool
-schedule_conv(Node *n)
-{
-    Schedule *s = &n->sched, before = *s;
-    int64_t scratch = n->scratch;
-    if (s->algo == ALGO_AUTO)
-        s->algo = winograd_fits(n) ? ALGO_WINOGRAD : ALGO_GEMM;
-    if (!s->reg_co)
-        s->reg_co = target.reg_co;
-    if (!s->reg_ow)
-        s->reg_ow = target.reg_ow;
-    if (!s->parallel)
-        s->parallel = 2;
-    if (!s->order[0]) {
-        const Attrs *a = &n->a;
-        int64_t cout_g = a->out / a->groups;
-        int64_t K = n->in[0]->shape.dim[1] / a->groups * a->kh * a->kw;
-        int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3];
-        int64_t operand = K * P * 4, weights = K * cout_g * 4;
-        strcpy(s->order, operand > target.l2 && weights <= target.l2 / 2 ? "pc" : "cp");
-    }
-    n->scratch = node_scratch_bytes(n);
-    return memcmp(&before, s, sizeof before) || scratch != n->scratch;
-}
-
 char *
-schedule(Graph *g)
+schedule(Graph *g, const SchedOptions *o)
 {
-    int convs = 0;
+    const Target *t = o->target;
+    uint64_t rng = o->random_seed * 0x9e3779b97f4a7c15u + 1;
+    int convs = 0, wino = 0;
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
-        if (n->op == OP_CONV2D)
-            convs += schedule_conv(n);
-        else if (!n->sched.parallel)
-            n->sched.parallel = 2;
+        if (o->trivial)
+            n->sched = sched_trivial(n);
+        else if (o->random_seed)
+            n->sched = sched_random(n, t, o->can_pack, &rng);
+        else
+            n->sched = sched_default(n, t, o->can_pack, NULL);
     }
-    if (!convs)
+    if (o->file && !schedfile_apply(o->file, g, t, o->can_pack, o->diag))
         return NULL;
-    return xprintf("%d convolutions scheduled for %s: %dx%d blocks", convs, target.name,
-                   target.reg_co, target.reg_ow);
+    for (int i = 0; i < g->nodes.n; i++) {
+        Node *n = g->nodes.v[i];
+        char *bad = sched_check(n, t, &n->sched, o->can_pack, NULL);
+        if (bad)
+            bug("schedule of %s is illegal: %s", n->name, bad);
+        n->scratch = sched_scratch_bytes(n, &n->sched);
+        convs += n->op == OP_CONV2D;
+        wino += n->sched.algo == ALGO_WINOGRAD2;
+    }
+    return xprintf("%d layers scheduled for %s (%s%s%s), %d convolutions, %d of them winograd(2)",
+                   g->nodes.n, t->name, o->trivial ? "trivial" : o->random_seed ? "random" : "defaults",
+                   o->file ? " + " : "", o->file ? o->file->src->path : "", convs, wino);
 }

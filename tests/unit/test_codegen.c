@@ -78,10 +78,10 @@ conv_graph(void)
     a = conv_attrs(12, 3, 1, 2, 2, 1, false);
     Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "c2");
     c2->def->sched.reg_co = 5;      /* 12 = 5 + 5 + 2: a tail block */
-    c2->def->sched.reg_ow = 4;      /* tiles of 4 pixels: 90 = 22 * 4 + 2, a tail */
+    c2->def->sched.reg_pix = 4;     /* tiles of 4 pixels: 90 = 22 * 4 + 2, a tail */
     a = conv_attrs(12, 1, 1, 0, 1, 1, true);
     Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "c3");
-    c3->def->sched.parallel = 1;    /* over the batch */
+    c3->def->sched.parallel = PAR_BATCH;
     a = conv_attrs(12, 1, 1, 0, 1, 1, true);
     Value *in2[2] = {c3, c2};
     Value *c4 = op(g, OP_CONV2D, in2, 2, &a, "c4");
@@ -90,7 +90,7 @@ conv_graph(void)
     a = conv_attrs(7, 1, 2, 0, 1, 1, false);
     Value *c5 = op(g, OP_CONV2D, &c4, 1, &a, "c5");  /* 1x1 stride 2: im2col */
     a = conv_attrs(3, 3, 1, 1, 1, 1, true);
-    c5->def->sched.parallel = 1;    /* im2col panel per image */
+    c5->def->sched.parallel = PAR_BATCH; /* im2col panel per image */
     Value *c6 = op(g, OP_CONV2D, &c5, 1, &a, "c6");
     graph_output(g, "y", c6);
     fill_all(g);
@@ -183,9 +183,39 @@ typedef struct Built {
     char dir[64];       /* /tmp/test_codegen_XXXXXX */
 } Built;
 
+/* The schedule fields a test set by hand, the rest from the trivial
+ * schedule; the scratch that follows. */
+static void
+complete_schedules(Graph *g)
+{
+    for (int i = 0; i < g->nodes.n; i++) {
+        Node *n = g->nodes.v[i];
+        Schedule t = sched_trivial(n), *s = &n->sched;
+        if (s->algo)
+            t.algo = s->algo;
+        if (s->reg_co)
+            t.reg_co = s->reg_co;
+        if (s->reg_pix)
+            t.reg_pix = s->reg_pix;
+        if (s->tile_k)
+            t.tile_k = s->tile_k;
+        if (s->order)
+            t.order = s->order;
+        if (s->parallel)
+            t.parallel = s->parallel;
+        if (t.algo == ALGO_WINOGRAD2 && !s->reg_pix)
+            t.reg_pix = (int)sched_block_columns(n, t.algo) < 64 ? (int)sched_block_columns(n, t.algo) : 64;
+        *s = t;
+        n->scratch = sched_scratch_bytes(n, s);
+    }
+}
+
+/* Completes the lowering codegen needs (schedule, memory plan), then emits. */
 static void
 emit_into(Graph *g, bool embed, const char *dir)
 {
+    complete_schedules(g);
+    free(plan_naive(g));
     CodegenOptions o = {.name = "tm", .model_path = "test.vise", .embed = embed};
     TestDiag td;
     td_init(&td);
@@ -328,7 +358,7 @@ END_TEST
 START_TEST(packed_convs_match_interpreter)
 {
     Graph *g = conv_graph();
-    free(schedule(g));
+    complete_schedules(g);
     char *what = pack_weights(g);
     ck_assert_ptr_nonnull(what);
     free(what);
@@ -347,19 +377,19 @@ START_TEST(winograd_matches_interpreter)
     Value *x = graph_input(g, "x", shape4(DIM_N, 8, 7, 9));
     Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
     Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-    c1->def->sched.algo = ALGO_WINOGRAD;
+    c1->def->sched.algo = ALGO_WINOGRAD2;
     a = conv_attrs(13, 3, 1, 1, 1, 1, false);
     Value *in2[2] = {c1, c1};
     Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
     c2->def->epi = EPI_ADD | EPI_RELU;
-    c2->def->sched.algo = ALGO_WINOGRAD;
+    c2->def->sched.algo = ALGO_WINOGRAD2;
     graph_output(g, "y", c2);
     fill_all(g);
-    free(schedule(g));
+    complete_schedules(g);
     free(pack_weights(g));
     ck_assert(GRAPH_NODE(g, 0)->param[P_WEIGHT]->winograd);
     ck_assert(GRAPH_NODE(g, 1)->param[P_WEIGHT]->winograd);
-    ck_assert_int_eq(GRAPH_NODE(g, 1)->scratch, node_scratch_bytes(GRAPH_NODE(g, 1)));
+    ck_assert_int_eq(GRAPH_NODE(g, 1)->scratch, 16 * (4 * 5 * (13 + 13) + 32) * 4);
     check_against_interp(g, false);
     graph_free(g);
 }
@@ -500,7 +530,7 @@ START_TEST(layer_comments)
     ck_assert_ptr_nonnull(strstr(c, "origin:    conv c4 + add + relu (fused)"));
     ck_assert_ptr_nonnull(strstr(c, "attrs:     out=12 kernel=1x1 stride=1x1 pad=0x0 bias +add +relu"));
     ck_assert_ptr_nonnull(strstr(c, "weight     c1.weight [6, 2, 3, 3] at file offset 128"));
-    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg_co=5 reg_ow=4 parallel=2\n"));
+    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg=5x4 tile_k=0 order=co,pix parallel=inside\n"));
     ck_assert_ptr_nonnull(strstr(c, "static void\nlayer_c1("));
     ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
     ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
@@ -557,19 +587,28 @@ START_TEST(default_schedule)
     Graph *g = graph_new("s");
     Value *x = graph_input(g, "x", shape4(DIM_N, 4, 5, 5));
     int outs[] = {64, 12, 7, 3, 20};
-    int want[] = {8, 4, 7, 3, 4};
+    int trivial[] = {8, 4, 7, 3, 4};
+    const Target *v4 = target_find("x86-64-v4"), *gen = target_find("generic");
+    ck_assert_ptr_nonnull(v4);
+    ck_assert_ptr_nonnull(gen);
     for (int i = 0; i < 5; i++) {
         Attrs a = conv_attrs(outs[i], 1, 1, 0, 1, 1, false);
         char pre[16];   /* "c" and any int */
         snprintf(pre, sizeof pre, "c%d", i);
         Value *v = op(g, OP_CONV2D, &x, 1, &a, pre);
-        Schedule s = schedule_default(v->def);
-        ck_assert_int_eq(s.reg_co, want[i]);
-        ck_assert_int_eq(s.reg_ow, 64);
-        ck_assert_int_eq(s.parallel, 2);
+        Schedule s = sched_trivial(v->def);
+        ck_assert_int_eq(s.reg_co, trivial[i]);
+        ck_assert_int_eq(s.reg_pix, 25);        /* 5x5 pixels: no wider than the layer */
+        ck_assert_int_eq(s.parallel, PAR_INSIDE);
         ck_assert_int_eq(s.algo, ALGO_GEMM);
-        v->def->sched.reg_ow = 16;
-        ck_assert_int_eq(schedule_default(v->def).reg_ow, 16);
+        ck_assert_ptr_null(sched_check(v->def, v4, &s, true, NULL));
+        s = sched_default(v->def, v4, true, NULL);
+        ck_assert_int_eq(s.reg_co, outs[i] < 6 ? outs[i] : 6);
+        ck_assert_int_eq(s.reg_pix, 25);
+        ck_assert_ptr_null(sched_check(v->def, v4, &s, true, NULL));
+        s = sched_default(v->def, gen, true, NULL);
+        ck_assert_int_eq(s.reg_co, outs[i] < 4 ? outs[i] : 4);
+        ck_assert_int_eq(s.reg_pix, 16);
     }
     graph_free(g);
 }

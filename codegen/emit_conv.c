@@ -1,0 +1,565 @@
+/*
+ * emit_conv.c — the body of a conv2d layer, one function per algorithm of
+ * its schedule (Node.sched, which codegen only reads):
+ *
+ *   gemm         a matrix product per image and group over the input (1x1)
+ *                or its im2col panel
+ *   direct       the same register blocks fed straight from the input rows:
+ *                no scratch
+ *   winograd(2)  F(2x2,3x3): input transform, 16 matrix products, output
+ *                transform with the epilogue
+ *
+ * All three accumulate blocks of reg_co output channels x reg_pix columns
+ * in a local array over the reduction, in k order, so every legal schedule
+ * adds the same products in the same order: tiles of the reduction (tile_k)
+ * store partial sums and reload them, which changes no rounding.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+/* The parallel pragma of a loop level, if the schedule puts it there. */
+static void
+omp_if(Emitter *e, bool yes, int collapse)
+{
+    if (yes)
+        emit_omp_for(e, collapse);
+}
+
+/* acc[r][j] += W[co0 + r][k] * B[k][p0 + j] for k in [kfrom, kto); the loop
+ * bounds are the constants mr_c x pn_c if non-zero, else the variables mr x pn. */
+static void
+emit_reduction(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
+               bool packed, int mr_c, int pn_c)
+{
+    char rb[16], jb[16];
+    snprintf(rb, sizeof rb, "%d", mr_c);
+    snprintf(jb, sizeof jb, "%d", pn_c);
+    emit(e, "/* over the reduction: input channels x kernel taps */");
+    emit(e, "for (int k = %s; k < %s; k++) {", kfrom, kto);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", B, P);
+    emit(e, "/* over the block's output channels */");
+    emit(e, "for (int r = 0; r < %s; r++) {", mr_c ? rb : "mr");
+    if (packed)
+        emit(e, "const float wk = wt[k * %d + r];", MR);
+    else
+        emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
+    emit(e, "/* over the tile's pixels */");
+    emit(e, "for (int j = 0; j < %s; j++)", pn_c ? jb : "pn");
+    emit(e, "    acc[r][j] += wk * bk[j];");
+    emit(e, "} /* r */");
+    emit(e, "} /* k */");
+}
+
+/*
+ * The reduction of one block, in a copy with constant trip counts (the C
+ * compiler keeps its accumulators in registers) and, where blocks at the
+ * edges exist, a general copy for them.  Packed weights are zero-padded to
+ * whole blocks of output channels, so a block short of channels still
+ * takes the constant copy (its extra rows are computed, never stored);
+ * only blocks short of pixels need the general one.
+ */
+static void
+emit_blocks(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
+            int NT, bool packed, bool row_tail, bool pixel_tail)
+{
+    bool general = pixel_tail || (row_tail && !packed);
+    if (general) {
+        if (packed || !row_tail)
+            emit(e, "if (pn == %d) {", NT);
+        else
+            emit(e, "if (mr == %d && pn == %d) {", MR, NT);
+    }
+    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+    emit_reduction(e, B, P, kfrom, kto, K, MR, packed, MR, NT);
+    if (general) {
+        emit(e, "} else {");
+        emit(e, "/* a block at the edge */");
+        emit_reduction(e, B, P, kfrom, kto, K, MR, packed, 0, 0);
+        emit(e, "}");
+    }
+}
+
+/* mr and pn: the rows and columns of the block at (co0, p0). */
+static void
+emit_block_extent(Emitter *e, int MR, int rows, int NT, int cols)
+{
+    if (rows % MR)
+        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, rows, MR, rows);
+    else
+        emit(e, "const int mr = %d;", MR);
+    if (cols % NT)
+        emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, cols, NT, cols);
+    else
+        emit(e, "const int pn = %d;", NT);
+}
+
+/* float acc[MR][NT], zero, or (a later tile of the reduction) the partial
+ * sums stored in row r at yrow, an expression of r. */
+static void
+emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow)
+{
+    emit(e, "float acc[%d][%d];", MR, NT);
+    emit(e, "/* zero the accumulators */");
+    emit(e, "for (int r = 0; r < %d; r++)", MR);
+    emit(e, "    for (int j = 0; j < %d; j++)", NT);
+    emit(e, "        acc[r][j] = 0.0f;");
+    if (tiled) {
+        emit(e, "if (k0 > 0) { /* a later tile of the reduction: the partial sums so far */");
+        emit(e, "for (int r = 0; r < mr; r++) {");
+        emit(e, "const float *restrict yr = %s;", yrow);
+        emit(e, "for (int j = 0; j < pn; j++)");
+        emit(e, "    acc[r][j] = yr[j];");
+        emit(e, "} /* r */");
+        emit(e, "}");
+    }
+}
+
+/* Opens the reduction tiles (tile_k): k0 .. k1 of K; or the whole of it. */
+static bool
+open_k_tiles(Emitter *e, int K, int tile_k)
+{
+    if (!tile_k || tile_k >= K)
+        return false;
+    emit(e, "/* over tiles of %d rows of the reduction (tile_k): partial sums stay in the output */", tile_k);
+    emit(e, "for (int k0 = 0; k0 < %d; k0 += %d) {", K, tile_k);
+    emit(e, "const int k1 = k0 + %d < %d ? k0 + %d : %d;", tile_k, K, tile_k, K);
+    return true;
+}
+
+/* The two block loops, in the schedule's order, with the parallel pragma. */
+static void
+open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *what)
+{
+    omp_if(e, s->parallel == PAR_INSIDE, 2);
+    if (s->order == ORDER_PIX_CO) {
+        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of %s */", npt, what);
+        emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
+    } else {
+        emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
+        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of %s */", npt, what);
+    }
+}
+
+static void
+close_block_loops(Emitter *e, const Schedule *s)
+{
+    emit(e, s->order == ORDER_PIX_CO ? "} /* cb */" : "} /* pt */");
+    emit(e, s->order == ORDER_PIX_CO ? "} /* pt */" : "} /* cb */");
+}
+
+/* The epilogue of a block: bias, residual, relu, one store (yrow and rrow
+ * are expressions of r); with reduction tiles, blocks before the last
+ * store their partial sums instead. */
+static void
+emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const char *rrow, int K,
+              bool tiled)
+{
+    if (tiled) {
+        emit(e, "if (k1 < %d) { /* not the last tile: store the partial sums */", K);
+        emit(e, "for (int r = 0; r < mr; r++) {");
+        emit(e, "float *restrict yr = %s;", yrow);
+        emit(e, "for (int j = 0; j < pn; j++)");
+        emit(e, "    yr[j] = acc[r][j];");
+        emit(e, "} /* r */");
+        emit(e, "continue;");
+        emit(e, "}");
+    }
+    emit(e, "/* epilogue:%s%s%s store */", n->param[P_BIAS] ? " bias," : "",
+         (n->epi & EPI_ADD) ? " residual," : "", (n->epi & EPI_RELU) ? " relu," : "");
+    emit(e, "for (int r = 0; r < mr; r++) {");
+    emit(e, "float *restrict yr = %s;", yrow);
+    if (n->epi & EPI_ADD)
+        emit(e, "const float *restrict rr = %s;", rrow);
+    if (n->param[P_BIAS])
+        emit(e, "const float b = bias[g * %d + co0 + r];", cout_g);
+    emit(e, "for (int j = 0; j < pn; j++) {");
+    emit(e, "float v = acc[r][j]%s;", n->param[P_BIAS] ? " + b" : "");
+    if (n->epi & EPI_ADD)
+        emit(e, "v += rr[j];");
+    if (n->epi & EPI_RELU)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[j] = v;");
+    emit(e, "} /* j */");
+    emit(e, "} /* r */");
+}
+
+/* The loops over images and groups every conv body starts with. */
+static void
+open_image_and_group(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
+                     bool packed)
+{
+    int G = n->a.groups, cin_g = in->c / G, cout_g = out->c / G;
+    int K = cin_g * n->a.kh * n->a.kw;
+    emit(e, "/* over the images of the batch */");
+    omp_if(e, s->parallel == PAR_BATCH, 1);
+    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in->numel);
+    emit(e, "float *restrict yn = y + (size_t)n * %d;", out->numel);
+    if (n->epi & EPI_ADD)
+        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out->numel);
+    if (n->scratch)
+        emit(e, s->parallel == PAR_BATCH ? "float *restrict sn = scratch + (size_t)n * %" PRId64 "; /* this image's scratch */"
+                                         : "float *restrict sn = scratch; /* %" PRId64 " floats, reused by each image */",
+             n->scratch / 4);
+    if (G > 1) {
+        emit(e, "/* over the %d groups */", G);
+        emit(e, "for (int g = 0; g < %d; g++) {", G);
+    } else {
+        emit(e, "{");
+        emit(e, "const int g = 0;");
+    }
+    emit(e, "const float *restrict xg = xn + (size_t)g * %d;", cin_g * in->hw);
+    if (!packed)
+        emit(e, "const float *restrict wg = w + (size_t)g * %d;", cout_g * K);
+    emit(e, "float *restrict yg = yn + (size_t)g * %d;", cout_g * out->hw);
+    if (n->epi & EPI_ADD)
+        emit(e, "const float *restrict rg = rn + (size_t)g * %d;", cout_g * out->hw);
+}
+
+static void
+emit_conv_params(Emitter *e, const Node *n)
+{
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    if (!(n->epi & EPI_ADD))
+        emit(e, "(void)x2;");
+    if (!n->scratch)
+        emit(e, "(void)scratch;");
+}
+
+/* ---------------------------------------------------------------- gemm */
+
+/*
+ * conv2d as a matrix product per image and group:
+ *   Y[co][p] = sum_k W[co][k] * B[k][p]   (+ bias, + residual, relu)
+ * where k runs over (input channel, kernel row, kernel column), p over
+ * output pixels, W is the weight seen as [Cout/groups][K] (packed in
+ * [K][reg_co] panels by pack_weights, or PyTorch's layout), and B is the
+ * input itself (1x1, stride 1, no padding) or its im2col panel.
+ */
+static void
+emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
+{
+    const Attrs *a = &n->a;
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int G = a->groups, cin_g = in.c / G, cout_g = out.c / G;
+    int K = cin_g * a->kh * a->kw, P = out.hw;
+    bool packed = n->param[P_WEIGHT]->pack_mr > 0;
+    int MR = s->reg_co, NT = s->reg_pix;
+    int ncb = (cout_g + MR - 1) / MR, npt = (P + NT - 1) / NT;
+    bool im2col = n->scratch > 0;
+
+    emit_conv_params(e, n);
+    open_image_and_group(e, n, s, &in, &out, packed);
+    if (im2col) {
+        emit(e, "float *restrict panel = sn; /* [%d][%d] */", K, P);
+        emit(e, "/* im2col: row k = (ci, i, j) of the %d x %d panel holds the input pixels", K, P);
+        emit(e, "   that kernel tap (i, j) of input channel ci meets at each output pixel */");
+        omp_if(e, s->parallel == PAR_INSIDE, 1);
+        emit(e, "for (int k = 0; k < %d; k++) {", K);
+        emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh,
+             a->kw);
+        emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in.hw);
+        emit(e, "float *restrict row = panel + (size_t)k * %d;", P);
+        emit(e, "/* over output rows */");
+        emit(e, "for (int oh = 0; oh < %d; oh++) {", out.h);
+        emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
+        emit(e, "float *restrict o = row + oh * %d;", out.w);
+        emit(e, "if (ih < 0 || ih >= %d) {", in.h);
+        emit(e, "/* the whole row is padding */");
+        emit(e, "for (int ow = 0; ow < %d; ow++)", out.w);
+        emit(e, "    o[ow] = 0.0f;");
+        emit(e, "continue;");
+        emit(e, "}");
+        emit(e, "/* output columns [lo, hi) meet input column ow * %d - %d + j * %d, the others padding */",
+             a->sw, a->pw, a->dw);
+        emit(e, "const int lo_c = %d - j * %d, hi_c = %d - j * %d;", a->pw, a->dw, in.w + a->pw, a->dw);
+        emit(e, "int lo = lo_c <= 0 ? 0 : (lo_c + %d) / %d, hi = hi_c <= 0 ? 0 : (hi_c + %d) / %d;",
+             a->sw - 1, a->sw, a->sw - 1, a->sw);
+        emit(e, "lo = lo < %d ? lo : %d;", out.w, out.w);
+        emit(e, "hi = hi < lo ? lo : hi < %d ? hi : %d;", out.w, out.w);
+        emit(e, "for (int ow = 0; ow < lo; ow++)");
+        emit(e, "    o[ow] = 0.0f;");
+        emit(e, "for (int ow = lo; ow < hi; ow++)");
+        emit(e, "    o[ow] = xc[ih * %d + ow * %d - %d + j * %d];", in.w, a->sw, a->pw, a->dw);
+        emit(e, "for (int ow = hi; ow < %d; ow++)", out.w);
+        emit(e, "    o[ow] = 0.0f;");
+        emit(e, "} /* oh */");
+        emit(e, "} /* k */");
+    }
+    const char *B = im2col ? "panel" : "xg";
+    bool tiled = open_k_tiles(e, K, s->tile_k);
+    char kto[16];
+    snprintf(kto, sizeof kto, "%d", K);
+
+    emit(e, "/* Y[co][p] = sum_k W[co][k] * B[k][p] in blocks of %d output channels x %d pixels */",
+         MR, NT);
+    open_block_loops(e, s, ncb, npt, "output pixels");
+    emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
+    emit_block_extent(e, MR, cout_g, NT, P);
+    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
+    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
+    emit_acc_init(e, MR, NT, tiled, yrow);
+    if (packed)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
+             ncb, K * MR, MR);
+    emit_blocks(e, B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, packed, cout_g % MR != 0,
+                P % NT != 0);
+    emit_epilogue(e, n, cout_g, yrow, rrow, K, tiled);
+    free(yrow);
+    free(rrow);
+    close_block_loops(e, s);
+    if (tiled)
+        emit(e, "} /* k0 */");
+    emit(e, "} /* g */");
+    emit(e, "} /* n */");
+}
+
+/* ---------------------------------------------------------------- direct */
+
+/*
+ * conv2d as a direct loop nest: blocks of reg_co output channels x reg_pix
+ * columns of one output row accumulate every (input channel, kernel tap)
+ * straight from the input rows, skipping the taps that fall in the padding.
+ * No scratch.  Weights as for gemm.
+ */
+static void
+emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
+{
+    const Attrs *a = &n->a;
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int G = a->groups, cin_g = in.c / G, cout_g = out.c / G;
+    int K = cin_g * a->kh * a->kw;
+    bool packed = n->param[P_WEIGHT]->pack_mr > 0;
+    int MR = s->reg_co, NT = s->reg_pix;
+    int ncb = (cout_g + MR - 1) / MR, nct = (out.w + NT - 1) / NT, npt = out.h * nct;
+    bool row_tail = cout_g % MR != 0 && !packed;
+
+    emit_conv_params(e, n);
+    open_image_and_group(e, n, s, &in, &out, packed);
+    emit(e, "/* direct: blocks of %d output channels x %d columns of one output row */", MR, NT);
+    open_block_loops(e, s, ncb, npt, "output row segments");
+    emit(e, "const int co0 = cb * %d, oh = pt / %d, ow0 = pt %% %d * %d;", MR, nct, nct, NT);
+    if (cout_g % MR)
+        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
+    else
+        emit(e, "const int mr = %d;", MR);
+    if (out.w % NT)
+        emit(e, "const int pn = ow0 + %d <= %d ? %d : %d - ow0;", NT, out.w, NT, out.w);
+    else
+        emit(e, "const int pn = %d;", NT);
+    emit_acc_init(e, MR, NT, false, NULL);
+    if (packed)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
+             ncb, K * MR, MR);
+    emit(e, "/* over input channels and kernel rows */");
+    emit(e, "for (int ci = 0; ci < %d; ci++) {", cin_g);
+    emit(e, "for (int i = 0; i < %d; i++) {", a->kh);
+    emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
+    emit(e, "if (ih < 0 || ih >= %d)", in.h);
+    emit(e, "    continue; /* the kernel row is in the padding */");
+    emit(e, "const float *restrict xr = xg + (size_t)ci * %d + (size_t)ih * %d;", in.hw, in.w);
+    emit(e, "/* over kernel columns */");
+    emit(e, "for (int j = 0; j < %d; j++) {", a->kw);
+    emit(e, "const int k = (ci * %d + i) * %d + j;", a->kh, a->kw);
+    emit(e, "/* column ow0 + c meets input column c0 + c * %d; [clo, chi) are inside the input */", a->sw);
+    emit(e, "const int c0 = ow0 * %d - %d + j * %d;", a->sw, a->pw, a->dw);
+    emit(e, "int clo = c0 >= 0 ? 0 : (%d - c0) / %d, chi = (%d - c0 + %d) / %d;", a->sw - 1, a->sw,
+         in.w, a->sw - 1, a->sw);
+    emit(e, "clo = clo < pn ? clo : pn;");
+    emit(e, "chi = chi < clo ? clo : chi < pn ? chi : pn;");
+    emit(e, "/* over the block's output channels */");
+    emit(e, row_tail ? "for (int r = 0; r < mr; r++) {" : "for (int r = 0; r < %d; r++) {", MR);
+    if (packed)
+        emit(e, "const float wk = wt[k * %d + r];", MR);
+    else
+        emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
+    emit(e, "for (int c = clo; c < chi; c++)");
+    emit(e, "    acc[r][c] += wk * xr[c0 + c * %d];", a->sw);
+    emit(e, "} /* r */");
+    emit(e, "} /* j */");
+    emit(e, "} /* i */");
+    emit(e, "} /* ci */");
+    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + oh * %d + ow0", out.hw, out.w);
+    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + oh * %d + ow0", out.hw, out.w);
+    emit_epilogue(e, n, cout_g, yrow, rrow, K, false);
+    free(yrow);
+    free(rrow);
+    close_block_loops(e, s);
+    emit(e, "} /* g */");
+    emit(e, "} /* n */");
+}
+
+/* ---------------------------------------------------------------- winograd(2) */
+
+/*
+ * conv2d 3x3, stride 1, padding 1 by Winograd F(2x2,3x3), per image:
+ *   1. V[t][ci][tile] = (B^T d B)[t] for the 4x4 input patch d of each 2x2
+ *      output tile (zero outside the input), t over the 16 positions;
+ *   2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 16 matrix
+ *      products in the same register blocks as the plain conv, U = G g G^T
+ *      packed at compile time (pack_weights);
+ *   3. Y = A^T M A per tile, then the epilogue, stored inside the output.
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
+ * The 16 matrices of V and of M lie SV and SM floats apart: their sizes plus
+ * one cache line, so the 16 values of one tile never share a cache set
+ * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
+ */
+static void
+emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int cin = in.c, cout = out.c, MR = s->reg_co;
+    int TH = (out.h + 1) / 2, TW = (out.w + 1) / 2, T = TH * TW;
+    int NT = s->reg_pix;
+    bool inside = s->parallel == PAR_INSIDE;
+    int ncb = (cout + MR - 1) / MR, npt = (T + NT - 1) / NT;
+    int SV = cin * T + 16, SM = cout * T + 16;
+    bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
+
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    if (!add)
+        emit(e, "(void)x2;");
+    emit(e, "/* over the images of the batch */");
+    omp_if(e, s->parallel == PAR_BATCH, 1);
+    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
+    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
+    if (add)
+        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
+    if (s->parallel == PAR_BATCH)
+        emit(e, "float *restrict V = scratch + (size_t)n * %" PRId64 "; /* this image's [16][%d][%d], positions %d apart */",
+             n->scratch / 4, cin, T, SV);
+    else
+        emit(e, "float *restrict V = scratch; /* [16][%d][%d], positions %d apart, reused by each image */", cin, T, SV);
+    emit(e, "float *restrict M = V + (size_t)%d;  /* [16][%d][%d], positions %d apart */", 16 * SV, cout, T, SM);
+
+    emit(e, "/* 1. input transform: V[t][ci][tile] = (B^T d B)[t] */");
+    omp_if(e, inside, 1);
+    emit(e, "for (int ci = 0; ci < %d; ci++) { /* over input channels */", cin);
+    emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
+    emit(e, "for (int th = 0; th < %d; th++) { /* over tile rows */", TH);
+    emit(e, "for (int tw = 0; tw < %d; tw++) { /* over tile columns */", TW);
+    emit(e, "const int h0 = th * 2 - 1, w0 = tw * 2 - 1, tile = th * %d + tw;", TW);
+    emit(e, "float d[4][4], u[4][4];");
+    emit(e, "/* the 4x4 input patch, zero outside the input */");
+    emit(e, "for (int i = 0; i < 4; i++) {");
+    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit(e, "const int h = h0 + i, c = w0 + j;");
+    emit(e, "d[i][j] = h >= 0 && h < %d && c >= 0 && c < %d ? xc[h * %d + c] : 0.0f;", in.h, in.w, in.w);
+    emit(e, "} /* j */");
+    emit(e, "} /* i */");
+    emit(e, "/* B^T d */");
+    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit(e, "u[0][j] = d[0][j] - d[2][j];");
+    emit(e, "u[1][j] = d[1][j] + d[2][j];");
+    emit(e, "u[2][j] = d[2][j] - d[1][j];");
+    emit(e, "u[3][j] = d[1][j] - d[3][j];");
+    emit(e, "}");
+    emit(e, "/* (B^T d) B, position t = 4 i + j at V[t][ci][tile] */");
+    emit(e, "for (int i = 0; i < 4; i++) {");
+    emit(e, "float *restrict v = V + (size_t)(4 * i) * %d + (size_t)ci * %d + tile;", SV, T);
+    emit(e, "v[0] = u[i][0] - u[i][2];");
+    emit(e, "v[%d] = u[i][1] + u[i][2];", SV);
+    emit(e, "v[%d] = u[i][2] - u[i][1];", 2 * SV);
+    emit(e, "v[%d] = u[i][1] - u[i][3];", 3 * SV);
+    emit(e, "}");
+    emit(e, "} /* tw */");
+    emit(e, "} /* th */");
+    emit(e, "} /* ci */");
+
+    emit(e, "/* 2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 16 products in blocks of");
+    emit(e, "   %d output channels x %d tiles */", MR, NT);
+    bool tiled = open_k_tiles(e, cin, s->tile_k);
+    char kto[16];
+    snprintf(kto, sizeof kto, "%d", cin);
+    omp_if(e, inside, 2);
+    if (s->order == ORDER_PIX_CO) {
+        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over blocks of tiles */", npt);
+        emit(e, "for (int q = 0; q < %d; q++) { /* over positions x blocks of output channels */", 16 * ncb);
+    } else {
+        emit(e, "for (int q = 0; q < %d; q++) { /* over positions x blocks of output channels */", 16 * ncb);
+        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over blocks of tiles */", npt);
+    }
+    emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
+    emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
+    emit_block_extent(e, MR, cout, NT, T);
+    emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
+         ncb, cin * MR, MR);
+    emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
+    char *mrow = xprintf("M + (size_t)t * %d + (size_t)(co0 + r) * %d + p0", SM, T);
+    emit_acc_init(e, MR, NT, tiled, mrow);
+    emit_blocks(e, "Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, true, cout % MR != 0,
+                T % NT != 0);
+    emit(e, "/* store M[t][co0 + r][p0 + j] */");
+    emit(e, "for (int r = 0; r < mr; r++) {");
+    emit(e, "float *restrict mr_ = %s;", mrow);
+    emit(e, "for (int j = 0; j < pn; j++)");
+    emit(e, "    mr_[j] = acc[r][j];");
+    emit(e, "} /* r */");
+    free(mrow);
+    emit(e, s->order == ORDER_PIX_CO ? "} /* q */" : "} /* pt */");
+    emit(e, s->order == ORDER_PIX_CO ? "} /* pt */" : "} /* q */");
+    if (tiled)
+        emit(e, "} /* k0 */");
+
+    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
+         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
+    omp_if(e, inside, 1);
+    emit(e, "for (int co = 0; co < %d; co++) { /* over output channels */", cout);
+    if (n->param[P_BIAS])
+        emit(e, "const float b = bias[co];");
+    emit(e, "for (int th = 0; th < %d; th++) { /* over tile rows */", TH);
+    emit(e, "for (int tw = 0; tw < %d; tw++) { /* over tile columns */", TW);
+    emit(e, "const int tile = th * %d + tw;", TW);
+    emit(e, "float m[4][4], s[2][4];");
+    emit(e, "for (int t = 0; t < 16; t++)");
+    emit(e, "    m[t / 4][t %% 4] = M[(size_t)t * %d + (size_t)co * %d + tile];", SM, T);
+    emit(e, "/* A^T m */");
+    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
+    emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
+    emit(e, "}");
+    emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
+    emit(e, "for (int i = 0; i < 2 && th * 2 + i < %d; i++) {", out.h);
+    emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
+    emit(e, "for (int j = 0; j < 2 && tw * 2 + j < %d; j++) {", out.w);
+    emit(e, "const size_t o = (size_t)co * %d + (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", out.hw, out.w);
+    emit(e, "float v = yv[j]%s;", n->param[P_BIAS] ? " + b" : "");
+    if (add)
+        emit(e, "v += rn[o];");
+    if (relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yn[o] = v;");
+    emit(e, "} /* j */");
+    emit(e, "} /* i */");
+    emit(e, "} /* tw */");
+    emit(e, "} /* th */");
+    emit(e, "} /* co */");
+    emit(e, "} /* n */");
+}
+
+
+void
+emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
+{
+    switch (s->algo) {
+    case ALGO_GEMM:
+        emit_conv2d_gemm(e, n, s);
+        return;
+    case ALGO_DIRECT:
+        emit_conv2d_direct(e, n, s);
+        return;
+    case ALGO_WINOGRAD2:
+        emit_conv2d_winograd2(e, n, s);
+        return;
+    default:
+        bug("conv2d %s: algorithm %s", n->name, algo_name(s->algo));
+    }
+}

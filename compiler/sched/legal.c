@@ -1,0 +1,312 @@
+/*
+ * legal.c — what a schedule may say, what it costs, and what it says by
+ * default.
+ *
+ * Everything that decides or checks a schedule field is here: the ranges,
+ * Winograd eligibility, the scratch model, the default choice (from the
+ * target table) with its reason, the trivial schedule of -O0, and random
+ * draws for tests.  Codegen and the other passes only read the result.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched.h"
+
+/* Accumulators of one register block live in a local array of this many floats at most. */
+#define BLOCK_MAX 4096
+#define REG_CO_MAX 32
+#define REG_PIX_MAX 512
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* ---------------------------------------------------------------- shapes */
+
+bool
+sched_winograd_shape(const Node *n)
+{
+    const Attrs *a = &n->a;
+    return n->op == OP_CONV2D && a->kh == 3 && a->kw == 3 && a->sh == 1 && a->sw == 1 &&
+           a->ph == 1 && a->pw == 1 && a->dh == 1 && a->dw == 1 && a->groups == 1;
+}
+
+static int64_t
+winograd_tiles(const Node *n)
+{
+    return (n->out->shape.dim[2] + 1) / 2 * ((n->out->shape.dim[3] + 1) / 2);
+}
+
+int64_t
+sched_block_columns(const Node *n, Algo a)
+{
+    if (a == ALGO_WINOGRAD2)
+        return winograd_tiles(n);
+    if (a == ALGO_DIRECT)
+        return n->out->shape.dim[3];    /* one output row at a time */
+    return n->out->shape.dim[2] * n->out->shape.dim[3];
+}
+
+int64_t
+sched_reduction(const Node *n, Algo a)
+{
+    int64_t cin_g = n->in[0]->shape.dim[1] / n->a.groups;
+    return a == ALGO_WINOGRAD2 ? cin_g : cin_g * n->a.kh * n->a.kw;
+}
+
+static bool
+is_plain_1x1(const Node *n)
+{
+    const Attrs *a = &n->a;
+    return a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->ph == 0 && a->pw == 0;
+}
+
+int64_t
+sched_scratch_bytes(const Node *n, const Schedule *s)
+{
+    if (n->op != OP_CONV2D)
+        return 0;
+    switch (s->algo) {
+    case ALGO_WINOGRAD2:
+        /* V [16][cin][tiles] and M [16][cout][tiles], each position padded
+         * by one cache line (codegen's Winograd kernel) */
+        return 16 * (winograd_tiles(n) * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
+    case ALGO_GEMM:
+        if (is_plain_1x1(n))
+            return 0;   /* the input itself is the right-hand matrix */
+        return sched_reduction(n, ALGO_GEMM) * n->out->shape.dim[2] * n->out->shape.dim[3] * 4;
+    default:
+        return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- legality */
+
+SchedRange
+sched_range(const Node *n, Algo a)
+{
+    SchedRange r = {0, 0, 0, 0};
+    if (n->op != OP_CONV2D)
+        return r;
+    r.reg_co_max = (int)min64(REG_CO_MAX, n->a.out / n->a.groups);
+    r.reg_pix_max = (int)min64(REG_PIX_MAX, sched_block_columns(n, a));
+    r.block_max = BLOCK_MAX;
+    r.tile_k_max = a == ALGO_DIRECT ? 0 : (int)min64(INT32_MAX, sched_reduction(n, a));
+    return r;
+}
+
+const char *
+sched_algo_illegal(const Node *n, const Target *t, Algo a, bool can_pack)
+{
+    (void)t;    /* every target runs every algorithm; the kernels differ */
+    if ((unsigned)a >= ALGO_COUNT || a == ALGO_NONE)
+        return "not an algorithm";
+    if (n->op != OP_CONV2D)
+        return a == ALGO_PLAIN ? NULL : "only convolutions have a choice of algorithm (use plain)";
+    switch (a) {
+    case ALGO_PLAIN:
+        return "a convolution runs as gemm, direct or winograd(2)";
+    case ALGO_WINOGRAD2:
+        if (!sched_winograd_shape(n))
+            return "winograd(2) needs a 3x3 convolution with stride 1, padding 1, dilation 1 and one group";
+        if (!can_pack)
+            return "winograd(2) needs its weights transformed by the pack_weights pass, which is disabled";
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+char *
+sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, unsigned *field)
+{
+    unsigned dummy;
+    if (!field)
+        field = &dummy;
+    *field = SF_ALGO;
+    const char *why = sched_algo_illegal(n, t, s->algo, can_pack);
+    if (why)
+        return xprintf("algo %s: %s", algo_name(s->algo), why);
+    *field = SF_PARALLEL;
+    if ((unsigned)s->parallel >= PAR_COUNT || s->parallel == PAR_UNSET)
+        return xprintf("parallel: not set");
+    if (n->op != OP_CONV2D) {
+        *field = s->reg_co || s->reg_pix ? SF_REG : s->tile_k ? SF_TILE_K : SF_ORDER;
+        if (s->reg_co || s->reg_pix || s->tile_k || s->order != ORDER_NONE)
+            return xprintf("%s has no register block, tiles or loop order", op_name(n->op));
+        return NULL;
+    }
+    SchedRange r = sched_range(n, s->algo);
+    *field = SF_REG;
+    if (s->reg_co < 1 || s->reg_co > r.reg_co_max)
+        return xprintf("reg %d x %d: output channels must be from 1 to %d here", s->reg_co, s->reg_pix,
+                       r.reg_co_max);
+    if (s->reg_pix < 1 || s->reg_pix > r.reg_pix_max)
+        return xprintf("reg %d x %d: %s must be from 1 to %d here", s->reg_co, s->reg_pix,
+                       s->algo == ALGO_WINOGRAD2 ? "tiles" : s->algo == ALGO_DIRECT ? "columns" : "pixels",
+                       r.reg_pix_max);
+    if (s->reg_co * s->reg_pix > r.block_max)
+        return xprintf("reg %d x %d: %d accumulators, at most %d", s->reg_co, s->reg_pix,
+                       s->reg_co * s->reg_pix, r.block_max);
+    *field = SF_TILE_K;
+    if (s->tile_k < 0 || s->tile_k > r.tile_k_max)
+        return r.tile_k_max ? xprintf("tile_k %d: must be 0 (all) or from 1 to %d here", s->tile_k,
+                                      r.tile_k_max)
+                            : xprintf("tile_k %d: %s has no reduction tiles (must be 0)", s->tile_k,
+                                      algo_name(s->algo));
+    *field = SF_ORDER;
+    if (s->order != ORDER_CO_PIX && s->order != ORDER_PIX_CO)
+        return xprintf("order: not set");
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- choices */
+
+static ParAxes
+plain_parallel(const Node *n)
+{
+    return n->op == OP_FLATTEN || n->op == OP_REORDER ? PAR_NONE : PAR_INSIDE;
+}
+
+/* Loop order: channel blocks outside keep one small block of weights in L1
+ * while the operand streams past once per block, which costs little while
+ * the operand stays in L2.  When it does not and all the weights do fit,
+ * pixel tiles go outside: each tile of the operand is then read once and
+ * used by every channel block. */
+static bool
+pixels_outside(const Node *n, const Target *t, int64_t *operand)
+{
+    int64_t K = sched_reduction(n, ALGO_GEMM), P = n->out->shape.dim[2] * n->out->shape.dim[3];
+    int64_t weights = K * (n->a.out / n->a.groups) * 4;
+    *operand = K * P * 4;
+    return *operand > t->l2 && weights <= t->l2 / 2;
+}
+
+Schedule
+sched_default_for(const Node *n, const Target *t, Algo algo)
+{
+    Schedule s = {0};
+    if (n->op != OP_CONV2D) {
+        s.algo = ALGO_PLAIN;
+        s.parallel = plain_parallel(n);
+        return s;
+    }
+    int64_t operand;
+    s.algo = algo;
+    s.reg_co = (int)min64(t->reg_co, n->a.out / n->a.groups);
+    s.reg_pix = (int)min64(t->reg_pix, sched_block_columns(n, algo));
+    s.parallel = PAR_INSIDE;
+    s.order = pixels_outside(n, t, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
+    return s;
+}
+
+Schedule
+sched_default(const Node *n, const Target *t, bool can_pack, char **why)
+{
+    if (why)
+        *why = NULL;
+    if (n->op != OP_CONV2D)
+        return sched_default_for(n, t, ALGO_PLAIN);
+    int64_t cin = n->in[0]->shape.dim[1], tiles = winograd_tiles(n), operand;
+    bool wino = can_pack && t->winograd_cin && sched_winograd_shape(n) && cin >= t->winograd_cin &&
+                tiles >= t->winograd_tiles;
+    Schedule s = sched_default_for(n, t, wino ? ALGO_WINOGRAD2 : ALGO_GEMM);
+    bool pix_outside = pixels_outside(n, t, &operand);
+    if (why) {
+        char *algo_why =
+            wino ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                           " >= %d tiles", cin, t->winograd_cin, tiles, t->winograd_tiles)
+            : sched_winograd_shape(n)
+                ? xprintf("gemm: %s", !can_pack ? "pack_weights is disabled"
+                                      : !t->winograd_cin ? "the target uses no Winograd"
+                                      : cin < t->winograd_cin ? "too few input channels for Winograd"
+                                                              : "too few tiles for Winograd")
+                : xprintf("gemm: %s", is_plain_1x1(n) ? "1x1, the input is the matrix" : "im2col panel");
+        *why = xprintf("%s; reg %dx%d from the %s table; order %s: the %.2f MiB operand %s L2 (%.2f MiB)"
+                       "%s", algo_why, s.reg_co, s.reg_pix, t->name, order_name(s.order),
+                       operand / 1048576.0, operand > t->l2 ? "exceeds" : "fits", t->l2 / 1048576.0,
+                       pix_outside ? " and the weights fit half of it" : "");
+        free(algo_why);
+    }
+    return s;
+}
+
+Schedule
+sched_trivial(const Node *n)
+{
+    Schedule s = {0};
+    if (n->op != OP_CONV2D) {
+        s.algo = ALGO_PLAIN;
+        s.parallel = plain_parallel(n);
+        return s;
+    }
+    int64_t cout_g = n->a.out / n->a.groups;
+    s.algo = ALGO_GEMM;
+    /* 8 rows, or 4 or 2 if that divides the channels evenly */
+    s.reg_co = cout_g < 8 ? (int)cout_g : 8;
+    for (int r = 4; r >= 2 && cout_g % s.reg_co; r /= 2)
+        if (cout_g % r == 0)
+            s.reg_co = r;
+    s.reg_pix = (int)min64(64, sched_block_columns(n, ALGO_GEMM));
+    s.order = ORDER_CO_PIX;
+    s.parallel = PAR_INSIDE;
+    return s;
+}
+
+uint64_t
+sched_rand(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9e3779b97f4a7c15u;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    return x;
+}
+
+/* Uniform in [lo, hi]. */
+static int
+draw(uint64_t *rng, int lo, int hi)
+{
+    return hi <= lo ? lo : lo + (int)(sched_rand(rng) % (uint64_t)(hi - lo + 1));
+}
+
+Schedule
+sched_random(const Node *n, const Target *t, bool can_pack, uint64_t *rng)
+{
+    Schedule s = {0};
+    s.parallel = (ParAxes)draw(rng, PAR_NONE, PAR_INSIDE);
+    if (n->op != OP_CONV2D) {
+        s.algo = ALGO_PLAIN;
+        return s;
+    }
+    Algo legal[ALGO_COUNT];
+    int nlegal = 0;
+    for (int a = ALGO_PLAIN; a < ALGO_COUNT; a++)
+        if (!sched_algo_illegal(n, t, (Algo)a, can_pack))
+            legal[nlegal++] = (Algo)a;
+    s.algo = legal[draw(rng, 0, nlegal - 1)];
+    SchedRange r = sched_range(n, s.algo);
+    s.reg_co = draw(rng, 1, r.reg_co_max);
+    int pix_max = r.reg_pix_max < r.block_max / s.reg_co ? r.reg_pix_max : r.block_max / s.reg_co;
+    /* Half the time a whole number of the target's vectors, when that fits. */
+    if (t->lanes > 1 && pix_max >= t->lanes && draw(rng, 0, 1))
+        s.reg_pix = t->lanes * draw(rng, 1, pix_max / t->lanes);
+    else
+        s.reg_pix = draw(rng, 1, pix_max);
+    s.tile_k = r.tile_k_max && draw(rng, 0, 1) ? draw(rng, 1, r.tile_k_max) : 0;
+    s.order = (LoopOrder)draw(rng, ORDER_CO_PIX, ORDER_PIX_CO);
+    return s;
+}
+
+char *
+sched_text(const Node *n, const Schedule *s)
+{
+    if (n->op != OP_CONV2D)
+        return xprintf("algo=%s parallel=%s", algo_name(s->algo), parallel_name(s->parallel));
+    return xprintf("algo=%s reg=%dx%d tile_k=%d order=%s parallel=%s", algo_name(s->algo), s->reg_co,
+                   s->reg_pix, s->tile_k, order_name(s->order), parallel_name(s->parallel));
+}

@@ -1,0 +1,152 @@
+/*
+ * sched.h — schedules: how each layer runs, kept apart from what it computes.
+ *
+ * The Schedule record itself lives on every node (ir.h).  This module holds
+ * everything else about it, in one place:
+ *
+ *   target.c      the target tables (generic, x86-64-v3, x86-64-v4, aarch64)
+ *                 and "native", the host visec runs on
+ *   legal.c       what a layer may use on a target (algorithms, block sizes),
+ *                 the checks, the scratch model, the default choice and the
+ *                 reason for it, the trivial schedule of -O0, random draws
+ *   sched_lexer.l, sched_parser.y, sched_file.c
+ *                 schedule files: reading, applying to a graph, writing
+ *   tune.c        the tuner: measures candidates per layer with $CC
+ *
+ * Passes and codegen read the schedule; nobody else decides it.
+ */
+#ifndef VISEC_SCHED_H
+#define VISEC_SCHED_H
+
+#include "ir.h"
+
+/* ------------------------------------------------------------------ target.c */
+
+/* What scheduling needs to know of a machine.  Data, not code. */
+typedef struct Target {
+    const char *name;       /* as given to --target */
+    const char *descr;      /* one line for 'visec targets' */
+    const char *isa_macro;  /* the compiler macro its vector kernels need ("__AVX512F__"), NULL: none */
+    const char *cflags;     /* the build line's machine flags ("-march=x86-64-v4") */
+    int lanes;              /* floats per vector register (1: no vectors assumed) */
+    int vregs;              /* vector registers (general registers for generic) */
+    int64_t l1, l2, l3;     /* data cache bytes assumed: L1 and L2 per core, L3 shared */
+    int reg_co, reg_pix;    /* default register block: output channels x pixels */
+    int winograd_cin;       /* default: Winograd F(2x2,3x3) from this many input channels (0 never) */
+    int winograd_tiles;     /* ... and this many 2x2 output tiles */
+} Target;
+
+/* The fixed tables, NULL-terminated (native is not among them). */
+extern const Target *const target_tables[];
+/* A table by name ("native" included); NULL if there is none. */
+const Target *target_find(const char *name);
+/* The host: its ISA and caches read at run time of visec. */
+const Target *target_native(void);
+/* "generic, x86-64-v3, x86-64-v4, aarch64, native": for messages. */
+const char *target_names(void);
+
+/* ------------------------------------------------------------------ legal.c */
+
+/* The legal range of each block field for node n; min > max: not settable. */
+typedef struct SchedRange {
+    int reg_co_max;         /* reg_co in [1, reg_co_max] */
+    int reg_pix_max;        /* reg_pix in [1, reg_pix_max] */
+    int block_max;          /* reg_co * reg_pix at most this (accumulators on the stack) */
+    int tile_k_max;         /* tile_k in {0} or [1, tile_k_max] */
+} SchedRange;
+SchedRange sched_range(const Node *n, Algo a);
+
+/* Winograd F(2x2,3x3) computes this conv (3x3, stride 1, pad 1, dilation 1, one group). */
+bool sched_winograd_shape(const Node *n);
+/* Output pixels per image a conv's blocks walk over (Winograd: 2x2 tiles). */
+int64_t sched_block_columns(const Node *n, Algo a);
+/* Rows of the conv's reduction: input channels x taps (Winograd: input channels). */
+int64_t sched_reduction(const Node *n, Algo a);
+
+/*
+ * NULL if algorithm a may compute n on target t (with the passes given),
+ * else why not, as a static string ("Winograd needs a 3x3 stride-1 conv").
+ */
+const char *sched_algo_illegal(const Node *n, const Target *t, Algo a, bool can_pack);
+
+/*
+ * Checks a complete schedule for n.  NULL if legal; else a malloc'd
+ * message naming the field and its legal range, and in *field (if not
+ * NULL) the SF_* bit of the field at fault.
+ */
+char *sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, unsigned *field);
+
+/* Scratch bytes per image n's kernel needs under schedule s (0 none). */
+int64_t sched_scratch_bytes(const Node *n, const Schedule *s);
+
+/*
+ * The default schedule of n on t, and in *why (malloc'd, may be NULL) one
+ * line saying why it was chosen.
+ */
+Schedule sched_default(const Node *n, const Target *t, bool can_pack, char **why);
+/* The default schedule of n on t once its algorithm is chosen (legal for n). */
+Schedule sched_default_for(const Node *n, const Target *t, Algo algo);
+/* The trivial legal schedule -O0 and a disabled schedule pass use. */
+Schedule sched_trivial(const Node *n);
+/* A random legal schedule: every field drawn from what t allows for n. */
+Schedule sched_random(const Node *n, const Target *t, bool can_pack, uint64_t *rng);
+/* A pseudo-random number from a xorshift state (never 0). */
+uint64_t sched_rand(uint64_t *state);
+
+/* The schedule as one line: "algo=gemm reg=6x64 tile_k=0 order=co,pix parallel=inside". */
+char *sched_text(const Node *n, const Schedule *s);
+
+/* ------------------------------------------------------------------ sched_file.c */
+
+/* Bits of SchedEntry.set: which fields an entry sets. */
+enum {
+    SF_ALGO = 1 << 0,
+    SF_REG = 1 << 1,        /* reg_co and reg_pix */
+    SF_TILE_K = 1 << 2,
+    SF_ORDER = 1 << 3,
+    SF_PARALLEL = 1 << 4,
+};
+#define SF_NFIELDS 5
+
+/* One entry of a schedule file: a pattern and the fields it sets. */
+typedef struct SchedEntry {
+    char *pattern;          /* layer name, glob ("l6_*_conv2") or "default" */
+    Loc loc;                /* of the pattern */
+    unsigned set;           /* SF_* */
+    Schedule s;             /* values of the fields in set */
+    Loc field_loc[SF_NFIELDS]; /* where each set field's value is written, by bit index */
+} SchedEntry;
+
+typedef struct SchedFile {
+    Source *src;            /* the text, for diagnostics */
+    char *target;           /* the 'target NAME;' line, NULL if none */
+    Loc target_loc;
+    PtrVec entries;         /* SchedEntry*, in file order */
+} SchedFile;
+
+/* Parses a schedule file; NULL (errors on d) if it has syntax errors. */
+SchedFile *schedfile_read(const char *path, Diag *d);
+SchedFile *schedfile_read_string(const char *path, const char *text, Diag *d);
+void schedfile_free(SchedFile *f);
+
+/*
+ * Applies the file's entries to the schedules the nodes have, in file order
+ * (later entries override earlier ones; an entry that changes a layer's
+ * algorithm brings that algorithm's defaults for the fields it leaves out).  Reports every
+ * pattern that matches no layer, every illegal value (at its location, with
+ * the legal range) and a target line that names another target; false if
+ * any error was reported.
+ */
+bool schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Diag *d);
+
+/* Does the glob pattern (with * and ?) match name? */
+bool sched_glob(const char *pattern, const char *name);
+
+/*
+ * Writes the schedules of g's nodes as a schedule file: a header naming the
+ * model and the target, then every layer spelled out, with a comment (shape,
+ * MACs, and the note in notes[i] for node i, if any).
+ */
+void schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes);
+
+#endif

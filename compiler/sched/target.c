@@ -1,0 +1,95 @@
+/*
+ * target.c — the target tables: what the schedule assumes of a machine.
+ *
+ * Retuning for a machine is a change to this data (or a schedule file), not
+ * to code.  Block sizes: a register block of reg_co x reg_pix accumulators
+ * must fit the vector registers with room for the operand row and one
+ * broadcast weight: reg_co * reg_pix / lanes + reg_pix / lanes + 1 <= vregs.
+ *   x86-64-v4  32 x 16 floats: 6 x 64 (24 accumulators + 4 + 1)
+ *   x86-64-v3  16 x 8 floats:  6 x 16 (12 + 2 + 1)
+ *   aarch64    32 x 4 floats:  6 x 16 (24 + 4 + 1)
+ *   generic    no vectors assumed: 4 x 16, which any C compiler keeps mostly in registers
+ * Cache sizes are conservative figures for each family.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched.h"
+
+static const Target generic = {
+    "generic", "portable C, no ISA assumed; the plain-C reference kernel",
+    NULL, "", 1, 16, 32 << 10, 256 << 10, 8 << 20, 4, 16, 32, 32,
+};
+static const Target x86_64_v3 = {
+    "x86-64-v3", "AVX2 + FMA: 16 vector registers of 8 floats",
+    "__AVX2__", "-march=x86-64-v3", 8, 16, 32 << 10, 512 << 10, 16 << 20, 6, 16, 32, 32,
+};
+static const Target x86_64_v4 = {
+    "x86-64-v4", "AVX-512: 32 vector registers of 16 floats",
+    "__AVX512F__", "-march=x86-64-v4", 16, 32, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 32,
+};
+static const Target aarch64 = {
+    "aarch64", "NEON: 32 vector registers of 4 floats",
+    "__ARM_NEON", "", 4, 32, 64 << 10, 1 << 20, 8 << 20, 6, 16, 32, 32,
+};
+
+const Target *const target_tables[] = {&generic, &x86_64_v3, &x86_64_v4, &aarch64, NULL};
+
+const char *
+target_names(void)
+{
+    return "generic, x86-64-v3, x86-64-v4, aarch64, native";
+}
+
+/* A cache size from sysconf, or fallback when the system does not say. */
+static int64_t
+cache_size(int name, int64_t fallback)
+{
+    long v = sysconf(name);
+    return v > 0 ? (int64_t)v : fallback;
+}
+
+const Target *
+target_native(void)
+{
+    static Target t;
+    static char descr[160];
+    if (t.name)
+        return &t;
+    const Target *base = &generic;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        base = &x86_64_v4;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        base = &x86_64_v3;
+#elif defined(__aarch64__)
+    base = &aarch64;
+#endif
+    t = *base;
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    t.l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, t.l1);
+    t.l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, t.l2);
+    t.l3 = cache_size(_SC_LEVEL3_CACHE_SIZE, t.l3);
+#else
+    (void)cache_size;
+#endif
+    snprintf(descr, sizeof descr, "this machine: %s's table with the caches it reports", base->name);
+    t.descr = descr;
+    t.name = "native";
+    if (base != &generic)
+        t.cflags = "-march=native";
+    return &t;
+}
+
+const Target *
+target_find(const char *name)
+{
+    if (!strcmp(name, "native"))
+        return target_native();
+    for (int i = 0; target_tables[i]; i++)
+        if (!strcmp(target_tables[i]->name, name))
+            return target_tables[i];
+    return NULL;
+}
