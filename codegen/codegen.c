@@ -26,31 +26,131 @@ extern const char *const runtime_source_texts[];
 
 /* ---------------------------------------------------------------- emit() */
 
-void
-emit(Emitter *e, const char *fmt, ...)
+/* The formatted text, malloc'd. */
+static char *
+vformat(const char *fmt, va_list ap)
 {
-    char *line;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    line = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    char *line = xmalloc((size_t)n + 1);
     vsnprintf(line, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    if (line[0] == '}' && e->indent > 0)
-        e->indent--;
+    return line;
+}
+
+/* One line at the current depth; preprocessor lines start at column 0. */
+static void
+put_line(Emitter *e, const char *line)
+{
     if (line[0] != '#' && line[0] != '\0')
-        for (int i = 0; i < e->indent; i++)
+        for (int i = 0; i < e->depth; i++)
             fputs("    ", e->f);
     fputs(line, e->f);
     fputc('\n', e->f);
-    if (n > 0 && line[n - 1] == '{')
-        e->indent++;
-    else if (n > 0 && strstr(line, "{ /*") && line[0] != '/' && line[0] != ' ' &&
-             line[n - 1] == '/' && !strchr(line, '}'))
-        e->indent++;    /* a "for (...) {" line with a comment after the brace */
+}
+
+void
+emit(Emitter *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = vformat(fmt, ap);
+    va_end(ap);
+    put_line(e, line);
     free(line);
+}
+
+/* One level deeper, with the label of the block just opened. */
+static void
+push(Emitter *e, const char *label)
+{
+    if (e->depth == EMIT_MAX_DEPTH)
+        bug("generated code nested more than %d deep", EMIT_MAX_DEPTH);
+    e->labels[e->depth++] = label;
+}
+
+/* Opens a block: the line, " {", one level deeper, the label remembered. */
+static void
+vopen(Emitter *e, const char *label, const char *fmt, va_list ap)
+{
+    char *head = vformat(fmt, ap);
+    char *line = xprintf("%s%s{", head, head[0] ? " " : "");
+    put_line(e, line);
+    free(line);
+    free(head);
+    push(e, label);
+}
+
+void
+emit_open(Emitter *e, const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vopen(e, label, fmt, ap);
+    va_end(ap);
+}
+
+void
+emit_scope(Emitter *e, const char *label)
+{
+    put_line(e, "{");
+    push(e, label);
+}
+
+void
+emit_for(Emitter *e, const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vopen(e, label, fmt, ap);
+    va_end(ap);
+}
+
+/* Closes the innermost block with text; label (if not NULL) must be its own. */
+static void
+close_block(Emitter *e, const char *label, const char *text)
+{
+    if (e->depth == 0)
+        bug("emit_end with no block open");
+    const char *open = e->labels[--e->depth];
+    if (label && (!open || strcmp(open, label)))
+        bug("emit_end(\"%s\") closes the block \"%s\"", label, open ? open : "(unlabelled)");
+    put_line(e, text);
+}
+
+void
+emit_end(Emitter *e, const char *label)
+{
+    if (e->depth == 0)
+        bug("emit_end with no block open");
+    const char *open = e->labels[e->depth - 1];
+    char *text = open ? xprintf("} /* %s */", open) : xstrdup("}");
+    close_block(e, label, text);
+    free(text);
+}
+
+void
+emit_end_raw(Emitter *e, const char *text)
+{
+    close_block(e, NULL, text);
+}
+
+void
+emit_else(Emitter *e, const char *fmt, ...)
+{
+    if (e->depth == 0)
+        bug("emit_else with no block open");
+    const char *label = e->labels[--e->depth];
+    va_list ap;
+    va_start(ap, fmt);
+    char *head = vformat(fmt, ap);
+    va_end(ap);
+    char *line = xprintf("} %s {", head);
+    put_line(e, line);
+    free(line);
+    free(head);
+    e->labels[e->depth++] = label;
 }
 
 void
@@ -414,7 +514,6 @@ emit_header(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit_blank(e);
     emit(e, "#ifdef __cplusplus");
     emit(e, "extern \"C\" {");
-    e->indent = 0;
     emit(e, "#endif");
     emit_blank(e);
     emit_shape_macros(e, up, "INPUT", g->inputs.v[0]);
@@ -585,9 +684,11 @@ emit_layer(Emitter *e, const Node *n)
     emit(e, "static void");
     emit(e, "layer_%s(const unsigned char *wb, int batch, const float *x, const float *x2,", n->name);
     emit(e, "%*sfloat *y, float *scratch)", (int)strlen(n->name) + 7, "");
-    emit(e, "{");
+    char *fn = xprintf("layer_%s", n->name);
+    emit_scope(e, fn);
     emit_op(e, n, s);
-    emit(e, "} /* layer_%s */", n->name);
+    emit_end(e, fn);
+    free(fn);
     emit_blank(e);
 }
 
@@ -719,11 +820,11 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "#include <time.h>");
     emit(e, "static double");
     emit(e, "vx_now(void)");
-    emit(e, "{");
+    emit_scope(e, NULL);
     emit(e, "struct timespec t;");
     emit(e, "clock_gettime(CLOCK_MONOTONIC, &t);");
     emit(e, "return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit(e, "#define VX_LAYER(i, call) do { double t0_ = vx_now(); call; model->prof[i] += vx_now() - t0_; } while (0)");
     emit(e, "#else");
     emit(e, "#define VX_LAYER(i, call) call");
@@ -755,10 +856,10 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         emit(e, "#define VX_BLOB_ROW %d", BLOB_ROW);
         emit(e, "#define VX_BLOB_ROWS %zu", (w->size + BLOB_ROW - 1) / BLOB_ROW);
         emit(e, "#define VX_BLOB_SIZE ((size_t)%zu)", w->size);
-        emit(e, "union vx_blob_u {");
+        emit_open(e, NULL, "union vx_blob_u");
         emit(e, "unsigned char b[VX_BLOB_ROWS][VX_BLOB_ROW];");
         emit(e, "double align; /* at least 8-byte alignment without compiler extensions */");
-        emit(e, "};");
+        emit_end_raw(e, "};");
         emit(e, "#if defined(__GNUC__)");
         emit(e, "#define VX_BLOB_ALIGN __attribute__((aligned(%d)))", VX_ALIGN);
         emit(e, "#else");
@@ -769,7 +870,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     }
 
     emit(e, "/* A model handle. */");
-    emit(e, "struct %s {", name);
+    emit_open(e, NULL, "struct %s", name);
     emit(e, "const unsigned char *wb; /* the checked weights file image */");
     emit(e, "void *wowned;            /* what to free at close, NULL if nothing */");
     emit(e, "float *arena;            /* activations and scratch of arena_batch images */");
@@ -778,14 +879,14 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "double prof[%d];         /* seconds spent in each layer over all runs */", g->nodes.n > 0 ? g->nodes.n : 1);
     emit(e, "int runs;                /* runs timed */");
     emit(e, "#endif");
-    emit(e, "};");
+    emit_end_raw(e, "};");
     emit_blank(e);
     emit(e, "#ifdef VX_PROFILE");
-    emit(e, "static const char *const vx_layer_names[] = {");
+    emit_open(e, NULL, "static const char *const vx_layer_names[] =");
     for (int i = 0; i < g->nodes.n; i++)
         emit(e, "    \"%s\",", ((const Node *)g->nodes.v[i])->name);
     emit(e, "    \"\"");
-    emit(e, "};");
+    emit_end_raw(e, "};");
     emit(e, "#endif");
     emit_blank(e);
 
@@ -794,7 +895,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
 
     emit(e, "int");
     emit(e, "%s_open(const char *weights_path, %s **model)", name, name);
-    emit(e, "{");
+    emit_scope(e, NULL);
     emit(e, "static const vx_expect expect = {VX_MODEL_NAME, VX_TENSOR_COUNT, VX_DATA_SIZE, VX_LAYOUT_HASH};");
     emit(e, "%s *m;", name);
     emit(e, "int err;");
@@ -808,31 +909,31 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         emit(e, "err = vx_weights_open(weights_path, (const unsigned char *)&vx_blob, VX_BLOB_SIZE, &expect, &m->wb, &m->wowned);");
     else
         emit(e, "err = vx_weights_open(weights_path, NULL, 0, &expect, &m->wb, &m->wowned);");
-    emit(e, "if (err) {");
+    emit_open(e, NULL, "if (err)");
     emit(e, "free(m);");
     emit(e, "return err;");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit(e, "*model = m;");
     emit(e, "return %s_OK;", up);
-    emit(e, "}");
+    emit_end(e, NULL);
     emit_blank(e);
 
     emit(e, "int");
     emit(e, "%s_run(%s *model, int batch, const float *input, float *output)", name, name);
-    emit(e, "{");
+    emit_scope(e, NULL);
     emit(e, "if (!model || !input || !output)");
     emit(e, "    return %s_ERR_ARG;", up);
     emit(e, "if (batch < 1 || (size_t)batch > VX_MAX_BATCH)");
     emit(e, "    return %s_ERR_BATCH;", up);
     emit(e, "/* The arena grows to the largest batch seen; it never shrinks. */");
-    emit(e, "if (batch > model->arena_batch) {");
+    emit_open(e, NULL, "if (batch > model->arena_batch)");
     emit(e, "vx_free(model->arena);");
     emit(e, "model->arena = vx_alloc((size_t)batch * VX_ARENA_BYTES);");
     emit(e, "model->arena_batch = model->arena ? batch : 0;");
     emit(e, "if (!model->arena)");
     emit(e, "    return %s_ERR_NOMEM;", up);
-    emit(e, "}");
-    emit(e, "{");
+    emit_end(e, NULL);
+    emit_scope(e, NULL);
     emit(e, "const unsigned char *wb = model->wb;");
     emit(e, "float *a = model->arena;");
     emit(e, "const size_t bt = (size_t)batch;");
@@ -860,21 +961,21 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         free(y);
         free(sc);
     }
-    emit(e, "}");
+    emit_end(e, NULL);
     emit(e, "#ifdef VX_PROFILE");
     emit(e, "model->runs++;");
     emit(e, "#endif");
     emit(e, "return %s_OK;", up);
-    emit(e, "}");
+    emit_end(e, NULL);
     emit_blank(e);
 
     emit(e, "void");
     emit(e, "%s_close(%s *model)", name, name);
-    emit(e, "{");
+    emit_scope(e, NULL);
     emit(e, "if (!model)");
     emit(e, "    return;");
     emit(e, "#ifdef VX_PROFILE");
-    emit(e, "if (model->runs) {");
+    emit_open(e, NULL, "if (model->runs)");
     emit(e, "double total = 0.0;");
     emit(e, "int i;");
     emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
@@ -884,19 +985,19 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "    fprintf(stderr, \"%%-24s %%10.3f %%6.1f\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
     emit(e, "            total > 0 ? 100.0 * model->prof[i] / total : 0.0);");
     emit(e, "fprintf(stderr, \"%%-24s %%10.3f\\n\", \"total\", 1e3 * total / model->runs);");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit(e, "#endif");
     emit(e, "vx_free(model->arena);");
     emit(e, "vx_free(model->wowned);");
     emit(e, "free(model);");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit_blank(e);
 
     emit(e, "const char *");
     emit(e, "%s_strerror(int err)", name);
-    emit(e, "{");
+    emit_scope(e, NULL);
     emit(e, "return vx_strerror(err);");
-    emit(e, "}");
+    emit_end(e, NULL);
 
     if (o->embed) {
         emit_blank(e);
@@ -912,9 +1013,9 @@ codegen_emit(Graph *g, const CodegenOptions *o, const char *hname, FILE *h, FILE
     PtrVec order = weight_order(g);
     WeightsImage img = weights_image(g, name, &order);
     Placement pl = place_buffers(g);
-    Emitter e = {h, 0};
+    Emitter e = {.f = h};
     emit_header(&e, g, o, hname);
-    e = (Emitter){c, 0};
+    e = (Emitter){.f = c};
     emit_source(&e, g, o, hname, &img, &pl);
     if (w && !o->embed)
         fwrite(img.bytes, 1, img.size, w);

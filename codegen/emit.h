@@ -7,18 +7,33 @@
 
 #include "codegen.h"
 
-/* Where generated text goes and how deep it is indented. */
+#define EMIT_MAX_DEPTH 32
+
+/* Where generated text goes, and the blocks open at this point. */
 typedef struct Emitter {
     FILE *f;            /* output */
-    int indent;         /* current depth, 4 spaces each */
+    int depth;          /* blocks open: the indentation, 4 spaces each */
+    const char *labels[EMIT_MAX_DEPTH]; /* each open block's label (its loop variable), or NULL */
 } Emitter;
 
 /*
- * Emits one line of code.  A line starting with '}' closes a level before
- * it is printed; a line ending with '{' opens one after.  Lines starting
- * with '#' (preprocessor) are never indented.
+ * The emitter API.  Blocks are structured: emit_for / emit_open print the
+ * line with " {" and open a level with a label; emit_end closes the
+ * innermost one ("} /" "* label *" "/"), and if given a label checks that
+ * it closes that block (a mismatch is a compiler bug).  emit() prints one
+ * line at the current depth and never changes it; lines starting with '#'
+ * (preprocessor) are not indented.
  */
 void emit(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void emit_for(Emitter *e, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void emit_open(Emitter *e, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A bare "{" block (a scope for declarations). */
+void emit_scope(Emitter *e, const char *label);
+void emit_end(Emitter *e, const char *label);
+/* Closes the innermost block with this text instead of "}" ("};" of an initializer). */
+void emit_end_raw(Emitter *e, const char *text);
+/* "} else {" or "} else if (...) {": the block goes on with the same label. */
+void emit_else(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Emits an empty line. */
 void emit_blank(Emitter *e);
 

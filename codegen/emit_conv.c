@@ -38,10 +38,10 @@ emit_reduction(Emitter *e, const char *B, int P, const char *kfrom, const char *
     snprintf(rb, sizeof rb, "%d", mr_c);
     snprintf(jb, sizeof jb, "%d", pn_c);
     emit(e, "/* over the reduction: input channels x kernel taps */");
-    emit(e, "for (int k = %s; k < %s; k++) {", kfrom, kto);
+    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kfrom, kto);
     emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", B, P);
     emit(e, "/* over the block's output channels */");
-    emit(e, "for (int r = 0; r < %s; r++) {", mr_c ? rb : "mr");
+    emit_for(e, "r", "for (int r = 0; r < %s; r++)", mr_c ? rb : "mr");
     if (packed)
         emit(e, "const float wk = wt[k * %d + r];", MR);
     else
@@ -49,8 +49,8 @@ emit_reduction(Emitter *e, const char *B, int P, const char *kfrom, const char *
     emit(e, "/* over the tile's pixels */");
     emit(e, "for (int j = 0; j < %s; j++)", pn_c ? jb : "pn");
     emit(e, "    acc[r][j] += wk * bk[j];");
-    emit(e, "} /* r */");
-    emit(e, "} /* k */");
+    emit_end(e, "r");
+    emit_end(e, "k");
 }
 
 /*
@@ -68,17 +68,17 @@ emit_blocks(Emitter *e, const char *B, int P, const char *kfrom, const char *kto
     bool general = pixel_tail || (row_tail && !packed);
     if (general) {
         if (packed || !row_tail)
-            emit(e, "if (pn == %d) {", NT);
+            emit_open(e, NULL, "if (pn == %d)", NT);
         else
-            emit(e, "if (mr == %d && pn == %d) {", MR, NT);
+            emit_open(e, NULL, "if (mr == %d && pn == %d)", MR, NT);
     }
     emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
     emit_reduction(e, B, P, kfrom, kto, K, MR, packed, MR, NT);
     if (general) {
-        emit(e, "} else {");
+        emit_else(e, "else");
         emit(e, "/* a block at the edge */");
         emit_reduction(e, B, P, kfrom, kto, K, MR, packed, 0, 0);
-        emit(e, "}");
+        emit_end(e, NULL);
     }
 }
 
@@ -107,13 +107,14 @@ emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow)
     emit(e, "    for (int j = 0; j < %d; j++)", NT);
     emit(e, "        acc[r][j] = 0.0f;");
     if (tiled) {
-        emit(e, "if (k0 > 0) { /* a later tile of the reduction: the partial sums so far */");
-        emit(e, "for (int r = 0; r < mr; r++) {");
+        emit(e, "/* a later tile of the reduction: the partial sums so far */");
+        emit_open(e, NULL, "if (k0 > 0)");
+        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
         emit(e, "const float *restrict yr = %s;", yrow);
         emit(e, "for (int j = 0; j < pn; j++)");
         emit(e, "    acc[r][j] = yr[j];");
-        emit(e, "} /* r */");
-        emit(e, "}");
+        emit_end(e, "r");
+        emit_end(e, NULL);
     }
 }
 
@@ -124,7 +125,7 @@ open_k_tiles(Emitter *e, int K, int tile_k)
     if (!tile_k || tile_k >= K)
         return false;
     emit(e, "/* over tiles of %d rows of the reduction (tile_k): partial sums stay in the output */", tile_k);
-    emit(e, "for (int k0 = 0; k0 < %d; k0 += %d) {", K, tile_k);
+    emit_for(e, "k0", "for (int k0 = 0; k0 < %d; k0 += %d)", K, tile_k);
     emit(e, "const int k1 = k0 + %d < %d ? k0 + %d : %d;", tile_k, K, tile_k, K);
     return true;
 }
@@ -135,19 +136,23 @@ open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *wh
 {
     omp_if(e, s->parallel == PAR_INSIDE, 2);
     if (s->order == ORDER_PIX_CO) {
-        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of %s */", npt, what);
-        emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
+        emit(e, "/* over tiles of %s */", what);
+        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
+        emit(e, "/* over blocks of output channels */");
+        emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
     } else {
-        emit(e, "for (int cb = 0; cb < %d; cb++) { /* over blocks of output channels */", ncb);
-        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over tiles of %s */", npt, what);
+        emit(e, "/* over blocks of output channels */");
+        emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
+        emit(e, "/* over tiles of %s */", what);
+        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
     }
 }
 
 static void
 close_block_loops(Emitter *e, const Schedule *s)
 {
-    emit(e, s->order == ORDER_PIX_CO ? "} /* cb */" : "} /* pt */");
-    emit(e, s->order == ORDER_PIX_CO ? "} /* pt */" : "} /* cb */");
+    emit_end(e, s->order == ORDER_PIX_CO ? "cb" : "pt");
+    emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "cb");
 }
 
 /* The epilogue of a block: bias, residual, relu, one store (yrow and rrow
@@ -158,32 +163,33 @@ emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const cha
               bool tiled)
 {
     if (tiled) {
-        emit(e, "if (k1 < %d) { /* not the last tile: store the partial sums */", K);
-        emit(e, "for (int r = 0; r < mr; r++) {");
+        emit(e, "/* not the last tile: store the partial sums */");
+        emit_open(e, NULL, "if (k1 < %d)", K);
+        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
         emit(e, "float *restrict yr = %s;", yrow);
         emit(e, "for (int j = 0; j < pn; j++)");
         emit(e, "    yr[j] = acc[r][j];");
-        emit(e, "} /* r */");
+        emit_end(e, "r");
         emit(e, "continue;");
-        emit(e, "}");
+        emit_end(e, NULL);
     }
     emit(e, "/* epilogue:%s%s%s store */", n->param[P_BIAS] ? " bias," : "",
          (n->epi & EPI_ADD) ? " residual," : "", (n->epi & EPI_RELU) ? " relu," : "");
-    emit(e, "for (int r = 0; r < mr; r++) {");
+    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
     emit(e, "float *restrict yr = %s;", yrow);
     if (n->epi & EPI_ADD)
         emit(e, "const float *restrict rr = %s;", rrow);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[g * %d + co0 + r];", cout_g);
-    emit(e, "for (int j = 0; j < pn; j++) {");
+    emit_for(e, "j", "for (int j = 0; j < pn; j++)");
     emit(e, "float v = acc[r][j]%s;", n->param[P_BIAS] ? " + b" : "");
     if (n->epi & EPI_ADD)
         emit(e, "v += rr[j];");
     if (n->epi & EPI_RELU)
         emit(e, "v = v < 0.0f ? 0.0f : v;");
     emit(e, "yr[j] = v;");
-    emit(e, "} /* j */");
-    emit(e, "} /* r */");
+    emit_end(e, "j");
+    emit_end(e, "r");
 }
 
 /* The loops over images and groups every conv body starts with. */
@@ -195,7 +201,7 @@ open_image_and_group(Emitter *e, const Node *n, const Schedule *s, const Dims *i
     int K = cin_g * n->a.kh * n->a.kw;
     emit(e, "/* over the images of the batch */");
     omp_if(e, s->parallel == PAR_BATCH, 1);
-    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
     emit(e, "const float *restrict xn = x + (size_t)n * %d;", in->numel);
     emit(e, "float *restrict yn = y + (size_t)n * %d;", out->numel);
     if (n->epi & EPI_ADD)
@@ -206,9 +212,9 @@ open_image_and_group(Emitter *e, const Node *n, const Schedule *s, const Dims *i
              n->scratch / 4);
     if (G > 1) {
         emit(e, "/* over the %d groups */", G);
-        emit(e, "for (int g = 0; g < %d; g++) {", G);
+        emit_for(e, "g", "for (int g = 0; g < %d; g++)", G);
     } else {
-        emit(e, "{");
+        emit_scope(e, "g");
         emit(e, "const int g = 0;");
     }
     emit(e, "const float *restrict xg = xn + (size_t)g * %d;", cin_g * in->hw);
@@ -260,21 +266,21 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "/* im2col: row k = (ci, i, j) of the %d x %d panel holds the input pixels", K, P);
         emit(e, "   that kernel tap (i, j) of input channel ci meets at each output pixel */");
         omp_if(e, s->parallel == PAR_INSIDE, 1);
-        emit(e, "for (int k = 0; k < %d; k++) {", K);
+        emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
         emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh,
              a->kw);
         emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in.hw);
         emit(e, "float *restrict row = panel + (size_t)k * %d;", P);
         emit(e, "/* over output rows */");
-        emit(e, "for (int oh = 0; oh < %d; oh++) {", out.h);
+        emit_for(e, "oh", "for (int oh = 0; oh < %d; oh++)", out.h);
         emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
         emit(e, "float *restrict o = row + oh * %d;", out.w);
-        emit(e, "if (ih < 0 || ih >= %d) {", in.h);
+        emit_open(e, NULL, "if (ih < 0 || ih >= %d)", in.h);
         emit(e, "/* the whole row is padding */");
         emit(e, "for (int ow = 0; ow < %d; ow++)", out.w);
         emit(e, "    o[ow] = 0.0f;");
         emit(e, "continue;");
-        emit(e, "}");
+        emit_end(e, NULL);
         emit(e, "/* output columns [lo, hi) meet input column ow * %d - %d + j * %d, the others padding */",
              a->sw, a->pw, a->dw);
         emit(e, "const int lo_c = %d - j * %d, hi_c = %d - j * %d;", a->pw, a->dw, in.w + a->pw, a->dw);
@@ -288,8 +294,8 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "    o[ow] = xc[ih * %d + ow * %d - %d + j * %d];", in.w, a->sw, a->pw, a->dw);
         emit(e, "for (int ow = hi; ow < %d; ow++)", out.w);
         emit(e, "    o[ow] = 0.0f;");
-        emit(e, "} /* oh */");
-        emit(e, "} /* k */");
+        emit_end(e, "oh");
+        emit_end(e, "k");
     }
     const char *B = im2col ? "panel" : "xg";
     bool tiled = open_k_tiles(e, K, s->tile_k);
@@ -314,9 +320,9 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     free(rrow);
     close_block_loops(e, s);
     if (tiled)
-        emit(e, "} /* k0 */");
-    emit(e, "} /* g */");
-    emit(e, "} /* n */");
+        emit_end(e, "k0");
+    emit_end(e, "g");
+    emit_end(e, "n");
 }
 
 /* ---------------------------------------------------------------- direct */
@@ -357,14 +363,14 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
     emit(e, "/* over input channels and kernel rows */");
-    emit(e, "for (int ci = 0; ci < %d; ci++) {", cin_g);
-    emit(e, "for (int i = 0; i < %d; i++) {", a->kh);
+    emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", cin_g);
+    emit_for(e, "i", "for (int i = 0; i < %d; i++)", a->kh);
     emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
     emit(e, "if (ih < 0 || ih >= %d)", in.h);
     emit(e, "    continue; /* the kernel row is in the padding */");
     emit(e, "const float *restrict xr = xg + (size_t)ci * %d + (size_t)ih * %d;", in.hw, in.w);
     emit(e, "/* over kernel columns */");
-    emit(e, "for (int j = 0; j < %d; j++) {", a->kw);
+    emit_for(e, "j", "for (int j = 0; j < %d; j++)", a->kw);
     emit(e, "const int k = (ci * %d + i) * %d + j;", a->kh, a->kw);
     emit(e, "/* column ow0 + c meets input column c0 + c * %d; [clo, chi) are inside the input */", a->sw);
     emit(e, "const int c0 = ow0 * %d - %d + j * %d;", a->sw, a->pw, a->dw);
@@ -373,25 +379,28 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "clo = clo < pn ? clo : pn;");
     emit(e, "chi = chi < clo ? clo : chi < pn ? chi : pn;");
     emit(e, "/* over the block's output channels */");
-    emit(e, row_tail ? "for (int r = 0; r < mr; r++) {" : "for (int r = 0; r < %d; r++) {", MR);
+    if (row_tail)
+        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
+    else
+        emit_for(e, "r", "for (int r = 0; r < %d; r++)", MR);
     if (packed)
         emit(e, "const float wk = wt[k * %d + r];", MR);
     else
         emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
     emit(e, "for (int c = clo; c < chi; c++)");
     emit(e, "    acc[r][c] += wk * xr[c0 + c * %d];", a->sw);
-    emit(e, "} /* r */");
-    emit(e, "} /* j */");
-    emit(e, "} /* i */");
-    emit(e, "} /* ci */");
+    emit_end(e, "r");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit_end(e, "ci");
     char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + oh * %d + ow0", out.hw, out.w);
     char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + oh * %d + ow0", out.hw, out.w);
     emit_epilogue(e, n, cout_g, yrow, rrow, K, false);
     free(yrow);
     free(rrow);
     close_block_loops(e, s);
-    emit(e, "} /* g */");
-    emit(e, "} /* n */");
+    emit_end(e, "g");
+    emit_end(e, "n");
 }
 
 /* ---------------------------------------------------------------- winograd(2) */
@@ -428,7 +437,7 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "(void)x2;");
     emit(e, "/* over the images of the batch */");
     omp_if(e, s->parallel == PAR_BATCH, 1);
-    emit(e, "for (int n = 0; n < batch; n++) {");
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
     emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
     emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
     if (add)
@@ -442,37 +451,40 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 
     emit(e, "/* 1. input transform: V[t][ci][tile] = (B^T d B)[t] */");
     omp_if(e, inside, 1);
-    emit(e, "for (int ci = 0; ci < %d; ci++) { /* over input channels */", cin);
+    emit(e, "/* over input channels */");
+    emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", cin);
     emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
-    emit(e, "for (int th = 0; th < %d; th++) { /* over tile rows */", TH);
-    emit(e, "for (int tw = 0; tw < %d; tw++) { /* over tile columns */", TW);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
+    emit(e, "/* over tile columns */");
+    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", TW);
     emit(e, "const int h0 = th * 2 - 1, w0 = tw * 2 - 1, tile = th * %d + tw;", TW);
     emit(e, "float d[4][4], u[4][4];");
     emit(e, "/* the 4x4 input patch, zero outside the input */");
-    emit(e, "for (int i = 0; i < 4; i++) {");
-    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
     emit(e, "const int h = h0 + i, c = w0 + j;");
     emit(e, "d[i][j] = h >= 0 && h < %d && c >= 0 && c < %d ? xc[h * %d + c] : 0.0f;", in.h, in.w, in.w);
-    emit(e, "} /* j */");
-    emit(e, "} /* i */");
+    emit_end(e, "j");
+    emit_end(e, "i");
     emit(e, "/* B^T d */");
-    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
     emit(e, "u[0][j] = d[0][j] - d[2][j];");
     emit(e, "u[1][j] = d[1][j] + d[2][j];");
     emit(e, "u[2][j] = d[2][j] - d[1][j];");
     emit(e, "u[3][j] = d[1][j] - d[3][j];");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit(e, "/* (B^T d) B, position t = 4 i + j at V[t][ci][tile] */");
-    emit(e, "for (int i = 0; i < 4; i++) {");
+    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
     emit(e, "float *restrict v = V + (size_t)(4 * i) * %d + (size_t)ci * %d + tile;", SV, T);
     emit(e, "v[0] = u[i][0] - u[i][2];");
     emit(e, "v[%d] = u[i][1] + u[i][2];", SV);
     emit(e, "v[%d] = u[i][2] - u[i][1];", 2 * SV);
     emit(e, "v[%d] = u[i][1] - u[i][3];", 3 * SV);
-    emit(e, "}");
-    emit(e, "} /* tw */");
-    emit(e, "} /* th */");
-    emit(e, "} /* ci */");
+    emit_end(e, NULL);
+    emit_end(e, "tw");
+    emit_end(e, "th");
+    emit_end(e, "ci");
 
     emit(e, "/* 2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 16 products in blocks of");
     emit(e, "   %d output channels x %d tiles */", MR, NT);
@@ -481,11 +493,15 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     snprintf(kto, sizeof kto, "%d", cin);
     omp_if(e, inside, 2);
     if (s->order == ORDER_PIX_CO) {
-        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over blocks of tiles */", npt);
-        emit(e, "for (int q = 0; q < %d; q++) { /* over positions x blocks of output channels */", 16 * ncb);
+        emit(e, "/* over blocks of tiles */");
+        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
+        emit(e, "/* over positions x blocks of output channels */");
+        emit_for(e, "q", "for (int q = 0; q < %d; q++)", 16 * ncb);
     } else {
-        emit(e, "for (int q = 0; q < %d; q++) { /* over positions x blocks of output channels */", 16 * ncb);
-        emit(e, "for (int pt = 0; pt < %d; pt++) { /* over blocks of tiles */", npt);
+        emit(e, "/* over positions x blocks of output channels */");
+        emit_for(e, "q", "for (int q = 0; q < %d; q++)", 16 * ncb);
+        emit(e, "/* over blocks of tiles */");
+        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
     }
     emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
     emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
@@ -498,38 +514,41 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_blocks(e, "Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, true, cout % MR != 0,
                 T % NT != 0);
     emit(e, "/* store M[t][co0 + r][p0 + j] */");
-    emit(e, "for (int r = 0; r < mr; r++) {");
+    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
     emit(e, "float *restrict mr_ = %s;", mrow);
     emit(e, "for (int j = 0; j < pn; j++)");
     emit(e, "    mr_[j] = acc[r][j];");
-    emit(e, "} /* r */");
+    emit_end(e, "r");
     free(mrow);
-    emit(e, s->order == ORDER_PIX_CO ? "} /* q */" : "} /* pt */");
-    emit(e, s->order == ORDER_PIX_CO ? "} /* pt */" : "} /* q */");
+    emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
+    emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");
     if (tiled)
-        emit(e, "} /* k0 */");
+        emit_end(e, "k0");
 
     emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
          n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
     omp_if(e, inside, 1);
-    emit(e, "for (int co = 0; co < %d; co++) { /* over output channels */", cout);
+    emit(e, "/* over output channels */");
+    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
-    emit(e, "for (int th = 0; th < %d; th++) { /* over tile rows */", TH);
-    emit(e, "for (int tw = 0; tw < %d; tw++) { /* over tile columns */", TW);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
+    emit(e, "/* over tile columns */");
+    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", TW);
     emit(e, "const int tile = th * %d + tw;", TW);
     emit(e, "float m[4][4], s[2][4];");
     emit(e, "for (int t = 0; t < 16; t++)");
     emit(e, "    m[t / 4][t %% 4] = M[(size_t)t * %d + (size_t)co * %d + tile];", SM, T);
     emit(e, "/* A^T m */");
-    emit(e, "for (int j = 0; j < 4; j++) {");
+    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
     emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
     emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
-    emit(e, "for (int i = 0; i < 2 && th * 2 + i < %d; i++) {", out.h);
+    emit_for(e, "i", "for (int i = 0; i < 2 && th * 2 + i < %d; i++)", out.h);
     emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
-    emit(e, "for (int j = 0; j < 2 && tw * 2 + j < %d; j++) {", out.w);
+    emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", out.w);
     emit(e, "const size_t o = (size_t)co * %d + (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", out.hw, out.w);
     emit(e, "float v = yv[j]%s;", n->param[P_BIAS] ? " + b" : "");
     if (add)
@@ -537,12 +556,12 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     if (relu)
         emit(e, "v = v < 0.0f ? 0.0f : v;");
     emit(e, "yn[o] = v;");
-    emit(e, "} /* j */");
-    emit(e, "} /* i */");
-    emit(e, "} /* tw */");
-    emit(e, "} /* th */");
-    emit(e, "} /* co */");
-    emit(e, "} /* n */");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit_end(e, "tw");
+    emit_end(e, "th");
+    emit_end(e, "co");
+    emit_end(e, "n");
 }
 
 

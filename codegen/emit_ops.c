@@ -53,8 +53,8 @@ begin_planes(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const
         emit_omp_for(e, 2);
     else if (s->parallel == PAR_BATCH)
         emit_omp_for(e, 1);
-    emit(e, "for (int n = 0; n < batch; n++) {");
-    emit(e, "for (int c = 0; c < %d; c++) {", in->c);
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit_for(e, "c", "for (int c = 0; c < %d; c++)", in->c);
     emit(e, "const float *xc = x + ((size_t)n * %d + c) * %d;", in->c, in->hw);
     if (two)
         emit(e, "const float *x2c = x2 + ((size_t)n * %d + c) * %d;", in->c, in->hw);
@@ -65,8 +65,8 @@ begin_planes(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const
 static void
 end_planes(Emitter *e)
 {
-    emit(e, "} /* c */");
-    emit(e, "} /* n */");
+    emit_end(e, "c");
+    emit_end(e, "n");
 }
 
 static void
@@ -143,7 +143,7 @@ emit_pool(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "(void)scratch;");
     begin_planes(e, n, s, &in, &out, false);
     emit(e, "/* over output rows */");
-    emit(e, "for (int oh = 0; oh < %d; oh++) {", out.h);
+    emit_for(e, "oh", "for (int oh = 0; oh < %d; oh++)", out.h);
     emit(e, "const int h0 = oh * %d - %d;", a->sh, a->ph);
     if (max) {
         emit(e, "const int hs = h0 < 0 ? 0 : h0, he = h0 + %d < %d ? h0 + %d : %d;", a->kh, in.h,
@@ -165,26 +165,26 @@ emit_pool(Emitter *e, const Node *n, const Schedule *s)
              ohlo, ohhi);
     }
     emit(e, "/* over output columns */");
-    emit(e, "for (int ow = 0; ow < %d; ow++) {", out.w);
+    emit_for(e, "ow", "for (int ow = 0; ow < %d; ow++)", out.w);
     emit(e, "const int w0 = ow * %d - %d;", a->sw, a->pw);
     if (max) {
         int owlo = (a->pw + a->sw - 1) / a->sw, owhi = (in.w + a->pw - a->kw) / a->sw + 1;
         owhi = owhi > out.w ? out.w : owhi < owlo ? owlo : owhi;
-        emit(e, "if (inside && ow >= %d && ow < %d) {", owlo, owhi);
+        emit_open(e, NULL, "if (inside && ow >= %d && ow < %d)", owlo, owhi);
         emit(e, "/* the whole %dx%d window is inside: max without bounds or branches */", a->kh, a->kw);
         emit(e, "const float *xw = xc + h0 * %d + w0;", in.w);
         emit(e, "float m = xw[0];");
         emit(e, "int nan = 0;");
-        emit(e, "for (int i = 0; i < %d; i++) {", a->kh);
-        emit(e, "for (int j = 0; j < %d; j++) {", a->kw);
+        emit_for(e, "i", "for (int i = 0; i < %d; i++)", a->kh);
+        emit_for(e, "j", "for (int j = 0; j < %d; j++)", a->kw);
         emit(e, "const float v = xw[i * %d + j];", in.w);
         emit(e, "m = v > m ? v : m;");
         emit(e, "nan |= v != v;");
-        emit(e, "} /* j */");
-        emit(e, "} /* i */");
+        emit_end(e, "j");
+        emit_end(e, "i");
         emit(e, "yc[oh * %d + ow] = nan ? NAN : m; /* NaN propagates, as in PyTorch */", out.w);
         emit(e, "continue;");
-        emit(e, "}");
+        emit_end(e, NULL);
         emit(e, "const int ws = w0 < 0 ? 0 : w0, we = w0 + %d < %d ? w0 + %d : %d;", a->kw, in.w,
              a->kw, in.w);
         emit(e, "float m = -INFINITY;");
@@ -196,8 +196,8 @@ emit_pool(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "float sum = 0.0f;");
     }
     emit(e, "/* over the window */");
-    emit(e, "for (int ih = hs; ih < he; ih++) {");
-    emit(e, "for (int iw = ws; iw < we; iw++) {");
+    emit_for(e, "ih", "for (int ih = hs; ih < he; ih++)");
+    emit_for(e, "iw", "for (int iw = ws; iw < we; iw++)");
     if (max) {
         emit(e, "const float v = xc[ih * %d + iw];", in.w);
         emit(e, "if (v > m || v != v) /* NaN propagates, as in PyTorch */");
@@ -205,11 +205,11 @@ emit_pool(Emitter *e, const Node *n, const Schedule *s)
     } else {
         emit(e, "sum += xc[ih * %d + iw];", in.w);
     }
-    emit(e, "} /* iw */");
-    emit(e, "} /* ih */");
+    emit_end(e, "iw");
+    emit_end(e, "ih");
     emit(e, "yc[oh * %d + ow] = %s;", out.w, max ? "m" : "sum / divisor");
-    emit(e, "} /* ow */");
-    emit(e, "} /* oh */");
+    emit_end(e, "ow");
+    emit_end(e, "oh");
     end_planes(e);
 }
 
@@ -257,8 +257,8 @@ emit_linear(Emitter *e, const Node *n, const Schedule *s)
         emit_omp_for(e, 2);
     else if (s->parallel == PAR_BATCH)
         emit_omp_for(e, 1);
-    emit(e, "for (int n = 0; n < batch; n++) {");
-    emit(e, "for (int o = 0; o < %d; o++) {", nout);
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit_for(e, "o", "for (int o = 0; o < %d; o++)", nout);
     emit(e, "const float *restrict xr = x + (size_t)n * %d;", nin);
     emit(e, "const float *restrict wr = w + (size_t)o * %d;", nin);
     emit(e, "float sum = 0.0f;");
@@ -266,8 +266,8 @@ emit_linear(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "for (int i = 0; i < %d; i++)", nin);
     emit(e, "    sum += wr[i] * xr[i];");
     emit(e, "y[(size_t)n * %d + o] = sum%s;", nout, n->param[P_BIAS] ? " + bias[o]" : "");
-    emit(e, "} /* o */");
-    emit(e, "} /* n */");
+    emit_end(e, "o");
+    emit_end(e, "n");
 }
 
 /* ---------------------------------------------------------------- dispatch */
