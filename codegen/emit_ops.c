@@ -229,7 +229,7 @@ emit_gap(Emitter *e, const Node *n, const Schedule *s)
     end_planes(e);
 }
 
-/* flatten, and reorder between plain layouts: the bytes do not change. */
+/* flatten: the bytes do not change. */
 static void
 emit_copy(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -275,9 +275,6 @@ emit_linear(Emitter *e, const Node *n, const Schedule *s)
 const char *
 op_unsupported(const Node *n)
 {
-    if (n->out->layout == LAYOUT_NCHWC || n->in[0]->layout == LAYOUT_NCHWC ||
-        (n->nin > 1 && n->in[1]->layout == LAYOUT_NCHWC))
-        return "blocked (nchwNc) layouts are not supported by the C emitter yet";
     if (n->epi && n->op != OP_CONV2D)
         return "fused epilogues are only supported on conv2d";
     if ((n->epi & EPI_ADD) && n->nin != 2)
@@ -338,7 +335,6 @@ emit_op(Emitter *e, const Node *n, const Schedule *s)
         emit_gap(e, n, s);
         return;
     case OP_FLATTEN:
-    case OP_REORDER:
         emit_copy(e, n, s);
         return;
     case OP_LINEAR:

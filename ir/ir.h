@@ -149,7 +149,6 @@ extern const char *const param_suffix[P_MAX];   /* "weight", "bias", ... */
 
 typedef enum Layout {
     LAYOUT_NCHW,        /* plain, as PyTorch: the layout of inputs and outputs */
-    LAYOUT_NCHWC,       /* blocked: [N][C/cb][H][W][cb], cb = Value.cblock */
     LAYOUT_NC,          /* rank-2 [N, C] */
 } Layout;
 
@@ -235,7 +234,6 @@ typedef struct Value {
     char *name;         /* graph input name, or NULL for intermediate values */
     Shape shape;        /* logical NCHW (or NC) shape, dim 0 is DIM_N */
     Layout layout;      /* physical layout in memory */
-    int cblock;         /* channel block for LAYOUT_NCHWC, else 0 */
     struct Node *def;   /* producing node, NULL for graph inputs */
     int nuses;          /* nodes reading it, plus 1 per graph output naming it */
     int64_t offset;     /* memory plan: byte offset in the arena per image, -1 unplanned */

@@ -29,8 +29,6 @@ print_value(FILE *f, const Value *v)
 static void
 print_layout(FILE *f, const Value *v)
 {
-    if (v->layout == LAYOUT_NCHWC)
-        fprintf(f, " nchw%dc", v->cblock);
     if (v->offset >= 0)
         fprintf(f, " @arena+%lld", (long long)v->offset);
 }

@@ -192,7 +192,6 @@ infer_shape(Graph *g, Diag *d, Node *n)
         }
         break;
     case OP_RELU:
-    case OP_REORDER:
         break;
     case OP_ADD:
         if (!shape_eq(in, n->in[1]->shape)) {

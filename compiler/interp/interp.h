@@ -4,7 +4,7 @@
  *
  * It runs the graph node by node with naive loops in float32 (reductions
  * accumulated in double), always on logical NCHW / NC values: a node's
- * physical layout and its schedule are ignored, and reorder is the identity.
+ * physical layout and its schedule are ignored.
  * Constant tensors must be in PyTorch's layout (conv weights [out][in/groups]
  * [kh][kw], linear [out][in]): the graph as bound, or after passes that keep
  * that layout (fold_bn, fuse_epilogue, eliminate_dead), not after

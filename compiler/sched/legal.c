@@ -168,7 +168,7 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
 static ParAxes
 plain_parallel(const Node *n)
 {
-    return n->op == OP_FLATTEN || n->op == OP_REORDER ? PAR_NONE : PAR_INSIDE;
+    return n->op == OP_FLATTEN ? PAR_NONE : PAR_INSIDE;
 }
 
 /* Loop order: channel blocks outside keep one small block of weights in L1
