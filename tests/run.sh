@@ -3,7 +3,11 @@
 #
 #   1. the Check unit tests        BUILD/unit_tests
 #   2. golden error tests          tests/errors/NAME.vise  -> stderr must equal NAME.err
-#   3. script tests                tests/cli/*.sh, each run as: script VISEC WORKDIR
+#   3. schedule-file error tests   tests/sched_errors/NAME.sched applied to
+#                                  tests/sched_errors/model.vise -> stderr must equal
+#                                  NAME.err, exit 1, no output file ("# args: ..."
+#                                  on a line of its own adds options)
+#   4. script tests                tests/cli/*.sh, each run as: script VISEC WORKDIR
 #                                  exit 0 = pass, 77 = skipped, anything else = fail
 #
 # The last line is "tests: N passed, N failed, N skipped".
@@ -37,6 +41,26 @@ for f in tests/errors/*.vise; do
     out=$("$visec" check "$f" 2>&1 >/dev/null); st=$?
     if [ $st -ne 1 ]; then
         echo "$f: exit status $st, expected 1"; result "$f" 1
+    elif [ "$out" != "$(cat "$exp")" ]; then
+        echo "$f: messages differ:"; diff <(cat "$exp") <(echo "$out") | head -20; result "$f" 1
+    else
+        result "$f" 0
+    fi
+done
+
+echo "== schedule-file error tests"
+for f in tests/sched_errors/*.sched; do
+    [ -e "$f" ] || continue
+    exp=${f%.sched}.err
+    args=$(sed -n 's/^# args: //p' "$f" | head -1)
+    rm -f "$work/sched.out"
+    # shellcheck disable=SC2086
+    out=$("$visec" schedule tests/sched_errors/model.vise --target x86-64-v4 $args --schedule "$f" \
+          -o "$work/sched.out" 2>&1 >/dev/null); st=$?
+    if [ $st -ne 1 ]; then
+        echo "$f: exit status $st, expected 1"; result "$f" 1
+    elif [ -e "$work/sched.out" ]; then
+        echo "$f: an output file was left behind"; result "$f" 1
     elif [ "$out" != "$(cat "$exp")" ]; then
         echo "$f: messages differ:"; diff <(cat "$exp") <(echo "$out") | head -20; result "$f" 1
     else

@@ -69,6 +69,8 @@ void
 sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
 {
     SchedEntry *e = p->cur;
+    if (v.loc.line == p->lex_error_line)
+        e = NULL;       /* its value had a lexical error: reported already */
     int bit = -1;
     for (int i = 0; i < SF_NFIELDS; i++)
         if (!strcmp(key, field_names[i]))

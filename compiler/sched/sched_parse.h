@@ -31,6 +31,7 @@ typedef struct SchedParser {
     int line, col;      /* scanner position */
     SchedFile *f;       /* what is built */
     SchedEntry *cur;    /* the entry whose fields are being read, or NULL */
+    int lex_error_line; /* the last line with a lexical error: no more errors on it */
 } SchedParser;
 
 /* Grammar actions (sched_file.c): each takes ownership of its strings. */

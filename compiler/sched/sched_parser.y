@@ -116,6 +116,8 @@ static void
 sched_yyerror(SCHED_YYLTYPE *l, yyscan_t scanner, SchedParser *P, const char *msg)
 {
     (void)scanner;
+    if (l->first_line == P->lex_error_line)
+        return;     /* the line's lexical error says enough */
     if (!strncmp(msg, "syntax error, ", 14))
         msg += 14;
     error_at(P->d, loc(P, *l), "%s", msg);
