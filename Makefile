@@ -106,7 +106,7 @@ $(BUILD)/gen/suites.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(GEN_HDR) $(BUILD)/gen/suites.h $(HEADERS) tests/unit/testutil.h
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(GEN_HDR) $(BUILD)/gen/suites.h $(HEADERS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -c -o $@ $<
 

@@ -16,6 +16,7 @@
 #include "codegen.h"
 #include "interp.h"
 #include "passes.h"
+#include "randgraph.h"
 #include "testutil.h"
 
 static const Loc noloc;
@@ -210,12 +211,26 @@ complete_schedules(Graph *g)
     }
 }
 
-/* Completes the lowering codegen needs (schedule, memory plan), then emits. */
+/* Has the memory plan placed every value of the arena? */
+static bool
+planned(const Graph *g)
+{
+    for (int i = 0; i < g->nodes.n; i++) {
+        const Node *n = g->nodes.v[i];
+        if ((!n->out->external && n->out->offset < 0) || (n->scratch && n->scratch_offset < 0))
+            return false;
+    }
+    return true;
+}
+
+/* Completes the lowering codegen needs (schedule, memory plan) where a
+ * test did not run the pipeline, then emits. */
 static void
 emit_into(Graph *g, bool embed, const char *dir)
 {
     complete_schedules(g);
-    free(plan_naive(g));
+    if (!planned(g))
+        free(plan_naive(g));
     CodegenOptions o = {.name = "tm", .model_path = "test.vise", .embed = embed};
     TestDiag td;
     td_init(&td);
@@ -611,6 +626,69 @@ START_TEST(default_schedule)
 }
 END_TEST
 
+/*
+ * Every legal schedule computes the same function: random graphs, each
+ * through the whole pipeline with a random legal schedule for a random
+ * target, generated code against the interpreter (batch 1 and 3, with and
+ * without OpenMP, bit-identical between the two).
+ */
+#define RANDOM_SCHEDULES 175
+
+/* Is g's output zero for a random input? */
+static bool
+all_zero(Graph *g)
+{
+    int64_t n = shape_numel(((Value *)g->inputs.v[0])->shape, 1);
+    int64_t m = shape_numel(((Value *)g->outputs.v[0])->shape, 1);
+    float *x = xmalloc((size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++)
+        x[i] = rnd();
+    float *y = interp1(g, 1, x);
+    bool zero = true;
+    for (int64_t i = 0; i < m && zero; i++)
+        zero = y[i] == 0.0f;
+    free(x);
+    free(y);
+    return zero;
+}
+START_TEST(random_schedules_match_interpreter)
+{
+    int done = 0, algos[ALGO_COUNT] = {0}, pars[PAR_COUNT] = {0}, tiled = 0;
+    for (uint64_t seed = 1; done < RANDOM_SCHEDULES; seed++) {
+        Diag d;
+        FILE *null = fopen("/dev/null", "w");
+        diag_init(&d, null);
+        Graph *g = random_graph(seed * 104729, &d);
+        fclose(null);
+        if (d.nerrors || g->outputs.n != 1 || all_zero(g)) {
+            /* shapes that do not fit; codegen's one output; a relu that
+             * zeroes everything would make a weak test */
+            graph_free(g);
+            continue;
+        }
+        const Target *t = target_tables[seed % 4];
+        PipelineOptions o = {.out = stdout, .target = t, .sched_random = seed};
+        ck_assert(run_pipeline(g, &o));
+        for (int i = 0; i < g->nodes.n; i++) {
+            const Node *n = g->nodes.v[i];
+            ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
+            algos[n->sched.algo]++;
+            pars[n->sched.parallel]++;
+            tiled += n->sched.tile_k > 0;
+        }
+        check_against_interp(g, false);
+        graph_free(g);
+        done++;
+    }
+    /* The draws reached every algorithm and parallel axis, and reduction tiles. */
+    ck_assert_int_gt(algos[ALGO_GEMM], 0);
+    ck_assert_int_gt(algos[ALGO_DIRECT], 0);
+    ck_assert_int_gt(algos[ALGO_WINOGRAD2], 0);
+    ck_assert_int_gt(pars[PAR_NONE] * pars[PAR_BATCH] * pars[PAR_INSIDE], 0);
+    ck_assert_int_gt(tiled, 0);
+}
+END_TEST
+
 Suite *suite_codegen(void)
 {
     Suite *s = suite_create("codegen");
@@ -627,5 +705,9 @@ Suite *suite_codegen(void)
     tcase_add_test(t, unsupported_reported);
     tcase_add_test(t, default_schedule);
     suite_add_tcase(s, t);
+    TCase *r = tcase_create("random_schedules");
+    tcase_set_timeout(r, 1800);
+    tcase_add_test(r, random_schedules_match_interpreter);
+    suite_add_tcase(s, r);
     return s;
 }
