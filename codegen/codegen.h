@@ -9,7 +9,7 @@
 #define VISEC_CODEGEN_H
 
 #include "ir.h"
-#include "sched.h"
+#include "schedules.h"
 
 typedef struct CodegenOptions {
     const char *name;       /* C prefix of the API; NULL: the model name */

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "sched.h"
+#include "schedules.h"
 #include "visec.h"
 
 static void

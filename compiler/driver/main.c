@@ -18,6 +18,7 @@ static const struct {
     {"init-weights", cmd_init_weights, "write a deterministic synthetic checkpoint for a model"},
     {"schedule", cmd_schedule, "write the schedule compile would use (or a random legal one)"},
     {"targets", cmd_targets, "list the target tables --target chooses from"},
+    {"tune", cmd_tune, "measure schedules on this machine and write the fastest"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -14,6 +14,7 @@ int cmd_compile(int argc, char **argv);
 int cmd_init_weights(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /*
  * Option parsing.  Options are "--name value" or "--name=value".

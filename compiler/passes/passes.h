@@ -10,7 +10,7 @@
 #define VISEC_PASSES_H
 
 #include "ir.h"
-#include "sched.h"
+#include "schedules.h"
 
 char *fold_bn(Graph *g);          /* fold_bn.c: batch norm into conv weights, else scale_shift */
 char *fuse_epilogue(Graph *g);    /* fuse_epilogue.c: add and relu into the producing conv */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched.h"
+#include "schedules.h"
 
 /* Accumulators of one register block live in a local array of this many floats at most. */
 #define BLOCK_MAX 4096

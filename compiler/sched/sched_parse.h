@@ -5,7 +5,7 @@
 #ifndef VISEC_SCHED_PARSE_H
 #define VISEC_SCHED_PARSE_H
 
-#include "sched.h"
+#include "schedules.h"
 
 /* The value of one field, as written. */
 typedef enum SchedValueKind {

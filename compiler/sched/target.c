@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sched.h"
+#include "schedules.h"
 
 static const Target generic = {
     "generic", "portable C, no ISA assumed; the plain-C reference kernel",

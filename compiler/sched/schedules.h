@@ -1,5 +1,5 @@
 /*
- * sched.h — schedules: how each layer runs, kept apart from what it computes.
+ * schedules.h — schedules: how each layer runs, kept apart from what it computes.
  *
  * The Schedule record itself lives on every node (ir.h).  This module holds
  * everything else about it, in one place:
