@@ -225,11 +225,16 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                                       : cin < t->winograd_cin ? "too few input channels for Winograd"
                                                               : "too few tiles for Winograd")
                 : xprintf("gemm: %s", is_plain_1x1(n) ? "1x1, the input is the matrix" : "im2col panel");
-        *why = xprintf("%s; reg %dx%d from the %s table; order %s: the %.2f MiB operand %s L2 (%.2f MiB)"
-                       "%s", algo_why, s.reg_co, s.reg_pix, t->name, order_name(s.order),
+        char *reg_why = s.reg_co == t->reg_co && s.reg_pix == t->reg_pix
+                            ? xprintf("reg %dx%d from the %s table", s.reg_co, s.reg_pix, t->name)
+                            : xprintf("reg %dx%d: the %s table's %dx%d, no larger than the layer", s.reg_co,
+                                      s.reg_pix, t->name, t->reg_co, t->reg_pix);
+        *why = xprintf("%s; %s; order %s: the %.2f MiB operand %s L2 (%.2f MiB)"
+                       "%s", algo_why, reg_why, order_name(s.order),
                        operand / 1048576.0, operand > t->l2 ? "exceeds" : "fits", t->l2 / 1048576.0,
                        pix_outside ? " and the weights fit half of it" : "");
         free(algo_why);
+        free(reg_why);
     }
     return s;
 }
