@@ -127,10 +127,11 @@ demo: deps
 bench: deps all
 	tools/bench.sh
 
-# Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers and the
-# model language, FUZZ_SECONDS each, seeded from the examples and tests.
+# Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers, the
+# model language and schedule files, FUZZ_SECONDS each, seeded from the
+# examples and tests.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_checkpoint fuzz_model
+FUZZ_TARGETS := fuzz_checkpoint fuzz_model fuzz_schedule
 fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" build/fuzz/libvisec.a
 	for t in $(FUZZ_TARGETS); do \

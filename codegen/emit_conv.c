@@ -424,6 +424,8 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
     int cin = in.c, cout = out.c, MR = s->reg_co;
     int TH = (out.h + 1) / 2, TW = (out.w + 1) / 2, T = TH * TW;
+    if (T != sched_block_columns(n, ALGO_WINOGRAD2) || n->scratch != 16 * ((int64_t)T * (cin + cout) + 32) * 4)
+        bug("winograd(2) %s: tiles or scratch differ from the schedule's", n->name);
     int NT = s->reg_pix;
     bool inside = s->parallel == PAR_INSIDE;
     int ncb = (cout + MR - 1) / MR, npt = (T + NT - 1) / NT;

@@ -295,9 +295,7 @@ op_unsupported(const Node *n)
                 return "conv2d weights are packed for another block of output channels than "
                        "its schedule's reg_co";
             int64_t k = w->winograd ? 16 * (K / 9) : K;
-            if (w->winograd && (n->a.kh != 3 || n->a.kw != 3 || n->a.sh != 1 || n->a.sw != 1 ||
-                                n->a.ph != 1 || n->a.pw != 1 || n->a.dh != 1 || n->a.dw != 1 ||
-                                n->a.groups != 1))
+            if (w->winograd && !sched_winograd_shape(n))
                 return "Winograd weights on a conv that is not 3x3, stride 1, padding 1";
             if (shape_numel(w->shape, 1) != n->a.groups * tiles * k * w->pack_mr)
                 return "conv2d packed weights have an unexpected size";
