@@ -4,6 +4,7 @@
 #   make test            every test, built with AddressSanitizer and UBSan
 #   make bench           speed of the generated code against PyTorch
 #   make halide-runtime  a Halide runtime for code made with --runtime halide
+#   make bench-halide    the generated code on OpenMP against the Halide runtime
 #   make install         PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory; a new .c file needs no Makefile edit.
@@ -47,7 +48,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall halide-runtime FORCE
+.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall halide-runtime bench-halide FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there).
@@ -127,6 +128,9 @@ demo: deps
 
 bench: deps all
 	tools/bench.sh
+
+bench-halide: deps all halide-runtime
+	tools/bench_halide.sh
 
 # A standalone Halide runtime for the host (thread pool, allocator, error
 # handler) for code compiled with --runtime halide, made by libHalide
