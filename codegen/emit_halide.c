@@ -137,6 +137,13 @@ halide_emit_prelude(Emitter *e)
     emit(e, "#include <stdio.h>");
     emit(e, "#include \"HalideRuntime.h\"");
     emit_blank(e);
+    emit(e, "/* Tasks per parallel loop at most (build with -DVX_HL_TASKS=N to change): each task");
+    emit(e, "   takes a contiguous share of the loop's iterations.  More tasks than threads let");
+    emit(e, "   the pool balance the load; each task costs a trip through the pool's queue. */");
+    emit(e, "#ifndef VX_HL_TASKS");
+    emit(e, "#define VX_HL_TASKS 64");
+    emit(e, "#endif");
+    emit_blank(e);
 }
 
 /* The checks of one real buffer's dims: mins 0, the extents, dense strides. */

@@ -8,15 +8,19 @@
  * runtime (an Outline attached to the Emitter) the emitter API sends the
  * nest's body to a task function instead,
  *
- *   struct layer_L_parK_closure { <the variables in scope the body reads> };
+ *   struct layer_L_parK_closure { <the variables in scope the body reads>; vx_n, vx_tasks };
  *   static int layer_L_parK(void *user_context, int vx_task, uint8_t *vx_closure)
- *   {   <those variables from the closure>; v0 = vx_task / B1, v1 = vx_task % B1;
- *       do { <the body, unchanged> } while (0); return 0; }
+ *   {   <those variables from the closure>;
+ *       for (vx_i in this task's contiguous share of the vx_n = B0 * B1 iterations) {
+ *           v0 = vx_i / B1, v1 = vx_i % B1; <the body, unchanged> }
+ *       return 0; }
  *
  * and the layer function, in the loop's place, fills a closure and calls
- * halide_do_par_for(user_context, layer_L_parK, 0, B0 * B1, closure).  The
- * body is the same text the OpenMP build compiles, so both give the same
- * bits.
+ * halide_do_par_for(user_context, layer_L_parK, 0, tasks, closure) with
+ * tasks = min(B0 * B1, VX_HL_TASKS): like OpenMP's static schedule, but in
+ * more pieces than threads, which the pool hands out as threads come free.
+ * The body is the same text the OpenMP build compiles, and every iteration
+ * runs whole on one thread, so both give the same bits.
  *
  * Which variables: the emitter sees every line it writes, so it keeps the
  * declarations of the open blocks of the layer function (the parameters,
@@ -390,49 +394,48 @@ finish_nest(Emitter *e)
             tl--;
         emit(&t, "%.*s%s%s;", (int)tl, ty, ty[tl - 1] == '*' ? "" : " ", d->name);
     }
-    if (!ncap)
-        emit(&t, "char unused; /* the body reads nothing of the layer's */");
+    emit(&t, "int vx_n, vx_tasks;       /* iterations, tasks */");
     emit_end_raw(&t, "};");
     emit_blank(&t);
     emit(&t, "static int");
     emit(&t, "%s(void *user_context, int vx_task, uint8_t *vx_closure)", task);
     emit_scope(&t, task);
-    if (ncap)
-        emit(&t, "const struct %s_closure *vx_c = (const struct %s_closure *)(const void *)vx_closure;",
-             task, task);
-    else
-        emit(&t, "(void)vx_closure;");
+    emit(&t, "const struct %s_closure *vx_c = (const struct %s_closure *)(const void *)vx_closure;",
+         task, task);
     for (int i = 0; i < ncap; i++) {
         const Decl *d = &o->decls[cap[i]];
         bool plain_int = !strcmp(d->type, "int");
         emit(&t, "%s%s%s%s = vx_c->%s;", plain_int ? "const " : "", d->type,
              d->type[strlen(d->type) - 1] == '*' ? "" : " ", d->name, d->name);
     }
-    if (o->nloops > 1)
-        emit(&t, "const int %s = vx_task / (%s), %s = vx_task %% (%s);", o->var[0], o->bound[1],
-             o->var[1], o->bound[1]);
-    else
-        emit(&t, "const int %s = vx_task;", o->var[0]);
+    emit(&t, "/* this task's share of the iterations: [vx_lo, vx_hi) */");
+    emit(&t, "const int vx_lo = (int)((int64_t)vx_task * vx_c->vx_n / vx_c->vx_tasks);");
+    emit(&t, "const int vx_hi = (int)((int64_t)(vx_task + 1) * vx_c->vx_n / vx_c->vx_tasks);");
     emit(&t, "(void)user_context;");
-    emit(&t, "do { /* the iteration; a `continue` in it ends the task */");
+    emit_for(&t, "vx_i", "for (int vx_i = vx_lo; vx_i < vx_hi; vx_i++)");
+    if (o->nloops > 1)
+        emit(&t, "const int %s = vx_i / (%s), %s = vx_i %% (%s);", o->var[0], o->bound[1], o->var[1],
+             o->bound[1]);
+    else
+        emit(&t, "const int %s = vx_i;", o->var[0]);
     fwrite(o->body.text, 1, o->body.len, o->out);
-    emit(&t, "} while (0);");
+    emit_end(&t, "vx_i");
     emit(&t, "return 0;");
     emit_end(&t, task);
     emit_blank(&t);
 
     /* In the layer, in the loop's place: fill the closure, run the tasks. */
-    emit(e, "/* %s: %s tasks of %s (above) on Halide's thread pool */", iters, count, task);
+    emit(e, "/* %s: %s iterations in at most VX_HL_TASKS tasks of %s (above) on Halide's", iters, count,
+         task);
+    emit(e, "   thread pool */");
     emit_scope(e, NULL);
-    if (ncap) {
-        emit(e, "struct %s_closure vx_c;", task);
-        for (int i = 0; i < ncap; i++)
-            emit(e, "vx_c.%s = %s;", o->decls[cap[i]].name, o->decls[cap[i]].name);
-    } else {
-        emit(e, "struct %s_closure vx_c = {0};", task);
-    }
-    emit(e, "const int vx_err = halide_do_par_for(user_context, %s, 0, %s, (uint8_t *)&vx_c);", task,
-         count);
+    emit(e, "struct %s_closure vx_c;", task);
+    for (int i = 0; i < ncap; i++)
+        emit(e, "vx_c.%s = %s;", o->decls[cap[i]].name, o->decls[cap[i]].name);
+    emit(e, "vx_c.vx_n = %s;", count);
+    emit(e, "vx_c.vx_tasks = vx_c.vx_n < VX_HL_TASKS ? vx_c.vx_n : VX_HL_TASKS;");
+    emit(e, "const int vx_err = halide_do_par_for(user_context, %s, 0, vx_c.vx_tasks, (uint8_t *)&vx_c);",
+         task);
     emit(e, "if (vx_err)");
     emit(e, "    return vx_err;");
     emit_end(e, NULL);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # halide_schedules.sh VISEC WORKDIR — --runtime: the default output is the
 # OpenMP one byte for byte; an unknown runtime is refused; with --runtime
-# halide a small model with every op kind, under its default schedule, -O0
+# halide a small model with every op kind (input 'weights' refused), under
+# its default schedule, with embedded weights, -O0
 # and random legal schedules (parallel over the batch, inside images, none;
 # gemm, direct, Winograd, reduction tiles), compiles warning-free with gcc
 # and clang and gives bit-identical outputs to the OpenMP build of the same
@@ -39,6 +40,14 @@ st=0; "$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "
 [ $st -eq 1 ] && grep -q "unknown runtime 'tbb'" "$work/err" || fail "--runtime tbb: status $st, $(cat "$work/err")"
 [ ! -e "$work/bad" ] || fail "files left behind by --runtime tbb"
 
+# an input called like the weights argument is refused, nothing written
+sed -e 's/^input x:/input weights:/' -e 's/conv2d(x,/conv2d(weights,/' "$work/tiny.vise" >"$work/w.vise"
+st=0; "$visec" compile "$work/w.vise" --weights "$work/tiny.safetensors" -o "$work/badw" --runtime halide \
+    2>"$work/err" || st=$?
+[ $st -eq 1 ] && grep -q "the input 'weights' is the name of the weights argument" "$work/err" \
+    || fail "input 'weights': status $st, $(cat "$work/err")"
+[ ! -e "$work/badw" ] || fail "files left behind for input 'weights'"
+
 halide_setup "$work"
 # ---- the same numbers from both runtimes, schedule by schedule
 $py -c "
@@ -60,17 +69,20 @@ one() { # NAME VISEC-OPTIONS...
             "$work/$n.hl/tiny.c" "$HL_RT" $HL_LIBS -o "$work/$n.hl/run_$cc" \
             || fail "$n: the Halide-runtime code does not compile cleanly with $cc"
     done
+    local wo=$work/$n.omp/tiny.weights wh=$work/$n.hl/tiny.weights
+    [ -f "$wo" ] || wo=- ; [ -f "$wh" ] || wh=-     # - : embedded weights
     for b in 1 3; do
-        OMP_NUM_THREADS=2 "$work/$n.omp/run" "$work/$n.omp/tiny.weights" "$work/x$b.npy" "$work/$n.y$b.omp.npy"
+        OMP_NUM_THREADS=2 "$work/$n.omp/run" "$wo" "$work/x$b.npy" "$work/$n.y$b.omp.npy"
         for cc in gcc clang; do
             [ -x "$work/$n.hl/run_$cc" ] || continue
-            HL_NUM_THREADS=2 "$work/$n.hl/run_$cc" "$work/$n.hl/tiny.weights" "$work/x$b.npy" "$work/$n.y$b.$cc.npy"
+            HL_NUM_THREADS=2 "$work/$n.hl/run_$cc" "$wh" "$work/x$b.npy" "$work/$n.y$b.$cc.npy"
             cmp "$work/$n.y$b.omp.npy" "$work/$n.y$b.$cc.npy" || fail "$n, batch $b, $cc: runtimes differ"
         done
     done
     echo "$n: identical ($(grep -c '_par[0-9]*(void' "$work/$n.hl/tiny.c") outlined parallel loops)"
 }
 one default
+one embedded --embed-weights
 one O0 -O0
 for seed in 1 2 3 4 5 6 7 8; do
     "$visec" schedule "$work/tiny.vise" --random $seed -o "$work/s$seed.sched"
