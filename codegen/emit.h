@@ -18,8 +18,8 @@ typedef struct Emitter {
     const char *labels[EMIT_MAX_DEPTH]; /* each open block's label (its loop variable), or NULL */
     struct Outline *outline; /* Halide runtime: parallel loops become task functions
                                 (emit_par.c); NULL: OpenMP pragmas */
-    int shift;          /* levels not indented: the enclosing blocks and loops of an
-                           outlined parallel nest (its task function starts at column 4) */
+    int shift;          /* levels not indented: inside an outlined parallel nest, all
+                           but two, so its body sits two levels deep in its task function */
 } Emitter;
 
 /*
