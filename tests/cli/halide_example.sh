@@ -6,7 +6,8 @@
 # trunk run on the same crop made with numpy.  Skipped (77) without Halide,
 # stb or numpy/PIL.
 set -eu
-visec=$1 work=$2
+visec=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+work=$(cd "$2" && pwd)      # absolute: make -C changes directory
 py=/usr/bin/python3
 fail() { echo "FAIL: $*"; exit 1; }
 src=$(cd "$(dirname "$0")/../.." && pwd)
