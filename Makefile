@@ -3,6 +3,8 @@
 #   make                 bin/visec
 #   make test            every test, built with AddressSanitizer and UBSan
 #   make bench           speed of the generated code against PyTorch
+#   make halide-runtime  a Halide runtime for code made with --runtime halide
+#   make bench-halide    the generated code on OpenMP against the Halide runtime
 #   make install         PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory; a new .c file needs no Makefile edit.
@@ -46,7 +48,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall FORCE
+.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall halide-runtime bench-halide FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there).
@@ -126,6 +128,28 @@ demo: deps
 
 bench: deps all
 	tools/bench.sh
+
+bench-halide: deps all halide-runtime
+	tools/bench_halide.sh
+
+# A standalone Halide runtime for the host (thread pool, allocator, error
+# handler) for code compiled with --runtime halide, made by libHalide
+# (Debian's libhalide14-0-dev), and Halide's RunGenMain.cpp compiled, to link
+# with a generated NAME.registration.cpp into a run/benchmark tool.
+CXX          ?= c++
+HALIDE_INC   ?= /usr/include/halide14
+HALIDE_TOOLS ?= /usr/src/halide14
+HALIDE_LIBS  ?= -lHalide14
+halide-runtime: $(BUILD)/halide/halide_runtime.o $(BUILD)/halide/RunGenMain.o
+
+$(BUILD)/halide/halide_runtime.o: tools/halide_runtime.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -O1 -I$(HALIDE_INC) $< -o $(BUILD)/halide/halide_runtime_gen $(HALIDE_LIBS)
+	$(BUILD)/halide/halide_runtime_gen $@.tmp host && mv $@.tmp $@
+
+$(BUILD)/halide/RunGenMain.o: $(HALIDE_TOOLS)/RunGenMain.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -O2 -DHALIDE_NO_PNG -DHALIDE_NO_JPEG -I$(HALIDE_INC) -I$(HALIDE_TOOLS) -c $< -o $@
 
 # Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers, the
 # model language and schedule files, FUZZ_SECONDS each, seeded from the

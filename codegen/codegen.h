@@ -11,11 +11,19 @@
 #include "ir.h"
 #include "schedules.h"
 
+/* What runs the parallel loops and allocates the scratch of generated code. */
+typedef enum Runtime {
+    RUNTIME_OPENMP,     /* OpenMP pragmas (or none), malloc: the default */
+    RUNTIME_HALIDE,     /* Halide's runtime: halide_do_par_for, halide_malloc, halide_error,
+                           and Halide's AOT entry points beside the C API */
+} Runtime;
+
 typedef struct CodegenOptions {
     const char *name;       /* C prefix of the API; NULL: the model name */
     const char *model_path; /* the model description, named in comments */
     bool embed;             /* weights compiled into the .c, no .weights file */
     const Target *target;   /* the target the schedule was made for, recorded in the header */
+    Runtime runtime;        /* RUNTIME_OPENMP unless --runtime halide */
 } CodegenOptions;
 
 /*
@@ -31,6 +39,13 @@ bool codegen_check(const Graph *g, const CodegenOptions *o, Diag *d);
  * codegen_check().  Output depends only on the graph and the options.
  */
 void codegen_emit(Graph *g, const CodegenOptions *o, const char *hname, FILE *h, FILE *c, FILE *w);
+
+/*
+ * With the Halide runtime: writes NAME.registration.cpp, the stub that
+ * registers the pipeline with Halide's RunGenMain.cpp (as Halide's
+ * generators do).  codegen_emit() must have run.
+ */
+void codegen_emit_registration(const Graph *g, const CodegenOptions *o, FILE *f);
 
 /* Checks that name can prefix the generated API; false with an error. */
 bool codegen_check_name(const char *name, Diag *d);

@@ -9,11 +9,17 @@
 
 #define EMIT_MAX_DEPTH 32
 
+struct Outline;
+
 /* Where generated text goes, and the blocks open at this point. */
 typedef struct Emitter {
     FILE *f;            /* output */
     int depth;          /* blocks open: the indentation, 4 spaces each */
     const char *labels[EMIT_MAX_DEPTH]; /* each open block's label (its loop variable), or NULL */
+    struct Outline *outline; /* Halide runtime: parallel loops become task functions
+                                (emit_par.c); NULL: OpenMP pragmas */
+    int shift;          /* levels not indented: inside an outlined parallel nest, all
+                           but two, so its body sits two levels deep in its task function */
 } Emitter;
 
 /*
@@ -39,6 +45,35 @@ void emit_blank(Emitter *e);
 
 /* Emits a parallel-for pragma (through VX_OMP) if the schedule asks for one. */
 void emit_omp_for(Emitter *e, int collapse);
+
+/*
+ * emit_par.c: parallel loops for the Halide runtime.  The op emitters do
+ * not change: they call emit_omp_for() before a parallel loop nest of one
+ * or two `for (int v = 0; v < BOUND; v++)` loops, as for OpenMP.  With an
+ * Outline attached, the nest's body goes to a static task function
+ * `int layer_L_parK(void *user_context, int vx_task, uint8_t *vx_closure)`
+ * with a closure struct holding the variables in scope that the body uses,
+ * and the layer function calls halide_do_par_for() in its place.  Without
+ * one (the OpenMP runtime) nothing here is called and the output is as
+ * it always was.
+ */
+struct Outline *outline_new(void);
+void outline_free(struct Outline *o);
+/* Around one layer function: its text is held back until its task functions are out. */
+void outline_layer_begin(Emitter *e, const char *fn);
+void outline_layer_end(Emitter *e);
+/* Hooks of the emitter API (codegen.c). */
+void outline_parallel(Emitter *e, int collapse);
+bool outline_open(Emitter *e, const char *label, const char *line);
+void outline_line(Emitter *e, const char *line);
+bool outline_end(Emitter *e, const char *label);
+void outline_closed(Emitter *e);
+
+/* emit_halide.c: the Halide runtime's parts of NAME.h and NAME.c. */
+bool halide_check(const Graph *g, const CodegenOptions *o, Diag *d);
+void halide_emit_header(Emitter *e, const Graph *g, const CodegenOptions *o);
+void halide_emit_prelude(Emitter *e);
+void halide_emit_entry(Emitter *e, const Graph *g, const CodegenOptions *o);
 
 /* Spatial and channel sizes of a 4-d (or 2-d [N, C]) value. */
 typedef struct Dims {

@@ -129,7 +129,7 @@ main(int argc, char **argv)
     if (argc != 4 && !(argc == 6 && !strcmp(argv[4], "--repeat")))
         die("usage: driver WEIGHTS|- IN.npy OUT.npy [--repeat K]", NULL);
     int repeat = argc == 6 ? atoi(argv[5]) : 0;
-    MODEL *m;
+    struct MODEL *m; /* struct: also with --runtime halide, where MODEL names the entry point */
     int err = API(_open)(strcmp(argv[1], "-") ? argv[1] : NULL, &m);
     if (err)
         die(API(_strerror)(err), argv[1]);

@@ -33,6 +33,10 @@ help(FILE *f)
             "  --name NAME       prefix of the generated API (a C identifier)\n"
             "  --embed-weights   put the weights in NAME.c (no .weights file; open()\n"
             "                    then takes NULL as the path)\n"
+            "  --runtime R       what runs the parallel loops: openmp (the default:\n"
+            "                    OpenMP pragmas) or halide (Halide's runtime and its AOT\n"
+            "                    calling convention beside the C API; also writes\n"
+            "                    NAME.registration.cpp for Halide's RunGen)\n"
             BIND_OPTIONS_HELP
             "  --help            this text\n");
     pipeline_help(f);
@@ -44,21 +48,26 @@ write_outputs(Graph *g, const CodegenOptions *co, const char *dir, Diag *d)
 {
     const char *name = codegen_name(g, co);
     char *hname = xprintf("%s.h", name);
-    char *path[3] = {xprintf("%s/%s.h", dir, name), xprintf("%s/%s.c", dir, name),
-                     co->embed ? NULL : xprintf("%s/%s.weights", dir, name)};
-    OutFile of[3];
+    /* NAME.h, NAME.c, then (each if wanted) NAME.weights and NAME.registration.cpp */
+    char *path[4] = {xprintf("%s/%s.h", dir, name), xprintf("%s/%s.c", dir, name), NULL, NULL};
+    int np = 2;
+    if (!co->embed)
+        path[np++] = xprintf("%s/%s.weights", dir, name);
+    if (co->runtime == RUNTIME_HALIDE)
+        path[np++] = xprintf("%s/%s.registration.cpp", dir, name);
+    OutFile of[4];
     int nopen = 0, ncommitted = 0;
     bool ok = true;
     memset(of, 0, sizeof of);
-    for (int i = 0; i < 3 && ok; i++) {
-        if (!path[i])
-            break;
+    for (int i = 0; i < np && ok; i++) {
         ok = outfile_open(&of[i], path[i], d);
         if (ok)
             nopen++;
     }
     if (ok) {
         codegen_emit(g, co, hname, of[0].f, of[1].f, co->embed ? NULL : of[2].f);
+        if (co->runtime == RUNTIME_HALIDE)
+            codegen_emit_registration(g, co, of[np - 1].f);
         for (int i = 0; i < nopen && ok; i++) {
             ok = outfile_commit(&of[i], d);
             if (ok)
@@ -72,7 +81,7 @@ write_outputs(Graph *g, const CodegenOptions *co, const char *dir, Diag *d)
         else if (i >= ncommitted)
             outfile_abort(&of[i]);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(path[i]);
     free(hname);
     return ok;
@@ -101,6 +110,13 @@ cmd_compile(int argc, char **argv)
         } else if ((m = opt_value(argc, argv, &i, "--name", &v, &d)) != 0) {
             if (m > 0)
                 co.name = v;
+        } else if ((m = opt_value(argc, argv, &i, "--runtime", &v, &d)) != 0) {
+            if (m > 0 && !strcmp(v, "openmp"))
+                co.runtime = RUNTIME_OPENMP;
+            else if (m > 0 && !strcmp(v, "halide"))
+                co.runtime = RUNTIME_HALIDE;
+            else if (m > 0)
+                error_plain(&d, "--runtime: unknown runtime '%s' (openmp or halide)", v);
         } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0) {
             (void)m;
         } else if ((m = pipeline_option(argc, argv, &i, &po, &d)) != 0) {

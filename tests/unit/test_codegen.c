@@ -689,6 +689,50 @@ START_TEST(random_schedules_match_interpreter)
 }
 END_TEST
 
+/* --runtime halide: every parallel loop becomes a task function run by
+   halide_do_par_for; the entry points and the registration stub are there. */
+START_TEST(halide_runtime_outlines)
+{
+    Graph *g = conv_graph();
+    complete_schedules(g);
+    free(plan_naive(g));
+    CodegenOptions o = {.name = "tm", .model_path = "test.vise", .runtime = RUNTIME_HALIDE};
+    TestDiag td;
+    td_init(&td);
+    ck_assert_msg(codegen_check(g, &o, &td.d), "codegen_check: %s", td_text(&td));
+    td_free(&td);
+    char *hb = NULL, *cb = NULL, *rb = NULL;
+    size_t hn = 0, cn = 0, rn = 0;
+    FILE *h = open_memstream(&hb, &hn), *c = open_memstream(&cb, &cn), *r = open_memstream(&rb, &rn);
+    FILE *w = fopen("/dev/null", "wb");
+    codegen_emit(g, &o, "tm.h", h, c, w);
+    codegen_emit_registration(g, &o, r);
+    fclose(h);
+    fclose(c);
+    fclose(r);
+    fclose(w);
+    ck_assert_ptr_nonnull(strstr(cb, "#include \"HalideRuntime.h\""));
+    ck_assert_ptr_null(strstr(cb, "VX_OMP("));
+    ck_assert_ptr_null(strstr(cb, "#pragma"));
+    ck_assert_ptr_nonnull(strstr(cb, "struct layer_c1_par1_closure {"));
+    ck_assert_ptr_nonnull(strstr(cb, "static int\nlayer_c1_par1(void *user_context, int vx_task, uint8_t *vx_closure)"));
+    ck_assert_ptr_nonnull(strstr(cb, "halide_do_par_for(user_context, layer_c1_par1, 0, "));
+    ck_assert_ptr_nonnull(strstr(cb, "static int\nlayer_c1(void *user_context, "));
+    /* task functions come before their layer */
+    ck_assert(strstr(cb, "layer_c1_par1(void") < strstr(cb, "layer_c1(void"));
+    ck_assert_ptr_nonnull(strstr(cb, "halide_malloc(NULL, (size_t)vx_batch * VX_ARENA_BYTES)"));
+    ck_assert_ptr_nonnull(strstr(cb, "const struct halide_filter_metadata_t *\ntm_metadata(void)"));
+    ck_assert_ptr_nonnull(strstr(hb, "int tm(struct halide_buffer_t *weights, struct halide_buffer_t *"));
+    ck_assert_ptr_nonnull(strstr(hb, "int tm_open(const char *weights_path, struct tm **model);"));
+    ck_assert_ptr_null(strstr(hb, "typedef struct tm tm;"));
+    ck_assert_ptr_nonnull(strstr(rb, "halide_register_argv_and_metadata(::tm_argv, ::tm_metadata(), nullptr);"));
+    free(hb);
+    free(cb);
+    free(rb);
+    graph_free(g);
+}
+END_TEST
+
 Suite *suite_codegen(void)
 {
     Suite *s = suite_create("codegen");
@@ -704,6 +748,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, layer_comments);
     tcase_add_test(t, unsupported_reported);
     tcase_add_test(t, default_schedule);
+    tcase_add_test(t, halide_runtime_outlines);
     suite_add_tcase(s, t);
     TCase *r = tcase_create("random_schedules");
     tcase_set_timeout(r, 1800);
