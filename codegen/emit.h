@@ -86,8 +86,22 @@ Dims dims_of(const Value *v);
 /* const float *restrict NAME = the tensor, with a comment naming it. */
 void emit_weight(Emitter *e, const char *var, const Tensor *t);
 
-/* emit_conv.c: the body of a conv2d layer, by its schedule's algorithm. */
-void emit_conv2d(Emitter *e, const Node *n, const Schedule *s);
+/* The body of a layer, one emitter per op family (each file says what it emits). */
+void emit_conv2d(Emitter *e, const Node *n, const Schedule *s);        /* emit_conv.c */
+void emit_batchnorm(Emitter *e, const Node *n, const Schedule *s);     /* emit_elementwise.c */
+void emit_scaleshift(Emitter *e, const Node *n, const Schedule *s);
+void emit_relu(Emitter *e, const Node *n, const Schedule *s);
+void emit_add(Emitter *e, const Node *n, const Schedule *s);
+void emit_copy(Emitter *e, const Node *n, const Schedule *s);
+void emit_pool(Emitter *e, const Node *n, const Schedule *s);          /* emit_pool.c */
+void emit_gap(Emitter *e, const Node *n, const Schedule *s);
+void emit_linear(Emitter *e, const Node *n, const Schedule *s);        /* emit_linear.c */
+
+/* Opens the loops over images and channels (parallel as the schedule says)
+ * and defines xc, yc (and x2c); end_planes closes them. */
+void begin_planes(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
+                  bool two);
+void end_planes(Emitter *e);
 
 /*
  * Emits the body of node n's layer function, whose parameters are

@@ -1,0 +1,112 @@
+/*
+ * emit_elementwise.c — per-channel and elementwise layers: batchnorm (what
+ * fold_bn leaves), scale_shift, relu, add, and flatten's copy.  The loops
+ * over images and channels are shared with the pools (begin_planes).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+/* Opens the loops over images and channels and defines xc, yc (and x2c). */
+void
+begin_planes(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
+             bool two)
+{
+    emit(e, "/* over images and channels */");
+    if (s->parallel == PAR_INSIDE)
+        emit_omp_for(e, 2);
+    else if (s->parallel == PAR_BATCH)
+        emit_omp_for(e, 1);
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit_for(e, "c", "for (int c = 0; c < %d; c++)", in->c);
+    emit(e, "const float *xc = x + ((size_t)n * %d + c) * %d;", in->c, in->hw);
+    if (two)
+        emit(e, "const float *x2c = x2 + ((size_t)n * %d + c) * %d;", in->c, in->hw);
+    emit(e, "float *yc = y + ((size_t)n * %d + c) * %d;", out->c, out->hw);
+    (void)n;
+}
+
+void
+end_planes(Emitter *e)
+{
+    emit_end(e, "c");
+    emit_end(e, "n");
+}
+
+void
+emit_batchnorm(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit_weight(e, "gamma", n->param[P_WEIGHT]);
+    emit_weight(e, "beta", n->param[P_BIAS]);
+    emit_weight(e, "mean", n->param[P_MEAN]);
+    emit_weight(e, "var", n->param[P_VAR]);
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* y = (x - mean) / sqrt(var + eps) * gamma + beta, eps = %a */", n->a.eps);
+    emit(e, "const float scale = (float)(1.0 / sqrt((double)var[c] + %a)) * gamma[c];", n->a.eps);
+    emit(e, "const float shift = beta[c] - mean[c] * scale;");
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] * scale + shift;");
+    end_planes(e);
+}
+
+void
+emit_scaleshift(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit_weight(e, "scale", n->param[P_WEIGHT]);
+    emit_weight(e, "shift", n->param[P_BIAS]);
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] * scale[c] + shift[c];");
+    end_planes(e);
+}
+
+void
+emit_relu(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] < 0.0f ? 0.0f : xc[p];");
+    end_planes(e);
+}
+
+void
+emit_add(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    emit(e, "(void)wb;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, true);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    yc[p] = xc[p] + x2c[p];");
+    end_planes(e);
+}
+
+/* flatten: the bytes do not change. */
+void
+emit_copy(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims in = dims_of(n->in[0]);
+    (void)s;
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    emit(e, "/* same elements in the same order: a copy */");
+    emit(e, "if (y != x)");
+    emit(e, "    memmove(y, x, (size_t)batch * %d * sizeof(float));", in.numel);
+}
