@@ -3,6 +3,8 @@
 #   make                 bin/visec
 #   make test            every test, built with AddressSanitizer and UBSan
 #   make bench           speed of the generated code against PyTorch
+#   make demo-scale      examples/embed on a few hundred images with 2 MPI ranks,
+#                        then examples/search over the shards
 #   make install         PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory; a new .c file needs no Makefile edit.
@@ -44,7 +46,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall FORCE
+.PHONY: all test unit-tests bench demo demo-scale deps fuzz clean install uninstall FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there).
@@ -112,6 +114,9 @@ test: deps
 
 demo: deps
 	tools/demo.sh
+
+demo-scale: deps
+	tools/demo_scale.sh
 
 bench: deps all
 	tools/bench.sh

@@ -5,10 +5,13 @@
 #   build:     gcc clang make flex bison pkg-config
 #   tests:     check libsubunit-dev (unit tests), python3-torch python3-torchvision
 #              python3-numpy (the PyTorch oracle and checkpoint fixtures)
-#   examples:  libstb-dev (image decoding in examples/embed)
+#   examples:  libstb-dev (image decoding in examples/embed), openmpi-bin
+#              libopenmpi-dev (embed across machines: make MPI=1, mpirun),
+#              libfaiss-dev (nearest-neighbour search in examples/search)
 #   OpenMP:    libomp-dev (for clang; gcc brings libgomp)
 set -euo pipefail
 pkgs="gcc clang make flex bison pkg-config check libsubunit-dev libstb-dev libomp-dev
+      openmpi-bin libopenmpi-dev libfaiss-dev
       python3 python3-numpy python3-torch python3-torchvision"
 missing=()
 for p in $pkgs; do

@@ -2,6 +2,7 @@
 """make_image_set.py — a collection of distinct test images and a list of them.
 
     make_image_set.py DIR --count N [--bad K] [--missing M] [--seed S]
+                          [--min-size P] [--max-size P]
 
 Writes N images DIR/img-0000.png, ... (random blocky colour patterns of
 random sizes, every one different enough that its embedding is its own
@@ -25,13 +26,16 @@ def main():
     ap.add_argument("--bad", type=int, default=0)
     ap.add_argument("--missing", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--min-size", type=int, default=230, help="smallest side drawn (pixels)")
+    ap.add_argument("--max-size", type=int, default=360, help="largest side drawn (pixels)")
     a = ap.parse_args()
 
     os.makedirs(a.dir, exist_ok=True)
     rng = np.random.default_rng(a.seed)
     paths = []
     for i in range(a.count):
-        w, h = int(rng.integers(230, 360)), int(rng.integers(230, 360))
+        w = int(rng.integers(a.min_size, a.max_size))
+        h = int(rng.integers(a.min_size, a.max_size))
         cells = int(rng.integers(3, 12))
         small = rng.integers(0, 256, size=(cells, cells, 3), dtype=np.uint8)
         img = Image.fromarray(small, "RGB").resize((w, h), Image.NEAREST)
