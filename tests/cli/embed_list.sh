@@ -164,6 +164,16 @@ grep -q "^# features features-00000.npy [0-9]* [0-9a-f]*$" "$work/feat/shard-000
     --batch 2 --keep-going 2>/dev/null || true
 ls "$work/feat"/features-* >/dev/null 2>&1 && fail "stale features shards left"
 
+# ---- on a terminal the progress line is redrawn in place (script(1) gives a pty)
+if command -v script >/dev/null; then
+    script -qfec "'$embed' -w '$weights' --list '$work/list6.txt' --out-dir '$work/tty' --shard-size 4 --batch 2 --keep-going" \
+        /dev/null >"$work/tty.out" 2>&1 </dev/null || true
+    grep -q $'\rembed: 6/6 images (100%), .* images/s, 0s left\033\[K' "$work/tty.out" ||
+        { cat -A "$work/tty.out" | head; fail "no redrawn progress line on a terminal"; }
+else
+    echo "no script(1): terminal progress not checked"
+fi
+
 # ---- a killed run: nothing incomplete under a final name, and it resumes
 $py tools/make_image_set.py "$work/img2" --count 12 --seed 5
 "$embed" -w "$weights" --list "$work/img2/list.txt" --out-dir "$work/killed" --shard-size 2 \
