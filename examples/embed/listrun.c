@@ -451,6 +451,7 @@ typedef struct {
     long done;                     /* of which handled (including complete shards) */
     long worked;                   /* of which run through decoding and the model */
     int open_line;                 /* a redrawn line is on the terminal */
+    long shown;                    /* done as last printed */
 } Progress;
 
 static void
@@ -476,7 +477,13 @@ progress(Progress *pr, int final)
         return;
     if (!final && t - pr->last < (pr->tty ? 0.25 : 5.0))
         return;
+    if (final && pr->open_line && pr->shown == pr->done) {
+        fputc('\n', stderr);      /* the last line drawn is the final one */
+        pr->open_line = 0;
+        return;
+    }
     pr->last = t;
+    pr->shown = pr->done;
     rate = el > 0 ? (double)pr->worked / el : 0.0;
     if (pr->done >= pr->total)
         snprintf(left, sizeof left, "0s");
