@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # embed_speed.sh EMBED WEIGHTS [COUNT] [BATCH] — is decoding hidden behind
 # the model in 'embed --list'?  Generates COUNT photo-sized images (default
-# 48; 640x480-ish: JPEG, PNG, PPM) and times, alternately, three times each:
+# 48; 640x480-ish: JPEG, PNG, PPM) and times, alternately, ROUNDS times each:
 #
 #   model alone   embed --batch B --embeddings ...: the model's own time per
 #                 image (its summary line), decoding not included
@@ -9,7 +9,7 @@
 #                 decoding on its own thread
 #
 # and prints the best of each and their ratio.  Timings on a shared
-# machine are noisy: best-of-3 is what it reports.
+# machine are noisy: the best of ROUNDS (default 3) rounds is reported.
 set -euo pipefail
 embed=$1
 weights=$2
@@ -21,7 +21,8 @@ trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 tools/make_image_set.py "$work/img" --count "$count" --seed 1 \
     --min-size 480 --max-size 800
 best_model=0 best_list=0
-for i in 1 2 3; do
+rounds=${ROUNDS:-3}
+for i in $(seq 1 "$rounds"); do
     # shellcheck disable=SC2046
     ms=$("$embed" -w "$weights" --batch "$batch" --embeddings "$work/e.npy" $(cat "$work/img/list.txt") 2>/dev/null |
         sed -n 's/^time: model .* (\([0-9.]*\) ms per image).*/\1/p')
@@ -34,6 +35,6 @@ for i in 1 2 3; do
     best_list=$(awk -v a="$best_list" -v b="$l" 'BEGIN { print (b > a ? b : a) }')
 done
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "CPU: $cpu, $(nproc) cores, OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}, batch $batch, $count images"
+echo "CPU: $cpu, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}, batch $batch, $count images"
 awk -v m="$best_model" -v l="$best_list" 'BEGIN {
     printf "best: model alone %.2f images/s, list run %.2f images/s: %.1f%% of the model\n", m, l, 100 * l / m }'
