@@ -8,8 +8,9 @@
 #   list run      embed --list ... --out-dir ...: wall-clock images/s, with
 #                 decoding on its own thread
 #
-# and prints the best of each and their ratio.  Timings on a shared
-# machine are noisy: the best of ROUNDS (default 3) rounds is reported.
+# and prints the best of each, their ratio, and the median of the rounds'
+# ratios (on a shared, busy machine the runs of one round see the most
+# similar load).
 set -euo pipefail
 embed=$1
 weights=$2
@@ -20,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 tools/make_image_set.py "$work/img" --count "$count" --seed 1 \
     --min-size 480 --max-size 800
-best_model=0 best_list=0
+best_model=0 best_list=0 ratios=
 rounds=${ROUNDS:-3}
 for i in $(seq 1 "$rounds"); do
     # shellcheck disable=SC2046
@@ -31,6 +32,7 @@ for i in $(seq 1 "$rounds"); do
     l=$("$embed" -w "$weights" --batch "$batch" --list "$work/img/list.txt" --out-dir "$work/out" 2>&1 |
         sed -n 's/^embed: [0-9.]* s, \([0-9.]*\) images\/s.*/\1/p')
     echo "run $i: model alone $m images/s, list run $l images/s"
+    ratios="$ratios $(awk -v m="$m" -v l="$l" 'BEGIN { printf "%.4f", l / m }')"
     best_model=$(awk -v a="$best_model" -v b="$m" 'BEGIN { print (b > a ? b : a) }')
     best_list=$(awk -v a="$best_list" -v b="$l" 'BEGIN { print (b > a ? b : a) }')
 done
@@ -38,3 +40,7 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 echo "CPU: $cpu, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}, batch $batch, $count images"
 awk -v m="$best_model" -v l="$best_list" 'BEGIN {
     printf "best: model alone %.2f images/s, list run %.2f images/s: %.1f%% of the model\n", m, l, 100 * l / m }'
+# the median of the rounds' ratios: each round's two runs are close in time
+echo "$ratios" | tr ' ' '\n' | sed '/^$/d' | sort -g |
+    awk '{ r[NR] = $1 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2;
+           printf "median of the rounds: list run at %.1f%% of the model alone\n", 100 * m }'
