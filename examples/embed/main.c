@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "listrun.h"
 #include "npy.h"
 #include "preprocess.h"
 #include "shards.h"
@@ -45,7 +46,6 @@
 #endif
 #define FEAT_C VISE_RESNET50_OUTPUT_C
 #define FEAT_HW ((size_t)VISE_RESNET50_OUTPUT_H * VISE_RESNET50_OUTPUT_W)
-#include "listrun.h"
 #endif
 
 #ifdef EMBED_MPI
@@ -175,7 +175,7 @@ parse_args(int argc, char **argv, Options *o)
 
     memset(o, 0, sizeof *o);
     o->batch = 1;
-    o->shard_size = 4096;
+    o->shard_size = LIST_DEFAULT_SHARD;
     /* with --out-dir, --features is a flag: the shards are named for it */
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (!strcmp(argv[i], "--out-dir") || !strncmp(argv[i], "--out-dir=", 10))
@@ -223,7 +223,7 @@ parse_args(int argc, char **argv, Options *o)
         if ((r = opt_value(argc, argv, &i, NULL, "--shard-size", &v)) != 0) {
             int n;
 
-            if (r < 0 || parse_count("--shard-size", v, 1000000, &n) != 0)
+            if (r < 0 || parse_count("--shard-size", v, LIST_MAX_SHARD, &n) != 0)
                 return 1;
             o->shard_size = n;
             continue;
