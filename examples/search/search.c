@@ -252,7 +252,8 @@ typedef struct {
 /*
  * Visits the shards of dir in order: checks that their records' rows are
  * the manifest's rows and their files what the records say, and calls
- * visit() with each shard's normalised embeddings.  1 after an error.
+ * visit() with each shard's normalised embeddings; visit() returns 0 to go
+ * on, 1 to stop early, -1 after an error (printed).  1 after an error.
  */
 static int
 for_each_shard(const char *dir, const Manifest *m, long *nshards,
@@ -294,7 +295,7 @@ for_each_shard(const char *dir, const Manifest *m, long *nshards,
         shard_record_free(&rec);
         *nshards = s + 1;
         if (r != 0)
-            return 1;
+            return r < 0;
     }
     return 0;
 }
@@ -313,7 +314,7 @@ visit_sample(void *arg, const float *x, long n)
 
     memcpy(b->sample + b->nsample * DIM, x, (size_t)take * DIM * sizeof *x);
     b->nsample += take;
-    return 0;
+    return b->nsample == b->maxsample;  /* enough to train on */
 }
 
 static int
@@ -322,8 +323,10 @@ visit_add(void *arg, const float *x, long n)
     BuildState *b = arg;
     char err[512];
 
-    if (n > 0 && sx_add(b->ix, n, x, err, sizeof err) != 0)
-        return fail("%s", err);
+    if (n > 0 && sx_add(b->ix, n, x, err, sizeof err) != 0) {
+        fail("%s", err);
+        return -1;
+    }
     return 0;
 }
 
