@@ -5,6 +5,8 @@
 #   make bench           speed of the generated code against PyTorch
 #   make halide-runtime  a Halide runtime for code made with --runtime halide
 #   make bench-halide    the generated code on OpenMP against the Halide runtime
+#   make demo-scale      examples/embed on a few hundred images with 2 MPI ranks,
+#                        then examples/search over the shards
 #   make install         PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by directory; a new .c file needs no Makefile edit.
@@ -48,7 +50,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall halide-runtime bench-halide FORCE
+.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall halide-runtime bench-halide demo-scale FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there).
@@ -125,6 +127,9 @@ test: deps
 
 demo: deps
 	tools/demo.sh
+
+demo-scale: deps
+	tools/demo_scale.sh
 
 bench: deps all
 	tools/bench.sh

@@ -5,13 +5,16 @@
 #   build:     gcc clang make flex bison pkg-config
 #   tests:     check libsubunit-dev (unit tests), python3-torch python3-torchvision
 #              python3-numpy (the PyTorch oracle and checkpoint fixtures)
-#   examples:  libstb-dev (image decoding in examples/embed)
+#   examples:  libstb-dev (image decoding in examples/embed), openmpi-bin
+#              libopenmpi-dev (embed across machines: make MPI=1, mpirun),
+#              libfaiss-dev (nearest-neighbour search in examples/search)
 #   OpenMP:    libomp-dev (for clang; gcc brings libgomp)
 #   Halide:    libhalide14-0-dev (--runtime halide: `make halide-runtime`, RunGen,
 #              examples/halide; pulls in LLVM 14, about 550 MB installed)
 set -euo pipefail
 pkgs="gcc clang make flex bison pkg-config check libsubunit-dev libstb-dev libomp-dev
-      libhalide14-0-dev python3 python3-numpy python3-torch python3-torchvision"
+      libhalide14-0-dev openmpi-bin libopenmpi-dev libfaiss-dev
+      python3 python3-numpy python3-torch python3-torchvision"
 missing=()
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -10,6 +10,12 @@
  * are streamed to .npy files.  --preprocess-only writes the (N, 3, 224, 224)
  * network input instead and needs no model.
  *
+ *   embed -w weights.bin --list paths.txt --out-dir DIR [--shard-size N] ...
+ *
+ * runs a list of images into shards of .npy files with a manifest
+ * (listrun.c); built with -DEMBED_MPI (make MPI=1), the ranks of an MPI job
+ * share the shards.
+ *
  * Built with -DEMBED_PREPROCESS_ONLY, the program has no model at all (no
  * generated code is needed) and only --preprocess-only works.
  */
@@ -22,8 +28,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "listrun.h"
 #include "npy.h"
 #include "preprocess.h"
+#include "shards.h"
 
 #ifndef EMBED_PREPROCESS_ONLY
 #include "vise_resnet50.h"
@@ -38,6 +46,10 @@
 #endif
 #define FEAT_C VISE_RESNET50_OUTPUT_C
 #define FEAT_HW ((size_t)VISE_RESNET50_OUTPUT_H * VISE_RESNET50_OUTPUT_W)
+#endif
+
+#ifdef EMBED_MPI
+#include <mpi.h>
 #endif
 
 #ifdef _OPENMP
@@ -56,6 +68,11 @@ typedef struct {
     int quiet;                     /* -q: no progress */
     char **images;                 /* the image files */
     int nimages;
+    const char *list;              /* --list: file of image paths ("-": stdin) */
+    const char *outdir;            /* --out-dir: where a list run writes shards */
+    long shard_size;               /* --shard-size */
+    int keep_going;                /* --keep-going */
+    int features_flag;             /* --features without a value (list runs) */
 } Options;
 
 static void
@@ -63,6 +80,7 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: embed [OPTIONS] IMAGE...\n"
+            "       embed [OPTIONS] --list FILE --out-dir DIR\n"
             "\n"
             "Computes ResNet-50 features of JPEG, PNG and PPM/PGM images with the\n"
             "code visec generated, after torchvision's evaluation transform\n"
@@ -80,6 +98,15 @@ usage(FILE *f)
             "  --threads N            OpenMP threads (default: OMP_NUM_THREADS or all)\n"
 #endif
             "  -q, --quiet            no progress on stderr\n"
+            "\n"
+            "a list of images (one path a line, '-' for stdin), in shards:\n"
+            "  --list FILE            the image paths\n"
+            "  --out-dir DIR          writes DIR/embeddings-00000.npy, ... and DIR/manifest.tsv;\n"
+            "                         a run into the same DIR skips complete shards\n"
+            "  --shard-size N         list entries per shard (default 4096)\n"
+            "  --features             also write DIR/features-00000.npy, ... (no FILE here)\n"
+            "  --keep-going           record bad images in the manifest and go on\n"
+            "                         (exit status 2 when any failed)\n"
             "  -h, --help             this text\n");
 }
 
@@ -148,6 +175,11 @@ parse_args(int argc, char **argv, Options *o)
 
     memset(o, 0, sizeof *o);
     o->batch = 1;
+    o->shard_size = LIST_DEFAULT_SHARD;
+    /* with --out-dir, --features is a flag: the shards are named for it */
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (!strcmp(argv[i], "--out-dir") || !strncmp(argv[i], "--out-dir=", 10))
+            o->outdir = "";
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -168,6 +200,32 @@ parse_args(int argc, char **argv, Options *o)
         if ((r = opt_value(argc, argv, &i, "-w", "--weights", &o->weights)) != 0) {
             if (r < 0)
                 return 1;
+            continue;
+        }
+        if (o->outdir && !strcmp(a, "--features")) {
+            o->features_flag = 1;
+            continue;
+        }
+        if (!strcmp(a, "--keep-going")) {
+            o->keep_going = 1;
+            continue;
+        }
+        if ((r = opt_value(argc, argv, &i, NULL, "--list", &o->list)) != 0) {
+            if (r < 0)
+                return 1;
+            continue;
+        }
+        if ((r = opt_value(argc, argv, &i, NULL, "--out-dir", &o->outdir)) != 0) {
+            if (r < 0)
+                return 1;
+            continue;
+        }
+        if ((r = opt_value(argc, argv, &i, NULL, "--shard-size", &v)) != 0) {
+            int n;
+
+            if (r < 0 || parse_count("--shard-size", v, LIST_MAX_SHARD, &n) != 0)
+                return 1;
+            o->shard_size = n;
             continue;
         }
         if ((r = opt_value(argc, argv, &i, NULL, "--features", &o->features)) != 0) {
@@ -205,6 +263,30 @@ parse_args(int argc, char **argv, Options *o)
     o->images = argv + i;
     o->nimages = argc - i;
 
+    if (o->list || (o->outdir && o->outdir[0])) {
+#ifdef EMBED_PREPROCESS_ONLY
+        return fail("this build of embed has no model: only --preprocess-only works");
+#else
+        if (!o->list)
+            return fail("--out-dir needs --list FILE (the image paths)");
+        if (!o->outdir || !o->outdir[0])
+            return fail("--list needs --out-dir DIR (where the shards go)");
+        if (o->nimages > 0)
+            return fail("'%s': with --list, the images come from the list only", o->images[0]);
+        if (o->embeddings || o->preprocessed)
+            return fail("--list writes shards into --out-dir: --embeddings and "
+                        "--preprocess-only do not apply");
+        if (VISE_RESNET50_EMBEDDED_WEIGHTS && o->weights)
+            return fail("the model was compiled with its weights embedded: drop -w");
+        if (!VISE_RESNET50_EMBEDDED_WEIGHTS && !o->weights)
+            return fail("no weights: give -w FILE (the .weights file 'visec compile' wrote)");
+        if (o->batch > o->shard_size)
+            o->batch = (int)o->shard_size;
+        return 0;
+#endif
+    }
+    if (o->keep_going)
+        return fail("--keep-going applies to --list runs only");
     if (o->nimages == 0)
         return fail("no image files given (see 'embed --help')");
     if (o->preprocessed && (o->features || o->embeddings))
@@ -350,13 +432,7 @@ run_model(const Options *o)
             fsum += feat[i];
         }
         /* the embedding: each channel's mean over the 7 x 7 positions */
-        for (size_t c = 0; c < (size_t)n * FEAT_C; c++) {
-            double s = 0.0;
-
-            for (size_t p = 0; p < FEAT_HW; p++)
-                s += feat[c * FEAT_HW + p];
-            emb[c] = (float)(s / (double)FEAT_HW);
-        }
+        shard_mean_pool(feat, (size_t)n, FEAT_C, FEAT_HW, emb);
         if ((o->features && npy_append(&fw, feat, (size_t)n * fsize, err, sizeof err) != 0) ||
             (o->embeddings && npy_append(&ew, emb, (size_t)n * FEAT_C, err, sizeof err) != 0)) {
             fail("%s", err);
@@ -399,8 +475,9 @@ fail:
 }
 #endif
 
-int
-main(int argc, char **argv)
+/* Runs what the options ask for: the exit status. */
+static int
+run(int argc, char **argv)
 {
     Options o;
     int rc = parse_args(argc, argv, &o);
@@ -411,6 +488,31 @@ main(int argc, char **argv)
     if (o.threads > 0)
         omp_set_num_threads(o.threads);
 #endif
+#ifndef EMBED_PREPROCESS_ONLY
+    if (o.list) {
+        ListOptions lo;
+
+        lo.weights = o.weights;
+        lo.list = o.list;
+        lo.outdir = o.outdir;
+        lo.shard_size = o.shard_size;
+        lo.batch = o.batch;
+        lo.keep_going = o.keep_going;
+        lo.features = o.features_flag;
+        lo.quiet = o.quiet;
+        return embed_list_run(&lo);
+    }
+#endif
+#ifdef EMBED_MPI
+    {
+        int nranks;
+
+        MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+        if (nranks > 1)
+            return fail("only --list runs are shared between MPI ranks (this job has %d)",
+                        nranks);
+    }
+#endif
     if (o.preprocessed)
         return run_preprocess(&o);
 #ifndef EMBED_PREPROCESS_ONLY
@@ -418,4 +520,21 @@ main(int argc, char **argv)
 #else
     return 1;
 #endif
+}
+
+int
+main(int argc, char **argv)
+{
+    int rc;
+#ifdef EMBED_MPI
+    int provided;
+
+    /* only the main thread calls MPI; the decoding thread does not */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+#endif
+    rc = run(argc, argv);
+#ifdef EMBED_MPI
+    MPI_Finalize();
+#endif
+    return rc;
 }
