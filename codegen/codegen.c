@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "kernels.h"
 #include "vx_crc32.h"
 #include "vx_write.h"
 
@@ -807,6 +808,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit_blank(e);
     emit(e, "#include \"%s\"", hname);
     emit_blank(e);
+    kernel_emit_includes(e, o->target);
     emit(e, "/* OpenMP pragmas, only when compiling with OpenMP (no unknown-pragma warnings). */");
     emit(e, "#ifdef _OPENMP");
     emit(e, "#define VX_OMP(x) _Pragma(#x)");
@@ -1015,7 +1017,7 @@ codegen_emit(Graph *g, const CodegenOptions *o, const char *hname, FILE *h, FILE
     Placement pl = place_buffers(g);
     Emitter e = {.f = h};
     emit_header(&e, g, o, hname);
-    e = (Emitter){.f = c};
+    e = (Emitter){.f = c, .target = o->target};
     emit_source(&e, g, o, hname, &img, &pl);
     if (w && !o->embed)
         fwrite(img.bytes, 1, img.size, w);

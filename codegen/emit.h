@@ -14,6 +14,7 @@ typedef struct Emitter {
     FILE *f;            /* output */
     int depth;          /* blocks open: the indentation, 4 spaces each */
     const char *labels[EMIT_MAX_DEPTH]; /* each open block's label (its loop variable), or NULL */
+    const Target *target; /* the target whose kernels the code uses; NULL: the reference kernels only */
 } Emitter;
 
 /*

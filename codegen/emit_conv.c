@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "kernels.h"
 
 /* The parallel pragma of a loop level, if the schedule puts it there. */
 static void
@@ -28,58 +29,46 @@ omp_if(Emitter *e, bool yes, int collapse)
         emit_omp_for(e, collapse);
 }
 
-/* acc[r][j] += W[co0 + r][k] * B[k][p0 + j] for k in [kfrom, kto); the loop
- * bounds are the constants mr_c x pn_c if non-zero, else the variables mr x pn. */
-static void
-emit_reduction(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
-               bool packed, int mr_c, int pn_c)
-{
-    char rb[16], jb[16];
-    snprintf(rb, sizeof rb, "%d", mr_c);
-    snprintf(jb, sizeof jb, "%d", pn_c);
-    emit(e, "/* over the reduction: input channels x kernel taps */");
-    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kfrom, kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", B, P);
-    emit(e, "/* over the block's output channels */");
-    emit_for(e, "r", "for (int r = 0; r < %s; r++)", mr_c ? rb : "mr");
-    if (packed)
-        emit(e, "const float wk = wt[k * %d + r];", MR);
-    else
-        emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
-    emit(e, "/* over the tile's pixels */");
-    emit(e, "for (int j = 0; j < %s; j++)", pn_c ? jb : "pn");
-    emit(e, "    acc[r][j] += wk * bk[j];");
-    emit_end(e, "r");
-    emit_end(e, "k");
-}
-
 /*
- * The reduction of one block, in a copy with constant trip counts (the C
- * compiler keeps its accumulators in registers) and, where blocks at the
- * edges exist, a general copy for them.  Packed weights are zero-padded to
- * whole blocks of output channels, so a block short of channels still
- * takes the constant copy (its extra rows are computed, never stored);
- * only blocks short of pixels need the general one.
+ * The reduction of one block by the target's microkernels (codegen/kernels):
+ * a copy for whole blocks (MR x NT) and one for the block at the pixel edge
+ * (MR x the constant remainder of the columns), each the vector kernel
+ * where the block fits the target's registers, with the plain-C reference
+ * kernel as the fallback.  Packed weights are zero-padded to whole blocks of
+ * output channels, so a block short of channels still takes these (its
+ * extra rows are computed, never stored); with unpacked weights such a
+ * block takes the general reference loops over mr x pn.
  */
 static void
 emit_blocks(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
-            int NT, bool packed, bool row_tail, bool pixel_tail)
+            int NT, int cols, bool packed, bool row_tail)
 {
-    bool general = pixel_tail || (row_tail && !packed);
-    if (general) {
-        if (packed || !row_tail)
-            emit_open(e, NULL, "if (pn == %d)", NT);
-        else
-            emit_open(e, NULL, "if (mr == %d && pn == %d)", MR, NT);
+    int tail = cols % NT;
+    bool rows_general = row_tail && !packed;
+    char rows[32] = "";
+    KernelBlock kb = {B, P, kfrom, kto, K, MR, NT, NT, packed};
+    if (rows_general)
+        snprintf(rows, sizeof rows, " && mr == %d", MR);
+    if (!tail && !rows_general) {
+        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+        kernel_emit_block(e, e->target, &kb);
+        return;
     }
+    emit_open(e, NULL, "if (pn == %d%s)", NT, rows);
     emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-    emit_reduction(e, B, P, kfrom, kto, K, MR, packed, MR, NT);
-    if (general) {
-        emit_else(e, "else");
-        emit(e, "/* a block at the edge */");
-        emit_reduction(e, B, P, kfrom, kto, K, MR, packed, 0, 0);
-        emit_end(e, NULL);
+    kernel_emit_block(e, e->target, &kb);
+    if (tail) {
+        emit_else(e, "else if (pn == %d%s)", tail, rows);
+        emit(e, "/* the block at the pixel edge: %d columns */", tail);
+        kb.cols = tail;
+        kernel_emit_block(e, e->target, &kb);
     }
+    if (rows_general) {
+        emit_else(e, "else");
+        emit(e, "/* a block short of output channels */");
+        kernel_emit_ref(e, &kb, false);
+    }
+    emit_end(e, NULL);
 }
 
 /* mr and pn: the rows and columns of the block at (co0, p0). */
@@ -313,8 +302,7 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
-    emit_blocks(e, B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, packed, cout_g % MR != 0,
-                P % NT != 0);
+    emit_blocks(e, B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, P, packed, cout_g % MR != 0);
     emit_epilogue(e, n, cout_g, yrow, rrow, K, tiled);
     free(yrow);
     free(rrow);
@@ -511,8 +499,7 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
     char *mrow = xprintf("M + (size_t)t * %d + (size_t)(co0 + r) * %d + p0", SM, T);
     emit_acc_init(e, MR, NT, tiled, mrow);
-    emit_blocks(e, "Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, true, cout % MR != 0,
-                T % NT != 0);
+    emit_blocks(e, "Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, T, true, cout % MR != 0);
     emit(e, "/* store M[t][co0 + r][p0 + j] */");
     emit_for(e, "r", "for (int r = 0; r < mr; r++)");
     emit(e, "float *restrict mr_ = %s;", mrow);

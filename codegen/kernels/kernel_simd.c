@@ -1,0 +1,254 @@
+/*
+ * kernel_simd.c — explicit-vector microkernels of a block reduction, one
+ * table per instruction set; a single emitter walks the table.
+ *
+ * The kernel keeps the MR x cols block in ceil(cols / lanes) accumulator
+ * vectors per row.  Per step k it loads the operand row B[k][p0 ..] once
+ * (nv vectors), then per output channel r broadcasts the weight W[r][k]
+ * and does nv fused multiply-adds: MR * nv + nv + 1 registers, which
+ * kernel_fits() checks against the ISA's register count.  The FMAs are
+ * intrinsics, so they are fused whatever -std or -ffp-contract says.  The
+ * last vector of a row whose width is not a multiple of the lanes is
+ * loaded and stored with a mask (AVX-512 mask registers, AVX2 maskload /
+ * maskstore) or through a small zero-padded copy (NEON): the pixel tail of
+ * a block runs in vectors too.
+ *
+ * The accumulators start from the block's acc array (zeros, or the partial
+ * sums of earlier reduction tiles) and end there, so the epilogue around
+ * the kernel is the same for every target.  Each element is summed in k
+ * order, as in the reference kernel; only the rounding of fused against
+ * separate multiply and add can differ.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* How a row's last, partial vector is loaded and stored. */
+typedef enum Tail {
+    TAIL_MASK_REG,      /* AVX-512: a __mmask16 constant, maskz_loadu / mask_storeu */
+    TAIL_MASK_VEC,      /* AVX2: an integer mask vector, maskload / maskstore */
+    TAIL_COPY,          /* no masked access: through a zero-padded local copy */
+} Tail;
+
+struct KernelIsa {
+    const char *macro;      /* Target.isa_macro that selects this table */
+    const char *name;       /* for comments */
+    const char *target;     /* the target table that uses it, for comments */
+    const char *guard;      /* preprocessor condition under which the compiler has it */
+    const char *header;     /* the intrinsics header */
+    int lanes;              /* floats per vector */
+    int vregs;              /* vector registers */
+    const char *vtype;      /* vector type */
+    const char *load, *store, *bcast;   /* unaligned load (p), store (p, v), broadcast (x) */
+    const char *fma;        /* fused multiply-add acc + a * b: fma(a, b, acc), or fma(acc, a, b) */
+    bool fma_acc_first;     /* the second form (NEON) */
+    Tail tail;
+};
+
+static const KernelIsa avx512 = {
+    "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
+    "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
+    "_mm512_fmadd_ps", false, TAIL_MASK_REG,
+};
+static const KernelIsa avx2 = {
+    "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
+    "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
+    "_mm256_fmadd_ps", false, TAIL_MASK_VEC,
+};
+static const KernelIsa neon = {
+    "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
+    32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
+    "vfmaq_f32", true, TAIL_COPY,
+};
+static const KernelIsa *const isas[] = {&avx512, &avx2, &neon, NULL};
+
+const KernelIsa *
+kernel_isa(const Target *t)
+{
+    if (!t || !t->isa_macro)
+        return NULL;
+    for (int i = 0; isas[i]; i++)
+        if (!strcmp(isas[i]->macro, t->isa_macro))
+            return isas[i];
+    return NULL;
+}
+
+const char *
+kernel_isa_name(const KernelIsa *isa)
+{
+    return isa->name;
+}
+
+bool
+kernel_fits(const KernelIsa *isa, int MR, int cols)
+{
+    int nv = (cols + isa->lanes - 1) / isa->lanes;
+    return MR * nv + nv + 1 <= isa->vregs;
+}
+
+void
+kernel_emit_includes(Emitter *e, const Target *t)
+{
+    const KernelIsa *isa = kernel_isa(t);
+    if (!isa)
+        return;
+    emit(e, "/* %s kernels (target %s) when the compiler targets that instruction set,", isa->name, t->name);
+    emit(e, "   else the plain-C reference kernels. */");
+    emit(e, "#if %s", isa->guard);
+    emit(e, "#include %s", isa->header);
+    emit(e, "#endif");
+}
+
+/* Appends the statement acc = acc + a * b (fused) to line. */
+static void
+append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const char *a, const char *b)
+{
+    size_t l = strlen(line);
+    if (isa->fma_acc_first)
+        snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, acc, a, b);
+    else
+        snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, a, b, acc);
+}
+
+/* dst = the partial vector of n floats at p (p an expression). */
+static void
+emit_tail_load(Emitter *e, const KernelIsa *isa, const char *dst, const char *p, int n)
+{
+    switch (isa->tail) {
+    case TAIL_MASK_REG:
+        emit(e, "%s = _mm512_maskz_loadu_ps(tm, %s);", dst, p);
+        break;
+    case TAIL_MASK_VEC:
+        emit(e, "%s = _mm256_maskload_ps(%s, tm);", dst, p);
+        break;
+    case TAIL_COPY:
+        emit_scope(e, NULL);
+        emit(e, "float tl[4] = {0.0f, 0.0f, 0.0f, 0.0f};");
+        emit(e, "memcpy(tl, %s, %d * sizeof(float));", p, n);
+        emit(e, "%s = %s(tl);", dst, isa->load);
+        emit_end(e, NULL);
+        break;
+    }
+}
+
+/* The partial vector v of n floats stored at p. */
+static void
+emit_tail_store(Emitter *e, const KernelIsa *isa, const char *p, const char *v, int n)
+{
+    switch (isa->tail) {
+    case TAIL_MASK_REG:
+        emit(e, "_mm512_mask_storeu_ps(%s, tm, %s);", p, v);
+        break;
+    case TAIL_MASK_VEC:
+        emit(e, "_mm256_maskstore_ps(%s, tm, %s);", p, v);
+        break;
+    case TAIL_COPY:
+        emit_scope(e, NULL);
+        emit(e, "float tl[4];");
+        emit(e, "%s(tl, %s);", isa->store, v);
+        emit(e, "memcpy(%s, tl, %d * sizeof(float));", p, n);
+        emit_end(e, NULL);
+        break;
+    }
+}
+
+/* The vector kernel of kb for isa (the caller checked kernel_fits). */
+static void
+emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
+{
+    int L = isa->lanes, MR = kb->MR, nv = (kb->cols + L - 1) / L, rem = kb->cols % L;
+    int full = rem ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem */
+    char line[1024], v[32], p[96];
+
+    emit(e, "/* %s kernel (target %s): acc[r][j] += W[co0 + r][k] * B[k][p0 + j] for %d x %d,",
+         isa->name, isa->target, MR, kb->cols);
+    emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s */",
+         MR * nv, L, nv, rem ? "; the last vector of each row holds a partial width" : "");
+    emit_scope(e, "kernel");
+    if (rem && isa->tail == TAIL_MASK_REG)
+        emit(e, "const __mmask16 tm = (__mmask16)0x%04x; /* the first %d lanes */", (1u << rem) - 1, rem);
+    if (rem && isa->tail == TAIL_MASK_VEC) {
+        snprintf(line, sizeof line, "const __m256i tm = _mm256_setr_epi32(");
+        for (int i = 0; i < 8; i++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "",
+                     i < rem ? "-1" : "0");
+        emit(e, "%s); /* the first %d lanes */", line, rem);
+    }
+    /* accumulators from acc */
+    for (int r = 0; r < MR; r++) {
+        snprintf(line, sizeof line, "%s", isa->vtype);
+        for (int j = 0; j < nv; j++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d", j ? "," : "", r, j);
+        emit(e, "%s;", line);
+    }
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < nv; j++) {
+            snprintf(v, sizeof v, "a%d_%d", r, j);
+            snprintf(p, sizeof p, "&acc[%d][%d]", r, j * L);
+            if (j < full)
+                emit(e, "%s = %s(%s);", v, isa->load, p);
+            else
+                emit_tail_load(e, isa, v, p, rem);
+        }
+    emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel */");
+    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", kb->B, kb->P);
+    if (kb->packed)
+        emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+    snprintf(line, sizeof line, "%s", isa->vtype);
+    for (int j = 0; j < nv; j++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);
+    emit(e, "%s, wv;", line);
+    for (int j = 0; j < nv; j++) {
+        snprintf(v, sizeof v, "b%d", j);
+        snprintf(p, sizeof p, "bk + %d", j * L);
+        if (j < full)
+            emit(e, "%s = %s(%s);", v, isa->load, p);
+        else
+            emit_tail_load(e, isa, v, p, rem);
+    }
+    for (int r = 0; r < MR; r++) {
+        if (kb->packed)
+            snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
+        else
+            snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * %d + k]);", isa->bcast, r, kb->K);
+        for (int j = 0; j < nv; j++) {
+            char acc[32], b[32];
+            snprintf(acc, sizeof acc, "a%d_%d", r, j);
+            snprintf(b, sizeof b, "b%d", j);
+            append_fma(isa, line, sizeof line, acc, "wv", b);
+        }
+        emit(e, "%s", line);
+    }
+    emit_end(e, "k");
+    emit(e, "/* the accumulators back to acc */");
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < nv; j++) {
+            snprintf(v, sizeof v, "a%d_%d", r, j);
+            snprintf(p, sizeof p, "&acc[%d][%d]", r, j * L);
+            if (j < full)
+                emit(e, "%s(%s, %s);", isa->store, p, v);
+            else
+                emit_tail_store(e, isa, p, v, rem);
+        }
+    emit_end(e, "kernel");
+}
+
+void
+kernel_emit_block(Emitter *e, const Target *t, const KernelBlock *kb)
+{
+    const KernelIsa *isa = kernel_isa(t);
+    if (!isa || !kernel_fits(isa, kb->MR, kb->cols)) {
+        if (isa)
+            emit(e, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
+                 isa->name);
+        kernel_emit_ref(e, kb, true);
+        return;
+    }
+    emit(e, "#if %s", isa->guard);
+    emit_vector(e, isa, kb);
+    emit(e, "#else");
+    kernel_emit_ref(e, kb, true);
+    emit(e, "#endif");
+}
