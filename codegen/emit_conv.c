@@ -29,48 +29,6 @@ omp_if(Emitter *e, bool yes, int collapse)
         emit_omp_for(e, collapse);
 }
 
-/*
- * The reduction of one block by the target's microkernels (codegen/kernels):
- * a copy for whole blocks (MR x NT) and one for the block at the pixel edge
- * (MR x the constant remainder of the columns), each the vector kernel
- * where the block fits the target's registers, with the plain-C reference
- * kernel as the fallback.  Packed weights are zero-padded to whole blocks of
- * output channels, so a block short of channels still takes these (its
- * extra rows are computed, never stored); with unpacked weights such a
- * block takes the general reference loops over mr x pn.
- */
-static void
-emit_blocks(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
-            int NT, int cols, bool packed, bool row_tail)
-{
-    int tail = cols % NT;
-    bool rows_general = row_tail && !packed;
-    char rows[32] = "";
-    KernelBlock kb = {B, P, kfrom, kto, K, MR, NT, NT, packed};
-    if (rows_general)
-        snprintf(rows, sizeof rows, " && mr == %d", MR);
-    if (!tail && !rows_general) {
-        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-        kernel_emit_block(e, e->target, &kb);
-        return;
-    }
-    emit_open(e, NULL, "if (pn == %d%s)", NT, rows);
-    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-    kernel_emit_block(e, e->target, &kb);
-    if (tail) {
-        emit_else(e, "else if (pn == %d%s)", tail, rows);
-        emit(e, "/* the block at the pixel edge: %d columns */", tail);
-        kb.cols = tail;
-        kernel_emit_block(e, e->target, &kb);
-    }
-    if (rows_general) {
-        emit_else(e, "else");
-        emit(e, "/* a block short of output channels */");
-        kernel_emit_ref(e, &kb, false);
-    }
-    emit_end(e, NULL);
-}
-
 /* mr and pn: the rows and columns of the block at (co0, p0). */
 static void
 emit_block_extent(Emitter *e, int MR, int rows, int NT, int cols)
@@ -83,6 +41,8 @@ emit_block_extent(Emitter *e, int MR, int rows, int NT, int cols)
         emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, cols, NT, cols);
     else
         emit(e, "const int pn = %d;", NT);
+    emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
+    emit(e, "(void)pn;");
 }
 
 /* float acc[MR][NT], zero, or (a later tile of the reduction) the partial
@@ -179,6 +139,89 @@ emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const cha
     emit(e, "yr[j] = v;");
     emit_end(e, "j");
     emit_end(e, "r");
+}
+
+/* What a block's reference path does around the reference kernel: its
+ * accumulator array and, after the kernel, the conv epilogue (n) or the
+ * plain store of Winograd's M (n NULL); yrow and rrow are expressions of r. */
+typedef struct RefBlock {
+    const Node *n;
+    int cout_g, K;
+    bool tiled;
+    const char *yrow, *rrow;
+} RefBlock;
+
+/* One copy of the block: the vector kernel under its '#if' when the target
+ * has one and the block fits its registers, the reference path (acc array,
+ * reference kernel, epilogue) as '#else' or alone. */
+static void
+emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const RefBlock *ref, bool constant)
+{
+    const KernelIsa *isa = constant ? kernel_vector_for(e->target, kb) : NULL;
+    if (isa) {
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        kernel_emit_vector(e, isa, kb, out);
+        emit(e, "#else");
+    } else if (constant && kernel_isa(e->target)) {
+        emit(e, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
+             kernel_isa_name(kernel_isa(e->target)));
+    }
+    emit_scope(e, "reference");
+    emit_acc_init(e, kb->MR, kb->NT, ref->tiled, ref->yrow);
+    kernel_emit_ref(e, kb, constant);
+    if (ref->n) {
+        emit_epilogue(e, ref->n, ref->cout_g, ref->yrow, ref->rrow, ref->K, ref->tiled);
+    } else {
+        emit(e, "/* store M[t][co0 + r][p0 + j] */");
+        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
+        emit(e, "float *restrict mr_ = %s;", ref->yrow);
+        emit(e, "for (int j = 0; j < pn; j++)");
+        emit(e, "    mr_[j] = acc[r][j];");
+        emit_end(e, "r");
+    }
+    emit_end(e, "reference");
+    if (isa)
+        emit(e, "#endif");
+}
+
+/*
+ * One block, by the target's microkernels (codegen/kernels): a copy for
+ * whole blocks (MR x NT) and one for the block at the pixel edge (MR x the
+ * constant remainder of the columns), each the vector kernel where the
+ * block fits the target's registers, with the plain-C reference path as
+ * the fallback.  Packed weights are zero-padded to whole blocks of output
+ * channels, so a block short of channels still takes these (its extra rows
+ * are computed, never stored); with unpacked weights such a block takes
+ * the general reference loops over mr x pn.
+ */
+static void
+emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, const RefBlock *ref, int cols, bool row_tail)
+{
+    int tail = cols % kb.NT;
+    bool rows_general = row_tail && !kb.packed;
+    char rows[32] = "";
+    if (rows_general)
+        snprintf(rows, sizeof rows, " && mr == %d", kb.MR);
+    if (!tail && !rows_general) {
+        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+        emit_block_copy(e, &kb, out, ref, true);
+        return;
+    }
+    emit_open(e, NULL, "if (pn == %d%s)", kb.NT, rows);
+    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+    emit_block_copy(e, &kb, out, ref, true);
+    if (tail) {
+        emit_else(e, "else if (pn == %d%s)", tail, rows);
+        emit(e, "/* the block at the pixel edge: %d columns */", tail);
+        kb.cols = tail;
+        emit_block_copy(e, &kb, out, ref, true);
+    }
+    if (rows_general) {
+        emit_else(e, "else");
+        emit(e, "/* a block short of output channels */");
+        emit_block_copy(e, &kb, out, ref, false);
+    }
+    emit_end(e, NULL);
 }
 
 /* The loops over images and groups every conv body starts with. */
@@ -298,14 +341,18 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     emit_block_extent(e, MR, cout_g, NT, P);
     char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
     char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
-    emit_acc_init(e, MR, NT, tiled, yrow);
+    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
-    emit_blocks(e, B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, P, packed, cout_g % MR != 0);
-    emit_epilogue(e, n, cout_g, yrow, rrow, K, tiled);
+    KernelBlock kb = {B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed};
+    KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
+                     packed && cout_g % MR != 0, tiled, K};
+    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
+    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
     free(yrow);
     free(rrow);
+    free(bias);
     close_block_loops(e, s);
     if (tiled)
         emit_end(e, "k0");
@@ -497,15 +544,12 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
          ncb, cin * MR, MR);
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
-    char *mrow = xprintf("M + (size_t)t * %d + (size_t)(co0 + r) * %d + p0", SM, T);
-    emit_acc_init(e, MR, NT, tiled, mrow);
-    emit_blocks(e, "Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, T, true, cout % MR != 0);
-    emit(e, "/* store M[t][co0 + r][p0 + j] */");
-    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-    emit(e, "float *restrict mr_ = %s;", mrow);
-    emit(e, "for (int j = 0; j < pn; j++)");
-    emit(e, "    mr_[j] = acc[r][j];");
-    emit_end(e, "r");
+    emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
+    char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
+    KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true};
+    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
+    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
+    emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
     free(mrow);
     emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");

@@ -6,18 +6,18 @@
  * vectors per row.  Per step k it loads the operand row B[k][p0 ..] once
  * (nv vectors), then per output channel r broadcasts the weight W[r][k]
  * and does nv fused multiply-adds: MR * nv + nv + 1 registers, which
- * kernel_fits() checks against the ISA's register count.  The FMAs are
- * intrinsics, so they are fused whatever -std or -ffp-contract says.  The
- * last vector of a row whose width is not a multiple of the lanes is
+ * kernel_vector_for() checks against the ISA's register count.  The FMAs
+ * are intrinsics, so they are fused whatever -std or -ffp-contract says.
+ * The last vector of a row whose width is not a multiple of the lanes is
  * loaded and stored with a mask (AVX-512 mask registers, AVX2 maskload /
  * maskstore) or through a small zero-padded copy (NEON): the pixel tail of
  * a block runs in vectors too.
  *
- * The accumulators start from the block's acc array (zeros, or the partial
- * sums of earlier reduction tiles) and end there, so the epilogue around
- * the kernel is the same for every target.  Each element is summed in k
- * order, as in the reference kernel; only the rounding of fused against
- * separate multiply and add can differ.
+ * The accumulators start from zero (or, with reduction tiles, the partial
+ * sums stored in the output) and leave through the epilogue straight from
+ * the registers: bias, residual and relu in the reference epilogue's order,
+ * so each element is summed in k order as in the reference kernel, and only
+ * the rounding of fused against separate multiply and add can differ.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +41,7 @@ struct KernelIsa {
     int vregs;              /* vector registers */
     const char *vtype;      /* vector type */
     const char *load, *store, *bcast;   /* unaligned load (p), store (p, v), broadcast (x) */
+    const char *zero, *add, *max;       /* a zero vector; add (a, b), max (a, b) */
     const char *fma;        /* fused multiply-add acc + a * b: fma(a, b, acc), or fma(acc, a, b) */
     bool fma_acc_first;     /* the second form (NEON) */
     Tail tail;
@@ -49,16 +50,19 @@ struct KernelIsa {
 static const KernelIsa avx512 = {
     "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
     "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
+    "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_max_ps",
     "_mm512_fmadd_ps", false, TAIL_MASK_REG,
 };
 static const KernelIsa avx2 = {
     "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
     "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
+    "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_max_ps",
     "_mm256_fmadd_ps", false, TAIL_MASK_VEC,
 };
 static const KernelIsa neon = {
     "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
     32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
+    "vdupq_n_f32(0.0f)", "vaddq_f32", "vmaxq_f32",
     "vfmaq_f32", true, TAIL_COPY,
 };
 static const KernelIsa *const isas[] = {&avx512, &avx2, &neon, NULL};
@@ -80,11 +84,21 @@ kernel_isa_name(const KernelIsa *isa)
     return isa->name;
 }
 
-bool
-kernel_fits(const KernelIsa *isa, int MR, int cols)
+const char *
+kernel_isa_guard(const KernelIsa *isa)
 {
-    int nv = (cols + isa->lanes - 1) / isa->lanes;
-    return MR * nv + nv + 1 <= isa->vregs;
+    return isa->guard;
+}
+
+/* MR x nv accumulators, nv operand vectors and one broadcast weight. */
+const KernelIsa *
+kernel_vector_for(const Target *t, const KernelBlock *kb)
+{
+    const KernelIsa *isa = kernel_isa(t);
+    if (!isa)
+        return NULL;
+    int nv = (kb->cols + isa->lanes - 1) / isa->lanes;
+    return kb->MR * nv + nv + 1 <= isa->vregs ? isa : NULL;
 }
 
 void
@@ -153,18 +167,99 @@ emit_tail_store(Emitter *e, const KernelIsa *isa, const char *p, const char *v, 
     }
 }
 
-/* The vector kernel of kb for isa (the caller checked kernel_fits). */
+/* Emits "v = <load of vector j of row r at base>" for every accumulator,
+ * or zeros; rows past mr (guard) are zero. */
 static void
-emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
+emit_acc_from(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
+              int rem)
+{
+    char v[32], p[96];
+    for (int r = 0; r < kb->MR; r++) {
+        if (o->guard_rows && r > 0)
+            emit_open(e, NULL, "if (mr > %d)", r);
+        for (int j = 0; j < nv; j++) {
+            snprintf(v, sizeof v, "a%d_%d", r, j);
+            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
+            if (j < full)
+                emit(e, "%s = %s(%s);", v, isa->load, p);
+            else
+                emit_tail_load(e, isa, v, p, rem);
+        }
+        if (o->guard_rows && r > 0)
+            emit_end(e, NULL);
+    }
+}
+
+/* Stores the accumulators to yb, raw (epi false) or through the epilogue. */
+static void
+emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
+               int rem, bool epi)
+{
+    char v[32], p[96], q[96];
+    for (int r = 0; r < kb->MR; r++) {
+        bool guard = o->guard_rows && r > 0;
+        if (guard)
+            emit_open(e, NULL, "if (mr > %d)", r);
+        else
+            emit_scope(e, NULL);
+        if (epi && o->bias)
+            emit(e, "const %s bv = %s(bb[%d]);", isa->vtype, isa->bcast, r);
+        for (int j = 0; j < nv; j++) {
+            /* one line per whole vector: [+ bias] [+ residual] [relu] store */
+            char line[512] = "";
+            size_t l;
+            snprintf(v, sizeof v, "a%d_%d", r, j);
+            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
+            snprintf(q, sizeof q, "rb + %d", r * o->ystride + j * isa->lanes);
+            if (epi && o->bias)
+                snprintf(line, sizeof line, "%s = %s(%s, bv); ", v, isa->add, v);
+            if (epi && o->res && j < full) {
+                l = strlen(line);
+                snprintf(line + l, sizeof line - l, "%s = %s(%s, %s(%s)); ", v, isa->add, v, isa->load, q);
+            } else if (epi && o->res) {
+                if (line[0])
+                    emit(e, "%s", line);
+                line[0] = '\0';
+                emit_scope(e, NULL);
+                emit(e, "%s rv;", isa->vtype);
+                emit_tail_load(e, isa, "rv", q, rem);
+                emit(e, "%s = %s(%s, rv);", v, isa->add, v);
+                emit_end(e, NULL);
+            }
+            if (epi && o->relu) { /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */
+                l = strlen(line);
+                snprintf(line + l, sizeof line - l, "%s = %s(%s, %s); ", v, isa->max, isa->zero, v);
+            }
+            if (j < full) {
+                l = strlen(line);
+                snprintf(line + l, sizeof line - l, "%s(%s, %s);", isa->store, p, v);
+                emit(e, "%s", line);
+            } else {
+                if (line[0]) {
+                    line[strlen(line) - 1] = '\0';
+                    emit(e, "%s", line);
+                }
+                emit_tail_store(e, isa, p, v, rem);
+            }
+        }
+        emit_end(e, NULL);
+    }
+}
+
+/* The vector kernel of kb for isa (the caller checked kernel_vector_for). */
+void
+kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
 {
     int L = isa->lanes, MR = kb->MR, nv = (kb->cols + L - 1) / L, rem = kb->cols % L;
     int full = rem ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem */
     char line[1024], v[32], p[96];
 
-    emit(e, "/* %s kernel (target %s): acc[r][j] += W[co0 + r][k] * B[k][p0 + j] for %d x %d,",
+    emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][p0 + j] for %d x %d,",
          isa->name, isa->target, MR, kb->cols);
-    emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s */",
-         MR * nv, L, nv, rem ? "; the last vector of each row holds a partial width" : "");
+    emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
+         MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
+    emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
+         o->relu ? " relu," : "");
     emit_scope(e, "kernel");
     if (rem && isa->tail == TAIL_MASK_REG)
         emit(e, "const __mmask16 tm = (__mmask16)0x%04x; /* the first %d lanes */", (1u << rem) - 1, rem);
@@ -175,22 +270,25 @@ emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
                      i < rem ? "-1" : "0");
         emit(e, "%s); /* the first %d lanes */", line, rem);
     }
-    /* accumulators from acc */
+    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
+         o->ystride);
+    if (o->res)
+        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
+    if (o->bias)
+        emit(e, "const float *restrict bb = %s;", o->bias);
     for (int r = 0; r < MR; r++) {
         snprintf(line, sizeof line, "%s", isa->vtype);
         for (int j = 0; j < nv; j++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d", j ? "," : "", r, j);
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", j ? "," : "", r, j,
+                     isa->zero);
         emit(e, "%s;", line);
     }
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < nv; j++) {
-            snprintf(v, sizeof v, "a%d_%d", r, j);
-            snprintf(p, sizeof p, "&acc[%d][%d]", r, j * L);
-            if (j < full)
-                emit(e, "%s = %s(%s);", v, isa->load, p);
-            else
-                emit_tail_load(e, isa, v, p, rem);
-        }
+    if (o->tiled) {
+        emit(e, "/* a later tile of the reduction: the partial sums so far */");
+        emit_open(e, NULL, "if (k0 > 0)");
+        emit_acc_from(e, isa, kb, o, nv, full, rem);
+        emit_end(e, NULL);
+    }
     emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel */");
     emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
     emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", kb->B, kb->P);
@@ -222,33 +320,20 @@ emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
         emit(e, "%s", line);
     }
     emit_end(e, "k");
-    emit(e, "/* the accumulators back to acc */");
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < nv; j++) {
-            snprintf(v, sizeof v, "a%d_%d", r, j);
-            snprintf(p, sizeof p, "&acc[%d][%d]", r, j * L);
-            if (j < full)
-                emit(e, "%s(%s, %s);", isa->store, p, v);
-            else
-                emit_tail_store(e, isa, p, v, rem);
-        }
-    emit_end(e, "kernel");
-}
-
-void
-kernel_emit_block(Emitter *e, const Target *t, const KernelBlock *kb)
-{
-    const KernelIsa *isa = kernel_isa(t);
-    if (!isa || !kernel_fits(isa, kb->MR, kb->cols)) {
-        if (isa)
-            emit(e, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
-                 isa->name);
-        kernel_emit_ref(e, kb, true);
-        return;
+    bool epi = o->bias || o->res || o->relu;
+    if (o->tiled && epi) {
+        emit(e, "/* not the last tile: the partial sums to the output */");
+        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_acc_store(e, isa, kb, o, nv, full, rem, false);
+        emit_else(e, "else");
+        emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
+             o->relu ? " relu," : "");
+        emit_acc_store(e, isa, kb, o, nv, full, rem, true);
+        emit_end(e, NULL);
+    } else {
+        emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
+             o->res ? " residual," : "", o->relu ? " relu," : "");
+        emit_acc_store(e, isa, kb, o, nv, full, rem, epi);
     }
-    emit(e, "#if %s", isa->guard);
-    emit_vector(e, isa, kb);
-    emit(e, "#else");
-    kernel_emit_ref(e, kb, true);
-    emit(e, "#endif");
+    emit_end(e, "kernel");
 }

@@ -24,9 +24,10 @@
  * One block reduction:
  *   acc[r][j] (+)= sum_{k in [kfrom, kto)} W[co0 + r][k] * B[k][p0 + j]
  * for r < MR (rows, output channels) and j < cols (columns, pixels or
- * Winograd tiles).  acc is the block's local float[MR][NT] array, which
- * the code around the kernel initializes (zeros or earlier partial sums)
- * and reads in the epilogue.  W is wt[k * MR + r] (packed panel) or
+ * Winograd tiles).  In the reference kernel acc is the block's local
+ * float[MR][NT] array, which the code around it initializes (zeros or
+ * earlier partial sums) and reads in the epilogue; the vector kernels keep
+ * it in registers and store the results themselves (KernelOut).  W is wt[k * MR + r] (packed panel) or
  * wg[(co0 + r) * K + k] (PyTorch's layout).
  */
 typedef struct KernelBlock {
@@ -40,25 +41,43 @@ typedef struct KernelBlock {
     bool packed;            /* W in packed [K][MR] panels (wt) */
 } KernelBlock;
 
+/*
+ * Where a vector kernel leaves its block, straight from the registers:
+ * row r (r < MR; with guard_rows only r < mr) of the block is
+ *   out[r][j] = relu(acc[r][j] + bias[r] + res[r][j])   (each part optional)
+ * at y + (size_t)(co0 + r) * ystride + p0 (res likewise), in the order and
+ * rounding of the reference epilogue.  With reduction tiles (tiled) the
+ * accumulators start from the partial sums in y when k0 > 0 and, while
+ * k1 < K, are stored back raw; the epilogue comes with the last tile.
+ */
+typedef struct KernelOut {
+    const char *y;          /* output base (an expression) */
+    int ystride;            /* floats between rows of y and res */
+    const char *res;        /* residual base, NULL: none */
+    const char *bias;       /* the block's first bias ("bias + g * 64 + co0"), NULL: none */
+    bool relu;
+    bool guard_rows;        /* rows past mr exist in registers (zero-padded weights), never stored */
+    bool tiled;             /* reduction tiles k0 .. k1 of K */
+    int K;
+} KernelOut;
+
 /* An instruction set with vector kernels (kernel_simd.c). */
 typedef struct KernelIsa KernelIsa;
 
 /* The vector kernel family of target t (NULL: none, the reference kernel only). */
 const KernelIsa *kernel_isa(const Target *t);
+/* The ISA's vector kernel can compute kb (the block fits its registers): the ISA, else NULL. */
+const KernelIsa *kernel_vector_for(const Target *t, const KernelBlock *kb);
 /* "AVX-512", "AVX2 + FMA", "NEON". */
 const char *kernel_isa_name(const KernelIsa *isa);
-/* Does a block of MR rows x cols columns fit the ISA's vector registers? */
-bool kernel_fits(const KernelIsa *isa, int MR, int cols);
+/* The preprocessor condition under which the compiler has the ISA. */
+const char *kernel_isa_guard(const KernelIsa *isa);
 
 /* The includes the vector kernels of target t need, under their guards. */
 void kernel_emit_includes(Emitter *e, const Target *t);
 
-/*
- * The block reduction kb for target t: the vector kernel under its
- * '#if' with the reference kernel as '#else' when the block fits the
- * registers, else the reference kernel alone.
- */
-void kernel_emit_block(Emitter *e, const Target *t, const KernelBlock *kb);
+/* The vector kernel of kb with its stores out (kernel_vector_for(t, kb) == isa). */
+void kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
 
 /*
  * The plain-C reference kernel (kernel_ref.c).  With constant true the
