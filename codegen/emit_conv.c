@@ -563,6 +563,19 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
+    const KernelIsa *isa = kernel_isa(e->target);
+    if (isa) {
+        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        emit_scope(e, "vector");
+        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
+        emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
+        if (add)
+            emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
+        kernel_emit_wino_output(e, isa, &wo);
+        emit_end(e, "vector");
+        emit(e, "#else");
+    }
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
     emit(e, "/* over tile columns */");
@@ -591,6 +604,8 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_end(e, "i");
     emit_end(e, "tw");
     emit_end(e, "th");
+    if (isa)
+        emit(e, "#endif");
     emit_end(e, "co");
     emit_end(e, "n");
 }

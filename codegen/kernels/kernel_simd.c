@@ -31,7 +31,11 @@ typedef enum Tail {
     TAIL_COPY,          /* no masked access: through a zero-padded local copy */
 } Tail;
 
+/* The family, for the few operations that differ in form, not name (interleaving). */
+typedef enum IsaKind { ISA_AVX512, ISA_AVX2, ISA_NEON } IsaKind;
+
 struct KernelIsa {
+    IsaKind kind;
     const char *macro;      /* Target.isa_macro that selects this table */
     const char *name;       /* for comments */
     const char *target;     /* the target table that uses it, for comments */
@@ -41,28 +45,28 @@ struct KernelIsa {
     int vregs;              /* vector registers */
     const char *vtype;      /* vector type */
     const char *load, *store, *bcast;   /* unaligned load (p), store (p, v), broadcast (x) */
-    const char *zero, *add, *max;       /* a zero vector; add (a, b), max (a, b) */
+    const char *zero, *add, *sub, *max; /* a zero vector; a + b, a - b, max (a, b) */
     const char *fma;        /* fused multiply-add acc + a * b: fma(a, b, acc), or fma(acc, a, b) */
     bool fma_acc_first;     /* the second form (NEON) */
     Tail tail;
 };
 
 static const KernelIsa avx512 = {
-    "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
+    ISA_AVX512, "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
     "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
-    "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_max_ps",
+    "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_sub_ps", "_mm512_max_ps",
     "_mm512_fmadd_ps", false, TAIL_MASK_REG,
 };
 static const KernelIsa avx2 = {
-    "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
+    ISA_AVX2, "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
     "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
-    "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_max_ps",
+    "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_sub_ps", "_mm256_max_ps",
     "_mm256_fmadd_ps", false, TAIL_MASK_VEC,
 };
 static const KernelIsa neon = {
-    "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
+    ISA_NEON, "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
     32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
-    "vdupq_n_f32(0.0f)", "vaddq_f32", "vmaxq_f32",
+    "vdupq_n_f32(0.0f)", "vaddq_f32", "vsubq_f32", "vmaxq_f32",
     "vfmaq_f32", true, TAIL_COPY,
 };
 static const KernelIsa *const isas[] = {&avx512, &avx2, &neon, NULL};
@@ -125,16 +129,33 @@ append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const
         snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, a, b, acc);
 }
 
-/* dst = the partial vector of n floats at p (p an expression). */
+/* The mask of the first n lanes, as an expression. */
+static void
+mask_expr(const KernelIsa *isa, int n, char *buf, size_t size)
+{
+    if (isa->tail == TAIL_MASK_REG) {
+        snprintf(buf, size, "(__mmask16)0x%04x", (1u << n) - 1);
+    } else {
+        snprintf(buf, size, "_mm256_setr_epi32(");
+        for (int i = 0; i < 8; i++)
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", i < n ? "-1" : "0");
+        snprintf(buf + strlen(buf), size - strlen(buf), ")");
+    }
+}
+
+/* dst = the partial vector of n floats at p (p an expression), zeros past them. */
 static void
 emit_tail_load(Emitter *e, const KernelIsa *isa, const char *dst, const char *p, int n)
 {
+    char m[96];
     switch (isa->tail) {
     case TAIL_MASK_REG:
-        emit(e, "%s = _mm512_maskz_loadu_ps(tm, %s);", dst, p);
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "%s = _mm512_maskz_loadu_ps(%s, %s);", dst, m, p);
         break;
     case TAIL_MASK_VEC:
-        emit(e, "%s = _mm256_maskload_ps(%s, tm);", dst, p);
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "%s = _mm256_maskload_ps(%s, %s);", dst, p, m);
         break;
     case TAIL_COPY:
         emit_scope(e, NULL);
@@ -146,16 +167,19 @@ emit_tail_load(Emitter *e, const KernelIsa *isa, const char *dst, const char *p,
     }
 }
 
-/* The partial vector v of n floats stored at p. */
+/* The first n floats of vector v stored at p. */
 static void
 emit_tail_store(Emitter *e, const KernelIsa *isa, const char *p, const char *v, int n)
 {
+    char m[96];
     switch (isa->tail) {
     case TAIL_MASK_REG:
-        emit(e, "_mm512_mask_storeu_ps(%s, tm, %s);", p, v);
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "_mm512_mask_storeu_ps(%s, %s, %s);", p, m, v);
         break;
     case TAIL_MASK_VEC:
-        emit(e, "_mm256_maskstore_ps(%s, tm, %s);", p, v);
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "_mm256_maskstore_ps(%s, %s, %s);", p, m, v);
         break;
     case TAIL_COPY:
         emit_scope(e, NULL);
@@ -261,15 +285,6 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
          o->relu ? " relu," : "");
     emit_scope(e, "kernel");
-    if (rem && isa->tail == TAIL_MASK_REG)
-        emit(e, "const __mmask16 tm = (__mmask16)0x%04x; /* the first %d lanes */", (1u << rem) - 1, rem);
-    if (rem && isa->tail == TAIL_MASK_VEC) {
-        snprintf(line, sizeof line, "const __m256i tm = _mm256_setr_epi32(");
-        for (int i = 0; i < 8; i++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "",
-                     i < rem ? "-1" : "0");
-        emit(e, "%s); /* the first %d lanes */", line, rem);
-    }
     emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
          o->ystride);
     if (o->res)
@@ -336,4 +351,142 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
         emit_acc_store(e, isa, kb, o, nv, full, rem, epi);
     }
     emit_end(e, "kernel");
+}
+
+/* ---------------------------------------------------------------- Winograd output transform */
+
+/* lo, hi = the lanes of a and b interleaved: a0 b0 a1 b1 ... */
+static void
+emit_interleave(Emitter *e, const KernelIsa *isa, const char *a, const char *b)
+{
+    switch (isa->kind) {
+    case ISA_AVX512:
+        emit(e, "const __m512 lo = _mm512_permutex2var_ps(%s, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, "
+             "4, 20, 5, 21, 6, 22, 7, 23), %s);", a, b);
+        emit(e, "const __m512 hi = _mm512_permutex2var_ps(%s, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, "
+             "12, 28, 13, 29, 14, 30, 15, 31), %s);", a, b);
+        break;
+    case ISA_AVX2:
+        emit(e, "const __m256 l_ = _mm256_unpacklo_ps(%s, %s), h_ = _mm256_unpackhi_ps(%s, %s);", a, b, a, b);
+        emit(e, "const __m256 lo = _mm256_permute2f128_ps(l_, h_, 0x20), hi = _mm256_permute2f128_ps(l_, h_, 0x31);");
+        break;
+    case ISA_NEON:
+        emit(e, "const float32x4x2_t z_ = vzipq_f32(%s, %s);", a, b);
+        emit(e, "const float32x4_t lo = z_.val[0], hi = z_.val[1];");
+        break;
+    }
+}
+
+/* v (n of whose lanes count) through the epilogue, stored at out (residual at res). */
+static void
+emit_out_vector(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *v, const char *out,
+                const char *res, int n)
+{
+    int L = isa->lanes;
+    emit_scope(e, NULL);
+    emit(e, "%s o_ = %s;", isa->vtype, v);
+    if (w->bias)
+        emit(e, "o_ = %s(o_, bv);", isa->add);
+    if (w->res) {
+        emit(e, "%s r_;", isa->vtype);
+        if (n == L)
+            emit(e, "r_ = %s(%s);", isa->load, res);
+        else
+            emit_tail_load(e, isa, "r_", res, n);
+        emit(e, "o_ = %s(o_, r_);", isa->add);
+    }
+    if (w->relu)
+        emit(e, "o_ = %s(%s, o_);", isa->max, isa->zero);
+    if (n == L)
+        emit(e, "%s(%s, o_);", isa->store, out);
+    else
+        emit_tail_store(e, isa, out, "o_", n);
+    emit_end(e, NULL);
+}
+
+/* n tiles from tile column tw0 (an expression) of tile row th; cnt of the
+ * 2 n output columns lie inside the output. */
+static void
+emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *tw0, int n, int cnt)
+{
+    int L = isa->lanes;
+    char v[16], p[96], q[96];
+    emit_scope(e, NULL);
+    emit(e, "%s m[16], s0[4], s1[4];", isa->vtype);
+    emit(e, "/* m[t] = M[t][co][tile] for the %d tiles */", n);
+    for (int t = 0; t < 16; t++) {
+        snprintf(v, sizeof v, "m[%d]", t);
+        snprintf(p, sizeof p, "mt + %d + %s", t * w->SM, tw0);
+        if (n == L)
+            emit(e, "%s = %s(%s);", v, isa->load, p);
+        else
+            emit_tail_load(e, isa, v, p, n);
+    }
+    emit(e, "/* A^T m: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (rows of the 4x4 tile) */");
+    for (int j = 0; j < 4; j++) {
+        emit(e, "s0[%d] = %s(%s(m[%d], m[%d]), m[%d]);", j, isa->add, isa->add, j, 4 + j, 8 + j);
+        emit(e, "s1[%d] = %s(%s(m[%d], m[%d]), m[%d]);", j, isa->sub, isa->sub, 4 + j, 8 + j, 12 + j);
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *sv = i ? "s1" : "s0";
+        if (i == 1 && w->H % 2)
+            emit_open(e, NULL, "if (th * 2 + 1 < %d)", w->H);
+        else
+            emit_scope(e, NULL);
+        emit(e, "/* output row 2 th + %d: (A^T m A)[%d][0..1] of each tile, interleaved */", i, i);
+        emit(e, "const %s ya = %s(%s(%s[0], %s[1]), %s[2]), yb_ = %s(%s(%s[1], %s[2]), %s[3]);", isa->vtype,
+             isa->add, isa->add, sv, sv, sv, isa->sub, isa->sub, sv, sv, sv);
+        emit_interleave(e, isa, "ya", "yb_");
+        snprintf(p, sizeof p, "y%d + 2 * %s", i, tw0);
+        snprintf(q, sizeof q, "r%d + 2 * %s", i, tw0);
+        emit_out_vector(e, isa, w, "lo", p, q, cnt < L ? cnt : L);
+        if (cnt > L) {
+            snprintf(p, sizeof p, "y%d + 2 * %s + %d", i, tw0, L);
+            snprintf(q, sizeof q, "r%d + 2 * %s + %d", i, tw0, L);
+            emit_out_vector(e, isa, w, "hi", p, q, cnt - L);
+        } else {
+            emit(e, "(void)hi; /* past the output */");
+        }
+        emit_end(e, NULL);
+    }
+    emit_end(e, NULL);
+}
+
+void
+kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
+{
+    int L = isa->lanes, TW = w->TW;
+    /* chunks of L tiles; the last one may hold fewer tiles, or (odd width)
+     * one output column fewer than its tiles */
+    int nloop = TW / L, last_n = TW % L;
+    if (!last_n && w->W % 2) {
+        nloop--;
+        last_n = L;
+    }
+    emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the 2 x 2",
+         isa->name, isa->target, L);
+    emit(e, "   outputs of each interleaved into output rows; the same operations as the plain loops */");
+    if (w->bias)
+        emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
+    emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d, *restrict y1 = y0 + %d;", w->W, w->W);
+    if (w->res)
+        emit(e, "const float *restrict r0 = rc + (size_t)(2 * th) * %d, *restrict r1 = r0 + %d;", w->W, w->W);
+    if (w->H % 2)
+        emit(e, "(void)y1; /* no row 2 th + 1 in the last tile row */");
+    if (nloop > 0) {
+        emit(e, "/* over chunks of %d tile columns */", L);
+        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", nloop * L, L);
+        emit_wino_chunk(e, isa, w, "tw0", L, 2 * L);
+        emit_end(e, "tw0");
+    }
+    if (last_n) {
+        char tw0[16];
+        snprintf(tw0, sizeof tw0, "%d", nloop * L);
+        emit(e, "/* the last %d tile columns: %d output columns */", last_n, w->W - 2 * nloop * L);
+        emit_wino_chunk(e, isa, w, tw0, last_n, w->W - 2 * nloop * L);
+    }
+    emit_end(e, "th");
 }

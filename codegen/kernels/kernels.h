@@ -80,6 +80,21 @@ void kernel_emit_includes(Emitter *e, const Target *t);
 void kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
 
 /*
+ * Winograd F(2x2,3x3) output transform of one output channel in vectors of
+ * tile columns: Y = A^T m A per tile, then the epilogue, as the plain loops
+ * compute it.  The generated code around it defines Mc (M + co * T: M[t]
+ * of tile i at Mc[t * SM + i]), yc (the output channel), rc (its residual)
+ * and b (its bias).
+ */
+typedef struct WinoOut {
+    int SM;                 /* floats between the 16 matrices of M */
+    int TH, TW;             /* tile rows and columns */
+    int H, W;               /* output rows and columns */
+    bool bias, res, relu;
+} WinoOut;
+void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
+
+/*
  * The plain-C reference kernel (kernel_ref.c).  With constant true the
  * trip counts are MR x cols (the accumulators can live in registers);
  * else the variables mr x pn of the block at the edge.

@@ -491,18 +491,29 @@ START_TEST(vector_kernels_match_interpreter)
             check_against_interp_for(g, false, t, cases[i].cflags, cases[i].fma);
             graph_free(g);
         }
-        Graph *g = graph_new("wino");
-        Value *x = graph_input(g, "x", shape4(DIM_N, 8, 7, 9));
-        Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
-        Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-        c1->def->sched.algo = ALGO_WINOGRAD2;
-        graph_output(g, "y", c1);
-        fill_all(g);
-        target_schedules(g, t);
-        complete_schedules(g);
-        free(pack_weights(g));
-        check_against_interp_for(g, false, t, cases[i].cflags, cases[i].fma);
-        graph_free(g);
+        /* Winograd output sizes: odd (a last tile row and column of one output),
+         * 19 tile columns (a whole chunk of 16 and a partial one), 16 tile
+         * columns of 31 outputs (a whole chunk one column short) */
+        static const int hw[][2] = {{7, 9}, {11, 37}, {6, 31}};
+        for (int k = 0; k < 3; k++) {
+            Graph *g = graph_new("wino");
+            Value *x = graph_input(g, "x", shape4(DIM_N, 8, hw[k][0], hw[k][1]));
+            Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
+            Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+            c1->def->sched.algo = ALGO_WINOGRAD2;
+            a = conv_attrs(13, 3, 1, 1, 1, 1, false);
+            Value *in2[2] = {c1, c1};
+            Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
+            c2->def->epi = EPI_ADD | EPI_RELU;
+            c2->def->sched.algo = ALGO_WINOGRAD2;
+            graph_output(g, "y", c2);
+            fill_all(g);
+            target_schedules(g, t);
+            complete_schedules(g);
+            free(pack_weights(g));
+            check_against_interp_for(g, false, t, cases[i].cflags, cases[i].fma);
+            graph_free(g);
+        }
     }
     ck_assert_int_ge(ran, 2);
 }
