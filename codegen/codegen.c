@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "kernels.h"
 #include "vx_crc32.h"
 #include "vx_write.h"
 
@@ -819,6 +820,7 @@ emit_halide_run(Emitter *e, const char *up)
     emit_end(e, NULL);
     emit(e, "#ifdef VX_PROFILE");
     emit(e, "model->runs++;");
+    emit(e, "model->images += batch;");
     emit(e, "if (vx_forward(NULL, model->wb, model->arena, batch, input, output, model->prof))");
     emit(e, "#else");
     emit(e, "if (vx_forward(NULL, model->wb, model->arena, batch, input, output, NULL))");
@@ -937,9 +939,11 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
              o->target && o->target->cflags[0] ? " " : "", o->target ? o->target->cflags : "", name);
         emit(e, " * (link with a Halide runtime, -lm -lpthread -ldl)");
     } else {
-        emit(e, " * Build: cc -std=c99 -O3%s%s [-fopenmp] -c %s.c  (link with -lm)",
+        emit(e, " * Build: cc -std=c99 -O3%s%s -fopenmp -c %s.c  (link with -lm -fopenmp)",
              o->target && o->target->cflags[0] ? " " : "", o->target ? o->target->cflags : "", name);
     }
+    emit(e, " *   Any C99 compiler builds it: without -fopenmp it runs on one thread, without the");
+    emit(e, " *   target's -march flag the plain-C reference kernels replace the vector ones.");
     emit(e, " */");
     emit(e, "/* -DVX_PROFILE times every layer (POSIX clock_gettime); close() prints them. */");
     emit(e, "#if defined(VX_PROFILE) && !defined(_POSIX_C_SOURCE)");
@@ -953,6 +957,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit_blank(e);
     emit(e, "#include \"%s\"", hname);
     emit_blank(e);
+    kernel_emit_includes(e, o->target);
     if (o->runtime == RUNTIME_HALIDE) {
         halide_emit_prelude(e);
     } else {
@@ -1031,6 +1036,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "#ifdef VX_PROFILE");
     emit(e, "double prof[%d];         /* seconds spent in each layer over all runs */", g->nodes.n > 0 ? g->nodes.n : 1);
     emit(e, "int runs;                /* runs timed */");
+    emit(e, "double images;           /* images those runs computed */");
     emit(e, "#endif");
     emit_end_raw(e, "};");
     emit_blank(e);
@@ -1039,6 +1045,12 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     for (int i = 0; i < g->nodes.n; i++)
         emit(e, "    \"%s\",", ((const Node *)g->nodes.v[i])->name);
     emit(e, "    \"\"");
+    emit_end_raw(e, "};");
+    emit(e, "/* floating-point operations per image of each layer: 2 per multiply-accumulate */");
+    emit_open(e, NULL, "static const double vx_layer_flops[] =");
+    for (int i = 0; i < g->nodes.n; i++)
+        emit(e, "    %" PRId64 ".0,", 2 * node_macs(g->nodes.v[i]));
+    emit(e, "    0.0");
     emit_end_raw(e, "};");
     emit(e, "#endif");
     emit_blank(e);
@@ -1106,6 +1118,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         emit_end(e, NULL);
         emit(e, "#ifdef VX_PROFILE");
         emit(e, "model->runs++;");
+        emit(e, "model->images += batch;");
         emit(e, "#endif");
         emit(e, "return %s_OK;", up);
         emit_end(e, NULL);
@@ -1118,15 +1131,23 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "    return;");
     emit(e, "#ifdef VX_PROFILE");
     emit_open(e, NULL, "if (model->runs)");
-    emit(e, "double total = 0.0;");
+    emit(e, "double total = 0.0, flops = 0.0;");
     emit(e, "int i;");
     emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
-    emit(e, "    total += model->prof[i];");
-    emit(e, "fprintf(stderr, \"%%-24s %%10s %%6s  (%%d runs)\\n\", \"layer\", \"ms/run\", \"%%\", model->runs);");
+    emit(e, "    total += model->prof[i], flops += vx_layer_flops[i];");
+    emit(e, "/* achieved GFLOP/s: the layer's multiply-accumulates (x2) over its time (convs and linear) */");
+    emit(e, "fprintf(stderr, \"%%-24s %%10s %%6s %%9s  (%%d runs, %%.0f images)\\n\", \"layer\", \"ms/run\", \"%%\", \"GFLOP/s\",");
+    emit(e, "        model->runs, model->images);");
     emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
-    emit(e, "    fprintf(stderr, \"%%-24s %%10.3f %%6.1f\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
-    emit(e, "            total > 0 ? 100.0 * model->prof[i] / total : 0.0);");
-    emit(e, "fprintf(stderr, \"%%-24s %%10.3f\\n\", \"total\", 1e3 * total / model->runs);");
+    emit_open(e, NULL, "if (vx_layer_flops[i] > 0.0 && model->prof[i] > 0.0)");
+    emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6.1f %%9.3g\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
+    emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0, vx_layer_flops[i] * model->images / model->prof[i] * 1e-9);");
+    emit_else(e, "else");
+    emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6.1f %%9s\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
+    emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0, \"-\");");
+    emit_end(e, NULL);
+    emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6s %%9.3g\\n\", \"total\", 1e3 * total / model->runs, \"\",");
+    emit(e, "        total > 0 ? flops * model->images / total * 1e-9 : 0.0);");
     emit_end(e, NULL);
     emit(e, "#endif");
     if (o->runtime == RUNTIME_HALIDE) {
@@ -1171,7 +1192,7 @@ codegen_emit(Graph *g, const CodegenOptions *o, const char *hname, FILE *h, FILE
     Placement pl = place_buffers(g);
     Emitter e = {.f = h};
     emit_header(&e, g, o, hname);
-    e = (Emitter){.f = c};
+    e = (Emitter){.f = c, .target = o->target};
     emit_source(&e, g, o, hname, &img, &pl);
     if (w && !o->embed)
         fwrite(img.bytes, 1, img.size, w);

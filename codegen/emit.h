@@ -20,6 +20,7 @@ typedef struct Emitter {
                                 (emit_par.c); NULL: OpenMP pragmas */
     int shift;          /* levels not indented: inside an outlined parallel nest, all
                            but two, so its body sits two levels deep in its task function */
+    const Target *target; /* the target whose kernels the code uses; NULL: the reference kernels only */
 } Emitter;
 
 /*

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "kernels.h"
 
 /* The parallel pragma of a loop level, if the schedule puts it there. */
 static void
@@ -26,60 +27,6 @@ omp_if(Emitter *e, bool yes, int collapse)
 {
     if (yes)
         emit_omp_for(e, collapse);
-}
-
-/* acc[r][j] += W[co0 + r][k] * B[k][p0 + j] for k in [kfrom, kto); the loop
- * bounds are the constants mr_c x pn_c if non-zero, else the variables mr x pn. */
-static void
-emit_reduction(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
-               bool packed, int mr_c, int pn_c)
-{
-    char rb[16], jb[16];
-    snprintf(rb, sizeof rb, "%d", mr_c);
-    snprintf(jb, sizeof jb, "%d", pn_c);
-    emit(e, "/* over the reduction: input channels x kernel taps */");
-    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kfrom, kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", B, P);
-    emit(e, "/* over the block's output channels */");
-    emit_for(e, "r", "for (int r = 0; r < %s; r++)", mr_c ? rb : "mr");
-    if (packed)
-        emit(e, "const float wk = wt[k * %d + r];", MR);
-    else
-        emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
-    emit(e, "/* over the tile's pixels */");
-    emit(e, "for (int j = 0; j < %s; j++)", pn_c ? jb : "pn");
-    emit(e, "    acc[r][j] += wk * bk[j];");
-    emit_end(e, "r");
-    emit_end(e, "k");
-}
-
-/*
- * The reduction of one block, in a copy with constant trip counts (the C
- * compiler keeps its accumulators in registers) and, where blocks at the
- * edges exist, a general copy for them.  Packed weights are zero-padded to
- * whole blocks of output channels, so a block short of channels still
- * takes the constant copy (its extra rows are computed, never stored);
- * only blocks short of pixels need the general one.
- */
-static void
-emit_blocks(Emitter *e, const char *B, int P, const char *kfrom, const char *kto, int K, int MR,
-            int NT, bool packed, bool row_tail, bool pixel_tail)
-{
-    bool general = pixel_tail || (row_tail && !packed);
-    if (general) {
-        if (packed || !row_tail)
-            emit_open(e, NULL, "if (pn == %d)", NT);
-        else
-            emit_open(e, NULL, "if (mr == %d && pn == %d)", MR, NT);
-    }
-    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-    emit_reduction(e, B, P, kfrom, kto, K, MR, packed, MR, NT);
-    if (general) {
-        emit_else(e, "else");
-        emit(e, "/* a block at the edge */");
-        emit_reduction(e, B, P, kfrom, kto, K, MR, packed, 0, 0);
-        emit_end(e, NULL);
-    }
 }
 
 /* mr and pn: the rows and columns of the block at (co0, p0). */
@@ -94,6 +41,8 @@ emit_block_extent(Emitter *e, int MR, int rows, int NT, int cols)
         emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, cols, NT, cols);
     else
         emit(e, "const int pn = %d;", NT);
+    emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
+    emit(e, "(void)pn;");
 }
 
 /* float acc[MR][NT], zero, or (a later tile of the reduction) the partial
@@ -190,6 +139,89 @@ emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const cha
     emit(e, "yr[j] = v;");
     emit_end(e, "j");
     emit_end(e, "r");
+}
+
+/* What a block's reference path does around the reference kernel: its
+ * accumulator array and, after the kernel, the conv epilogue (n) or the
+ * plain store of Winograd's M (n NULL); yrow and rrow are expressions of r. */
+typedef struct RefBlock {
+    const Node *n;
+    int cout_g, K;
+    bool tiled;
+    const char *yrow, *rrow;
+} RefBlock;
+
+/* One copy of the block: the vector kernel under its '#if' when the target
+ * has one and the block fits its registers, the reference path (acc array,
+ * reference kernel, epilogue) as '#else' or alone. */
+static void
+emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const RefBlock *ref, bool constant)
+{
+    const KernelIsa *isa = constant ? kernel_vector_for(e->target, kb) : NULL;
+    if (isa) {
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        kernel_emit_vector(e, isa, kb, out);
+        emit(e, "#else");
+    } else if (constant && kernel_isa(e->target)) {
+        emit(e, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
+             kernel_isa_name(kernel_isa(e->target)));
+    }
+    emit_scope(e, "reference");
+    emit_acc_init(e, kb->MR, kb->NT, ref->tiled, ref->yrow);
+    kernel_emit_ref(e, kb, constant);
+    if (ref->n) {
+        emit_epilogue(e, ref->n, ref->cout_g, ref->yrow, ref->rrow, ref->K, ref->tiled);
+    } else {
+        emit(e, "/* store M[t][co0 + r][p0 + j] */");
+        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
+        emit(e, "float *restrict mr_ = %s;", ref->yrow);
+        emit(e, "for (int j = 0; j < pn; j++)");
+        emit(e, "    mr_[j] = acc[r][j];");
+        emit_end(e, "r");
+    }
+    emit_end(e, "reference");
+    if (isa)
+        emit(e, "#endif");
+}
+
+/*
+ * One block, by the target's microkernels (codegen/kernels): a copy for
+ * whole blocks (MR x NT) and one for the block at the pixel edge (MR x the
+ * constant remainder of the columns), each the vector kernel where the
+ * block fits the target's registers, with the plain-C reference path as
+ * the fallback.  Packed weights are zero-padded to whole blocks of output
+ * channels, so a block short of channels still takes these (its extra rows
+ * are computed, never stored); with unpacked weights such a block takes
+ * the general reference loops over mr x pn.
+ */
+static void
+emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, const RefBlock *ref, int cols, bool row_tail)
+{
+    int tail = cols % kb.NT;
+    bool rows_general = row_tail && !kb.packed;
+    char rows[32] = "";
+    if (rows_general)
+        snprintf(rows, sizeof rows, " && mr == %d", kb.MR);
+    if (!tail && !rows_general) {
+        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+        emit_block_copy(e, &kb, out, ref, true);
+        return;
+    }
+    emit_open(e, NULL, "if (pn == %d%s)", kb.NT, rows);
+    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
+    emit_block_copy(e, &kb, out, ref, true);
+    if (tail) {
+        emit_else(e, "else if (pn == %d%s)", tail, rows);
+        emit(e, "/* the block at the pixel edge: %d columns */", tail);
+        kb.cols = tail;
+        emit_block_copy(e, &kb, out, ref, true);
+    }
+    if (rows_general) {
+        emit_else(e, "else");
+        emit(e, "/* a block short of output channels */");
+        emit_block_copy(e, &kb, out, ref, false);
+    }
+    emit_end(e, NULL);
 }
 
 /* The loops over images and groups every conv body starts with. */
@@ -309,15 +341,18 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     emit_block_extent(e, MR, cout_g, NT, P);
     char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
     char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
-    emit_acc_init(e, MR, NT, tiled, yrow);
+    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
-    emit_blocks(e, B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, packed, cout_g % MR != 0,
-                P % NT != 0);
-    emit_epilogue(e, n, cout_g, yrow, rrow, K, tiled);
+    KernelBlock kb = {B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed};
+    KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
+                     packed && cout_g % MR != 0, tiled, K};
+    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
+    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
     free(yrow);
     free(rrow);
+    free(bias);
     close_block_loops(e, s);
     if (tiled)
         emit_end(e, "k0");
@@ -511,16 +546,12 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
          ncb, cin * MR, MR);
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
-    char *mrow = xprintf("M + (size_t)t * %d + (size_t)(co0 + r) * %d + p0", SM, T);
-    emit_acc_init(e, MR, NT, tiled, mrow);
-    emit_blocks(e, "Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, true, cout % MR != 0,
-                T % NT != 0);
-    emit(e, "/* store M[t][co0 + r][p0 + j] */");
-    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-    emit(e, "float *restrict mr_ = %s;", mrow);
-    emit(e, "for (int j = 0; j < pn; j++)");
-    emit(e, "    mr_[j] = acc[r][j];");
-    emit_end(e, "r");
+    emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
+    char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
+    KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true};
+    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
+    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
+    emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
     free(mrow);
     emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");
@@ -534,6 +565,19 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
+    const KernelIsa *isa = kernel_isa(e->target);
+    if (isa) {
+        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        emit_scope(e, "vector");
+        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
+        emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
+        if (add)
+            emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
+        kernel_emit_wino_output(e, isa, &wo);
+        emit_end(e, "vector");
+        emit(e, "#else");
+    }
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
     emit(e, "/* over tile columns */");
@@ -562,6 +606,8 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_end(e, "i");
     emit_end(e, "tw");
     emit_end(e, "th");
+    if (isa)
+        emit(e, "#endif");
     emit_end(e, "co");
     emit_end(e, "n");
 }

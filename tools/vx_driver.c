@@ -11,7 +11,8 @@
  * WEIGHTS is the .weights file, or "-" for a build with embedded weights
  * (open gets NULL).  The input must be float32 [B, ...] with B images of
  * MODEL_INPUT_SIZE floats; OUT.npy receives [B, C, H, W] (or [B, C]).
- * --repeat K runs K more times and prints the median time in ms.
+ * --repeat K runs K more times and prints the median time in ms (wall clock,
+ * and the CPU time of all threads).
  * Errors go to stderr as "driver: MESSAGE"; the exit status is then 1.
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
@@ -40,6 +41,24 @@ die(const char *msg, const char *arg)
 {
     fprintf(stderr, "driver: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     exit(1);
+}
+
+/* Swaps the bytes of n floats on a big-endian host (.npy data here is little-endian). */
+static void
+le_floats(float *x, long n)
+{
+    const unsigned one = 1;
+    if (*(const unsigned char *)&one)
+        return;
+    unsigned char *p = (unsigned char *)x;
+    for (long i = 0; i < n; i++, p += 4) {
+        unsigned char t = p[0];
+        p[0] = p[3];
+        p[3] = t;
+        t = p[1];
+        p[1] = p[2];
+        p[2] = t;
+    }
 }
 
 /* Reads a C-order little-endian float32 .npy file; *n floats, *b = dim 0. */
@@ -79,13 +98,14 @@ npy_load(const char *path, long *n, long *b)
     if (!x || fread(x, sizeof(float), (size_t)total, f) != (size_t)total)
         die("short .npy data", path);
     fclose(f);
+    le_floats(x, total);
     *n = total;
     *b = first;
     return x;
 }
 
 static void
-npy_save(const char *path, const float *y, long b)
+npy_save(const char *path, float *y, long b)
 {
     static const long dims[] = OUTPUT_SHAPE;
     char h[256];
@@ -103,6 +123,7 @@ npy_save(const char *path, const float *y, long b)
                              (unsigned char)(len >> 8)};
     fwrite(pre, 1, 10, f);
     fwrite(h, 1, (size_t)len, f);
+    le_floats(y, b * OUTPUT_SIZE);   /* y is not used after this */
     fwrite(y, sizeof(float), (size_t)b * OUTPUT_SIZE, f);
     if (fclose(f) != 0)
         die("cannot write", path);
@@ -144,15 +165,22 @@ main(int argc, char **argv)
     if (err)
         die(API(_strerror)(err), NULL);
     if (repeat > 0) {
-        double *t = malloc((size_t)repeat * sizeof *t);
+        double *t = malloc((size_t)repeat * sizeof *t), *c = malloc((size_t)repeat * sizeof *c);
         for (int i = 0; i < repeat; i++) {
             double t0 = now_ms();
+            clock_t c0 = clock();
             API(_run)(m, (int)b, x, y);
             t[i] = now_ms() - t0;
+            c[i] = (double)(clock() - c0) * 1e3 / CLOCKS_PER_SEC;
         }
         qsort(t, (size_t)repeat, sizeof *t, cmp_double);
-        printf("median %.2f ms over %d runs (min %.2f)\n", t[repeat / 2], repeat, t[0]);
+        qsort(c, (size_t)repeat, sizeof *c, cmp_double);
+        /* CPU time is that of all threads: on one thread, a measure that other
+           processes on a busy machine disturb much less than the wall clock */
+        printf("median %.2f ms over %d runs (min %.2f; cpu median %.2f ms)\n", t[repeat / 2], repeat, t[0],
+               c[repeat / 2]);
         free(t);
+        free(c);
     }
     npy_save(argv[3], y, b);
     API(_close)(m);

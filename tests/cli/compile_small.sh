@@ -164,6 +164,14 @@ cmp "$work/yprof.npy" "$work/y3gcc-fopenmp.npy" || fail "profiling changes the r
 for layer in c1 maxpool c2 c3 avgpool c4 total; do
     grep -q "^$layer" "$work/prof" || { cat "$work/prof"; fail "no '$layer' in the profile"; }
 done
+# achieved GFLOP/s: a positive number for the convs, "-" for the ops without MACs
+grep -q "GFLOP/s" "$work/prof" || { cat "$work/prof"; fail "no GFLOP/s column in the profile"; }
+for layer in c1 c2 c3 c4 total; do
+    awk -v l=$layer '$1 == l { n++; if ($NF !~ /^[0-9.e+-]+$/ || $NF + 0 <= 0) bad = 1 } END { exit !(n == 1 && !bad) }' \
+        "$work/prof" || { cat "$work/prof"; fail "no GFLOP/s for $layer in the profile"; }
+done
+awk '$1 ~ /^maxpool/ { n++; if ($NF != "-") bad = 1 } END { exit !(n == 1 && !bad) }' "$work/prof" ||
+    { cat "$work/prof"; fail "maxpool has a GFLOP/s figure"; }
 
 # ---- sanitizers on the generated code
 if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then

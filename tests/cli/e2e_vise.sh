@@ -2,7 +2,10 @@
 # e2e_vise.sh VISEC WORKDIR — the VisE ResNet-50 trunk compiled by visec
 # against PyTorch: random weights and batch-norm statistics, generated code
 # built with gcc and clang, with and without OpenMP, separate and embedded
-# weights, batch 1 and 3; max|y - ref| <= 1e-4 max|ref|.  Also: identical
+# weights, batch 1 and 3; max|y - ref| <= 1e-4 max|ref|.  Each target's
+# kernels built for its instruction set (generic; x86-64-v3 with
+# -march=x86-64-v3, x86-64-v4 with -march=x86-64-v4, where this CPU runs
+# them) with gcc and clang.  Also: identical
 # output files on recompilation, corrupt or foreign .weights refused, and a
 # clean run under AddressSanitizer and UBSan.  Skipped (77) without torch.
 set -eu
@@ -49,6 +52,29 @@ for cc in gcc clang; do
         done
     done
     cmp "$work/y3$cc.npy" "$work/y3$cc-fopenmp.npy" || fail "$cc: OpenMP changes the results"
+done
+
+# Every target's code built for its instruction set: the explicit-vector
+# kernels (AVX2 + FMA, AVX-512), not only the reference kernels above.
+cpu_has() { [ -z "$1" ] || grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
+for spec in generic: x86-64-v3:avx2 x86-64-v4:avx512f; do
+    t=${spec%%:*} feature=${spec#*:}
+    cpu_has "$feature" || { echo "skip $t: this CPU has no $feature"; continue; }
+    mkdir -p "$work/t_$t"
+    "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/t_$t" --target "$t"
+    march=$([ "$t" = generic ] || echo "-march=$t")
+    case $t in
+    x86-64-v3) grep -q _mm256_fmadd_ps "$work/t_$t/vise_resnet50.c" || fail "$t: no AVX2 kernels" ;;
+    x86-64-v4) grep -q _mm512_fmadd_ps "$work/t_$t/vise_resnet50.c" || fail "$t: no AVX-512 kernels" ;;
+    esac
+    for cc in gcc clang; do
+        command -v $cc >/dev/null || continue
+        build $cc -fopenmp "$work/t_$t" "$work/t_$t/$cc" "$march"
+        for b in 1 3; do
+            OMP_NUM_THREADS=2 "$work/t_$t/$cc" "$work/t_$t/vise_resnet50.weights" "$work/x$b.npy" "$work/t_$t/y$b$cc.npy"
+            compare "$work/t_$t/y$b$cc.npy" "$work/ref$b.npy"
+        done
+    done
 done
 
 # Embedded weights: one gcc build (the 270 MB source takes a while).

@@ -223,15 +223,39 @@ planned(const Graph *g)
     return true;
 }
 
-/* Completes the lowering codegen needs (schedule, memory plan) where a
- * test did not run the pipeline, then emits. */
+/* Target t's default schedule for every field a test did not set by hand
+ * (algorithm first: the other defaults follow from it). */
 static void
-emit_into(Graph *g, bool embed, const char *dir)
+target_schedules(Graph *g, const Target *t)
+{
+    for (int i = 0; i < g->nodes.n; i++) {
+        Node *n = g->nodes.v[i];
+        Schedule *s = &n->sched;
+        Schedule d = s->algo ? sched_default_for(n, t, s->algo) : sched_default(n, t, true, NULL);
+        if (s->reg_co)
+            d.reg_co = s->reg_co;
+        if (s->reg_pix)
+            d.reg_pix = s->reg_pix;
+        if (s->tile_k)
+            d.tile_k = s->tile_k;
+        if (s->order)
+            d.order = s->order;
+        if (s->parallel)
+            d.parallel = s->parallel;
+        *s = d;
+    }
+}
+
+/* Completes the lowering codegen needs (schedule, memory plan) where a
+ * test did not run the pipeline, then emits for target t (NULL: no target,
+ * the reference kernels only). */
+static void
+emit_into(Graph *g, bool embed, const Target *t, const char *dir)
 {
     complete_schedules(g);
     if (!planned(g))
         free(plan_naive(g));
-    CodegenOptions o = {.name = "tm", .model_path = "test.vise", .embed = embed};
+    CodegenOptions o = {.name = "tm", .model_path = "test.vise", .embed = embed, .target = t};
     TestDiag td;
     td_init(&td);
     ck_assert_msg(codegen_check(g, &o, &td.d), "codegen_check: %s", td_text(&td));
@@ -250,26 +274,34 @@ emit_into(Graph *g, bool embed, const char *dir)
     free(pw);
 }
 
-/* Emits g and compiles it with the driver: binary dir/t (dir/t_omp with OpenMP). */
+/* Emits g for target t and compiles it with the driver and the extra
+ * flags cflags: binary dir/t (dir/t_omp with OpenMP). */
 static void
-build(Graph *g, bool embed, Built *b)
+build_for(Graph *g, bool embed, const Target *t, const char *cflags, Built *b)
 {
     snprintf(b->dir, sizeof b->dir, "/tmp/test_codegen_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(b->dir));
-    emit_into(g, embed, b->dir);
+    emit_into(g, embed, t, b->dir);
     char *p = xprintf("%s/main.c", b->dir);
     FILE *f = fopen(p, "w");
     fputs(driver_src, f);
     fclose(f);
     free(p);
     for (int omp = 0; omp < 2; omp++) {
-        char *cmd = xprintf("cc -std=c99 -Wall -Wextra -pedantic -Werror -O1 %s -I%s -o %s/t%s "
+        char *cmd = xprintf("cc -std=c99 -Wall -Wextra -pedantic -Werror -O1 %s %s -I%s -o %s/t%s "
                             "%s/main.c %s/tm.c -lm",
-                            omp ? "-fopenmp" : "", b->dir, b->dir, omp ? "_omp" : "", b->dir, b->dir);
+                            cflags, omp ? "-fopenmp" : "", b->dir, b->dir, omp ? "_omp" : "", b->dir,
+                            b->dir);
         int st = system(cmd);
         ck_assert_msg(st == 0, "failed: %s", cmd);
         free(cmd);
     }
+}
+
+static void
+build(Graph *g, bool embed, Built *b)
+{
+    build_for(g, embed, NULL, "", b);
 }
 
 static void
@@ -327,14 +359,22 @@ expect_close(const float *y, const float *ref, int64_t n)
     ck_assert_msg(err <= 1e-4 * mag + 1e-6, "max error %g, max |ref| %g", err, mag);
 }
 
-/* Compiles g, runs batch 1 and 3 with and without OpenMP against the interpreter. */
+/* Compiles g for target t with cflags, runs batch 1 and 3 with and without
+ * OpenMP against the interpreter. */
 static void
-check_against_interp(Graph *g, bool embed)
+check_against_interp_for(Graph *g, bool embed, const Target *t, const char *cflags, const char *must_contain)
 {
     int64_t in_numel = shape_numel(((Value *)g->inputs.v[0])->shape, 1);
     int64_t out_numel = shape_numel(((Value *)g->outputs.v[0])->shape, 1);
     Built b;
-    build(g, embed, &b);
+    build_for(g, embed, t, cflags, &b);
+    if (must_contain) {
+        size_t n;
+        char *pc = xprintf("%s/tm.c", b.dir), *src = slurp(pc, &n);
+        ck_assert_msg(strstr(src, must_contain) != NULL, "no %s in the generated code", must_contain);
+        free(src);
+        free(pc);
+    }
     char *wpath = embed ? xstrdup("-") : xprintf("%s/tm.weights", b.dir);
     float *x = xmalloc((size_t)(3 * in_numel) * sizeof(float));
     for (int64_t i = 0; i < 3 * in_numel; i++)
@@ -357,6 +397,12 @@ check_against_interp(Graph *g, bool embed)
     free(x);
     free(wpath);
     cleanup(&b);
+}
+
+static void
+check_against_interp(Graph *g, bool embed)
+{
+    check_against_interp_for(g, embed, NULL, "", NULL);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -407,6 +453,84 @@ START_TEST(winograd_matches_interpreter)
     ck_assert_int_eq(GRAPH_NODE(g, 1)->scratch, 16 * (4 * 5 * (13 + 13) + 32) * 4);
     check_against_interp(g, false);
     graph_free(g);
+}
+END_TEST
+
+/* Does this CPU run code built with -march=TARGET's flags? */
+static bool
+cpu_runs(const char *feature)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (!strcmp(feature, "avx512f"))
+        return __builtin_cpu_supports("avx512f");
+    if (!strcmp(feature, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return !strcmp(feature, "");
+}
+
+/* The explicit-vector kernels (codegen/kernels) compiled for their
+ * instruction set against the interpreter: the target's default blocks
+ * (6 x 64 on x86-64-v4, so the 90 and 63 pixels of these layers end in
+ * masked partial vectors), hand-set narrow blocks (5 x 4: a single partial
+ * vector), output channels short of a block with and without packed
+ * weights, a tiled reduction, Winograd; and the same source built without
+ * -march, which takes the reference kernels under '#else'. */
+START_TEST(vector_kernels_match_interpreter)
+{
+    static const struct {
+        const char *target, *cpu, *cflags, *fma;
+    } cases[] = {
+        {"x86-64-v4", "avx512f", "-march=x86-64-v4", "_mm512_fmadd_ps"},
+        {"x86-64-v3", "avx2", "-march=x86-64-v3", "_mm256_fmadd_ps"},
+        {"x86-64-v4", "", "", "_mm512_fmadd_ps"},
+        {"aarch64", "", "", "vfmaq_f32"},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const Target *t = target_find(cases[i].target);
+        ck_assert_ptr_nonnull(t);
+        if (!cpu_runs(cases[i].cpu))
+            continue;
+        ran++;
+        for (int packed = 0; packed < 2; packed++) {
+            Graph *g = conv_graph();
+            GRAPH_NODE(g, 3)->sched.tile_k = 5;     /* c4: K = 12 in tiles of 5 */
+            target_schedules(g, t);
+            if (packed) {
+                complete_schedules(g);
+                free(pack_weights(g));
+                fill_all(g);
+            }
+            check_against_interp_for(g, false, t, cases[i].cflags, cases[i].fma);
+            graph_free(g);
+        }
+        /* Winograd output sizes: odd (a last tile row and column of one output),
+         * 19 tile columns (a whole chunk of 16 and a partial one), 16 tile
+         * columns of 31 outputs (a whole chunk one column short) */
+        static const int hw[][2] = {{7, 9}, {11, 37}, {6, 31}};
+        for (int k = 0; k < 3; k++) {
+            Graph *g = graph_new("wino");
+            Value *x = graph_input(g, "x", shape4(DIM_N, 8, hw[k][0], hw[k][1]));
+            Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
+            Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+            c1->def->sched.algo = ALGO_WINOGRAD2;
+            a = conv_attrs(13, 3, 1, 1, 1, 1, false);
+            Value *in2[2] = {c1, c1};
+            Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
+            c2->def->epi = EPI_ADD | EPI_RELU;
+            c2->def->sched.algo = ALGO_WINOGRAD2;
+            graph_output(g, "y", c2);
+            fill_all(g);
+            target_schedules(g, t);
+            complete_schedules(g);
+            free(pack_weights(g));
+            check_against_interp_for(g, false, t, cases[i].cflags, cases[i].fma);
+            graph_free(g);
+        }
+    }
+    ck_assert_int_ge(ran, 2);
 }
 END_TEST
 
@@ -474,7 +598,7 @@ START_TEST(bad_weights_refused)
     t->name = xstrdup("c1.weight_");
     char *other2 = xprintf("%s/other2", b.dir);
     mkdir(other2, 0700);
-    emit_into(g2, false, other2);
+    emit_into(g2, false, NULL, other2);
     char *ow2 = xprintf("%s/tm.weights", other2);
     expect_open_error(&b, ow2, "another build");
     graph_free(g2);
@@ -490,7 +614,7 @@ START_TEST(bad_weights_refused)
     fill_all(g3);
     char *other = xprintf("%s/other", b.dir);
     mkdir(other, 0700);
-    emit_into(g3, false, other);
+    emit_into(g3, false, NULL, other);
     char *ow = xprintf("%s/tm.weights", other);
     expect_open_error(&b, ow, "does not fit this build");
     graph_free(g3);
@@ -509,10 +633,10 @@ START_TEST(output_is_deterministic)
     ck_assert_ptr_nonnull(mkdtemp(d1));
     ck_assert_ptr_nonnull(mkdtemp(d2));
     Graph *g = conv_graph();
-    emit_into(g, false, d1);
+    emit_into(g, false, NULL, d1);
     graph_free(g);
     g = conv_graph();
-    emit_into(g, false, d2);
+    emit_into(g, false, NULL, d2);
     graph_free(g);
     const char *files[] = {"tm.h", "tm.c", "tm.weights"};
     for (int i = 0; i < 3; i++) {
@@ -537,7 +661,7 @@ START_TEST(layer_comments)
     char d[] = "/tmp/test_codegen_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(d));
     Graph *g = conv_graph();
-    emit_into(g, false, d);
+    emit_into(g, false, NULL, d);
     char *p = xprintf("%s/tm.c", d);
     size_t n;
     char *c = slurp(p, &n);
@@ -549,7 +673,9 @@ START_TEST(layer_comments)
     ck_assert_ptr_nonnull(strstr(c, "static void\nlayer_c1("));
     ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
     ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
-    ck_assert_ptr_nonnull(strstr(c, "/* a block at the edge */"));
+    ck_assert_ptr_nonnull(strstr(c, "/* the block at the pixel edge: 2 columns */"));  /* c2: 90 = 22 * 4 + 2 */
+    ck_assert_ptr_nonnull(strstr(c, "/* a block short of output channels */"));        /* c2: 12 = 5 + 5 + 2 */
+    ck_assert_ptr_null(strstr(c, "#include <immintrin.h>"));  /* no target: reference kernels only */
     ck_assert_ptr_nonnull(strstr(c, "in blocks of 5 output channels x 4 pixels"));
     ck_assert_ptr_null(strstr(c, "#include \"vx_"));    /* the runtime is pasted, not included */
     ck_assert_ptr_null(strstr(c, "#pragma"));           /* only through VX_OMP */
@@ -741,6 +867,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, convs_match_interpreter);
     tcase_add_test(t, packed_convs_match_interpreter);
     tcase_add_test(t, winograd_matches_interpreter);
+    tcase_add_test(t, vector_kernels_match_interpreter);
     tcase_add_test(t, ops_match_interpreter);
     tcase_add_test(t, embedded_matches_interpreter);
     tcase_add_test(t, bad_weights_refused);

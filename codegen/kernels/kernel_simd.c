@@ -1,0 +1,492 @@
+/*
+ * kernel_simd.c — explicit-vector microkernels of a block reduction, one
+ * table per instruction set; a single emitter walks the table.
+ *
+ * The kernel keeps the MR x cols block in ceil(cols / lanes) accumulator
+ * vectors per row.  Per step k it loads the operand row B[k][p0 ..] once
+ * (nv vectors), then per output channel r broadcasts the weight W[r][k]
+ * and does nv fused multiply-adds: MR * nv + nv + 1 registers, which
+ * kernel_vector_for() checks against the ISA's register count.  The FMAs
+ * are intrinsics, so they are fused whatever -std or -ffp-contract says.
+ * The last vector of a row whose width is not a multiple of the lanes is
+ * loaded and stored with a mask (AVX-512 mask registers, AVX2 maskload /
+ * maskstore) or through a small zero-padded copy (NEON): the pixel tail of
+ * a block runs in vectors too.
+ *
+ * The accumulators start from zero (or, with reduction tiles, the partial
+ * sums stored in the output) and leave through the epilogue straight from
+ * the registers: bias, residual and relu in the reference epilogue's order,
+ * so each element is summed in k order as in the reference kernel, and only
+ * the rounding of fused against separate multiply and add can differ.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* How a row's last, partial vector is loaded and stored. */
+typedef enum Tail {
+    TAIL_MASK_REG,      /* AVX-512: a __mmask16 constant, maskz_loadu / mask_storeu */
+    TAIL_MASK_VEC,      /* AVX2: an integer mask vector, maskload / maskstore */
+    TAIL_COPY,          /* no masked access: through a zero-padded local copy */
+} Tail;
+
+/* The family, for the few operations that differ in form, not name (interleaving). */
+typedef enum IsaKind { ISA_AVX512, ISA_AVX2, ISA_NEON } IsaKind;
+
+struct KernelIsa {
+    IsaKind kind;
+    const char *macro;      /* Target.isa_macro that selects this table */
+    const char *name;       /* for comments */
+    const char *target;     /* the target table that uses it, for comments */
+    const char *guard;      /* preprocessor condition under which the compiler has it */
+    const char *header;     /* the intrinsics header */
+    int lanes;              /* floats per vector */
+    int vregs;              /* vector registers */
+    const char *vtype;      /* vector type */
+    const char *load, *store, *bcast;   /* unaligned load (p), store (p, v), broadcast (x) */
+    const char *zero, *add, *sub, *max; /* a zero vector; a + b, a - b, max (a, b) */
+    const char *fma;        /* fused multiply-add acc + a * b: fma(a, b, acc), or fma(acc, a, b) */
+    bool fma_acc_first;     /* the second form (NEON) */
+    Tail tail;
+};
+
+static const KernelIsa avx512 = {
+    ISA_AVX512, "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
+    "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
+    "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_sub_ps", "_mm512_max_ps",
+    "_mm512_fmadd_ps", false, TAIL_MASK_REG,
+};
+static const KernelIsa avx2 = {
+    ISA_AVX2, "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
+    "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
+    "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_sub_ps", "_mm256_max_ps",
+    "_mm256_fmadd_ps", false, TAIL_MASK_VEC,
+};
+static const KernelIsa neon = {
+    ISA_NEON, "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
+    32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
+    "vdupq_n_f32(0.0f)", "vaddq_f32", "vsubq_f32", "vmaxq_f32",
+    "vfmaq_f32", true, TAIL_COPY,
+};
+static const KernelIsa *const isas[] = {&avx512, &avx2, &neon, NULL};
+
+const KernelIsa *
+kernel_isa(const Target *t)
+{
+    if (!t || !t->isa_macro)
+        return NULL;
+    for (int i = 0; isas[i]; i++)
+        if (!strcmp(isas[i]->macro, t->isa_macro))
+            return isas[i];
+    return NULL;
+}
+
+const char *
+kernel_isa_name(const KernelIsa *isa)
+{
+    return isa->name;
+}
+
+const char *
+kernel_isa_guard(const KernelIsa *isa)
+{
+    return isa->guard;
+}
+
+/* MR x nv accumulators, nv operand vectors and one broadcast weight. */
+const KernelIsa *
+kernel_vector_for(const Target *t, const KernelBlock *kb)
+{
+    const KernelIsa *isa = kernel_isa(t);
+    if (!isa)
+        return NULL;
+    int nv = (kb->cols + isa->lanes - 1) / isa->lanes;
+    return kb->MR * nv + nv + 1 <= isa->vregs ? isa : NULL;
+}
+
+void
+kernel_emit_includes(Emitter *e, const Target *t)
+{
+    const KernelIsa *isa = kernel_isa(t);
+    if (!isa)
+        return;
+    emit(e, "/* %s kernels (target %s) when the compiler targets that instruction set,", isa->name, t->name);
+    emit(e, "   else the plain-C reference kernels. */");
+    emit(e, "#if %s", isa->guard);
+    emit(e, "#include %s", isa->header);
+    emit(e, "#endif");
+}
+
+/* Appends the statement acc = acc + a * b (fused) to line. */
+static void
+append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const char *a, const char *b)
+{
+    size_t l = strlen(line);
+    if (isa->fma_acc_first)
+        snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, acc, a, b);
+    else
+        snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, a, b, acc);
+}
+
+/* The mask of the first n lanes, as an expression. */
+static void
+mask_expr(const KernelIsa *isa, int n, char *buf, size_t size)
+{
+    if (isa->tail == TAIL_MASK_REG) {
+        snprintf(buf, size, "(__mmask16)0x%04x", (1u << n) - 1);
+    } else {
+        snprintf(buf, size, "_mm256_setr_epi32(");
+        for (int i = 0; i < 8; i++)
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", i < n ? "-1" : "0");
+        snprintf(buf + strlen(buf), size - strlen(buf), ")");
+    }
+}
+
+/* dst = the partial vector of n floats at p (p an expression), zeros past them. */
+static void
+emit_tail_load(Emitter *e, const KernelIsa *isa, const char *dst, const char *p, int n)
+{
+    char m[96];
+    switch (isa->tail) {
+    case TAIL_MASK_REG:
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "%s = _mm512_maskz_loadu_ps(%s, %s);", dst, m, p);
+        break;
+    case TAIL_MASK_VEC:
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "%s = _mm256_maskload_ps(%s, %s);", dst, p, m);
+        break;
+    case TAIL_COPY:
+        emit_scope(e, NULL);
+        emit(e, "float tl[4] = {0.0f, 0.0f, 0.0f, 0.0f};");
+        emit(e, "memcpy(tl, %s, %d * sizeof(float));", p, n);
+        emit(e, "%s = %s(tl);", dst, isa->load);
+        emit_end(e, NULL);
+        break;
+    }
+}
+
+/* The first n floats of vector v stored at p. */
+static void
+emit_tail_store(Emitter *e, const KernelIsa *isa, const char *p, const char *v, int n)
+{
+    char m[96];
+    switch (isa->tail) {
+    case TAIL_MASK_REG:
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "_mm512_mask_storeu_ps(%s, %s, %s);", p, m, v);
+        break;
+    case TAIL_MASK_VEC:
+        mask_expr(isa, n, m, sizeof m);
+        emit(e, "_mm256_maskstore_ps(%s, %s, %s);", p, m, v);
+        break;
+    case TAIL_COPY:
+        emit_scope(e, NULL);
+        emit(e, "float tl[4];");
+        emit(e, "%s(tl, %s);", isa->store, v);
+        emit(e, "memcpy(%s, tl, %d * sizeof(float));", p, n);
+        emit_end(e, NULL);
+        break;
+    }
+}
+
+/* Emits "v = <load of vector j of row r at base>" for every accumulator,
+ * or zeros; rows past mr (guard) are zero. */
+static void
+emit_acc_from(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
+              int rem)
+{
+    char v[32], p[96];
+    for (int r = 0; r < kb->MR; r++) {
+        if (o->guard_rows && r > 0)
+            emit_open(e, NULL, "if (mr > %d)", r);
+        for (int j = 0; j < nv; j++) {
+            snprintf(v, sizeof v, "a%d_%d", r, j);
+            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
+            if (j < full)
+                emit(e, "%s = %s(%s);", v, isa->load, p);
+            else
+                emit_tail_load(e, isa, v, p, rem);
+        }
+        if (o->guard_rows && r > 0)
+            emit_end(e, NULL);
+    }
+}
+
+/* Stores the accumulators to yb, raw (epi false) or through the epilogue. */
+static void
+emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
+               int rem, bool epi)
+{
+    char v[32], p[96], q[96];
+    for (int r = 0; r < kb->MR; r++) {
+        bool guard = o->guard_rows && r > 0;
+        if (guard)
+            emit_open(e, NULL, "if (mr > %d)", r);
+        else
+            emit_scope(e, NULL);
+        if (epi && o->bias)
+            emit(e, "const %s bv = %s(bb[%d]);", isa->vtype, isa->bcast, r);
+        for (int j = 0; j < nv; j++) {
+            /* one line per whole vector: [+ bias] [+ residual] [relu] store */
+            char line[512] = "";
+            size_t l;
+            snprintf(v, sizeof v, "a%d_%d", r, j);
+            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
+            snprintf(q, sizeof q, "rb + %d", r * o->ystride + j * isa->lanes);
+            if (epi && o->bias)
+                snprintf(line, sizeof line, "%s = %s(%s, bv); ", v, isa->add, v);
+            if (epi && o->res && j < full) {
+                l = strlen(line);
+                snprintf(line + l, sizeof line - l, "%s = %s(%s, %s(%s)); ", v, isa->add, v, isa->load, q);
+            } else if (epi && o->res) {
+                if (line[0])
+                    emit(e, "%s", line);
+                line[0] = '\0';
+                emit_scope(e, NULL);
+                emit(e, "%s rv;", isa->vtype);
+                emit_tail_load(e, isa, "rv", q, rem);
+                emit(e, "%s = %s(%s, rv);", v, isa->add, v);
+                emit_end(e, NULL);
+            }
+            if (epi && o->relu) { /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */
+                l = strlen(line);
+                snprintf(line + l, sizeof line - l, "%s = %s(%s, %s); ", v, isa->max, isa->zero, v);
+            }
+            if (j < full) {
+                l = strlen(line);
+                snprintf(line + l, sizeof line - l, "%s(%s, %s);", isa->store, p, v);
+                emit(e, "%s", line);
+            } else {
+                if (line[0]) {
+                    line[strlen(line) - 1] = '\0';
+                    emit(e, "%s", line);
+                }
+                emit_tail_store(e, isa, p, v, rem);
+            }
+        }
+        emit_end(e, NULL);
+    }
+}
+
+/* The vector kernel of kb for isa (the caller checked kernel_vector_for). */
+void
+kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
+{
+    int L = isa->lanes, MR = kb->MR, nv = (kb->cols + L - 1) / L, rem = kb->cols % L;
+    int full = rem ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem */
+    char line[1024], v[32], p[96];
+
+    emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][p0 + j] for %d x %d,",
+         isa->name, isa->target, MR, kb->cols);
+    emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
+         MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
+    emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
+         o->relu ? " relu," : "");
+    emit_scope(e, "kernel");
+    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
+         o->ystride);
+    if (o->res)
+        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
+    if (o->bias)
+        emit(e, "const float *restrict bb = %s;", o->bias);
+    for (int r = 0; r < MR; r++) {
+        snprintf(line, sizeof line, "%s", isa->vtype);
+        for (int j = 0; j < nv; j++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", j ? "," : "", r, j,
+                     isa->zero);
+        emit(e, "%s;", line);
+    }
+    if (o->tiled) {
+        emit(e, "/* a later tile of the reduction: the partial sums so far */");
+        emit_open(e, NULL, "if (k0 > 0)");
+        emit_acc_from(e, isa, kb, o, nv, full, rem);
+        emit_end(e, NULL);
+    }
+    emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel */");
+    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", kb->B, kb->P);
+    if (kb->packed)
+        emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+    snprintf(line, sizeof line, "%s", isa->vtype);
+    for (int j = 0; j < nv; j++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);
+    emit(e, "%s, wv;", line);
+    for (int j = 0; j < nv; j++) {
+        snprintf(v, sizeof v, "b%d", j);
+        snprintf(p, sizeof p, "bk + %d", j * L);
+        if (j < full)
+            emit(e, "%s = %s(%s);", v, isa->load, p);
+        else
+            emit_tail_load(e, isa, v, p, rem);
+    }
+    for (int r = 0; r < MR; r++) {
+        if (kb->packed)
+            snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
+        else
+            snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * %d + k]);", isa->bcast, r, kb->K);
+        for (int j = 0; j < nv; j++) {
+            char acc[32], b[32];
+            snprintf(acc, sizeof acc, "a%d_%d", r, j);
+            snprintf(b, sizeof b, "b%d", j);
+            append_fma(isa, line, sizeof line, acc, "wv", b);
+        }
+        emit(e, "%s", line);
+    }
+    emit_end(e, "k");
+    bool epi = o->bias || o->res || o->relu;
+    if (o->tiled && epi) {
+        emit(e, "/* not the last tile: the partial sums to the output */");
+        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_acc_store(e, isa, kb, o, nv, full, rem, false);
+        emit_else(e, "else");
+        emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
+             o->relu ? " relu," : "");
+        emit_acc_store(e, isa, kb, o, nv, full, rem, true);
+        emit_end(e, NULL);
+    } else {
+        emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
+             o->res ? " residual," : "", o->relu ? " relu," : "");
+        emit_acc_store(e, isa, kb, o, nv, full, rem, epi);
+    }
+    emit_end(e, "kernel");
+}
+
+/* ---------------------------------------------------------------- Winograd output transform */
+
+/* lo, hi = the lanes of a and b interleaved: a0 b0 a1 b1 ... */
+static void
+emit_interleave(Emitter *e, const KernelIsa *isa, const char *a, const char *b)
+{
+    switch (isa->kind) {
+    case ISA_AVX512:
+        emit(e, "const __m512 lo = _mm512_permutex2var_ps(%s, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, "
+             "4, 20, 5, 21, 6, 22, 7, 23), %s);", a, b);
+        emit(e, "const __m512 hi = _mm512_permutex2var_ps(%s, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, "
+             "12, 28, 13, 29, 14, 30, 15, 31), %s);", a, b);
+        break;
+    case ISA_AVX2:
+        emit(e, "const __m256 l_ = _mm256_unpacklo_ps(%s, %s), h_ = _mm256_unpackhi_ps(%s, %s);", a, b, a, b);
+        emit(e, "const __m256 lo = _mm256_permute2f128_ps(l_, h_, 0x20), hi = _mm256_permute2f128_ps(l_, h_, 0x31);");
+        break;
+    case ISA_NEON:
+        emit(e, "const float32x4x2_t z_ = vzipq_f32(%s, %s);", a, b);
+        emit(e, "const float32x4_t lo = z_.val[0], hi = z_.val[1];");
+        break;
+    }
+}
+
+/* v (n of whose lanes count) through the epilogue, stored at out (residual at res). */
+static void
+emit_out_vector(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *v, const char *out,
+                const char *res, int n)
+{
+    int L = isa->lanes;
+    emit_scope(e, NULL);
+    emit(e, "%s o_ = %s;", isa->vtype, v);
+    if (w->bias)
+        emit(e, "o_ = %s(o_, bv);", isa->add);
+    if (w->res) {
+        emit(e, "%s r_;", isa->vtype);
+        if (n == L)
+            emit(e, "r_ = %s(%s);", isa->load, res);
+        else
+            emit_tail_load(e, isa, "r_", res, n);
+        emit(e, "o_ = %s(o_, r_);", isa->add);
+    }
+    if (w->relu)
+        emit(e, "o_ = %s(%s, o_);", isa->max, isa->zero);
+    if (n == L)
+        emit(e, "%s(%s, o_);", isa->store, out);
+    else
+        emit_tail_store(e, isa, out, "o_", n);
+    emit_end(e, NULL);
+}
+
+/* n tiles from tile column tw0 (an expression) of tile row th; cnt of the
+ * 2 n output columns lie inside the output. */
+static void
+emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *tw0, int n, int cnt)
+{
+    int L = isa->lanes;
+    char v[16], p[96], q[96];
+    emit_scope(e, NULL);
+    emit(e, "%s m[16], s0[4], s1[4];", isa->vtype);
+    emit(e, "/* m[t] = M[t][co][tile] for the %d tiles */", n);
+    for (int t = 0; t < 16; t++) {
+        snprintf(v, sizeof v, "m[%d]", t);
+        snprintf(p, sizeof p, "mt + %d + %s", t * w->SM, tw0);
+        if (n == L)
+            emit(e, "%s = %s(%s);", v, isa->load, p);
+        else
+            emit_tail_load(e, isa, v, p, n);
+    }
+    emit(e, "/* A^T m: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (rows of the 4x4 tile) */");
+    for (int j = 0; j < 4; j++) {
+        emit(e, "s0[%d] = %s(%s(m[%d], m[%d]), m[%d]);", j, isa->add, isa->add, j, 4 + j, 8 + j);
+        emit(e, "s1[%d] = %s(%s(m[%d], m[%d]), m[%d]);", j, isa->sub, isa->sub, 4 + j, 8 + j, 12 + j);
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *sv = i ? "s1" : "s0";
+        if (i == 1 && w->H % 2)
+            emit_open(e, NULL, "if (th * 2 + 1 < %d)", w->H);
+        else
+            emit_scope(e, NULL);
+        emit(e, "/* output row 2 th + %d: (A^T m A)[%d][0..1] of each tile, interleaved */", i, i);
+        emit(e, "const %s ya = %s(%s(%s[0], %s[1]), %s[2]), yb_ = %s(%s(%s[1], %s[2]), %s[3]);", isa->vtype,
+             isa->add, isa->add, sv, sv, sv, isa->sub, isa->sub, sv, sv, sv);
+        emit_interleave(e, isa, "ya", "yb_");
+        snprintf(p, sizeof p, "y%d + 2 * %s", i, tw0);
+        snprintf(q, sizeof q, "r%d + 2 * %s", i, tw0);
+        emit_out_vector(e, isa, w, "lo", p, q, cnt < L ? cnt : L);
+        if (cnt > L) {
+            snprintf(p, sizeof p, "y%d + 2 * %s + %d", i, tw0, L);
+            snprintf(q, sizeof q, "r%d + 2 * %s + %d", i, tw0, L);
+            emit_out_vector(e, isa, w, "hi", p, q, cnt - L);
+        } else {
+            emit(e, "(void)hi; /* past the output */");
+        }
+        emit_end(e, NULL);
+    }
+    emit_end(e, NULL);
+}
+
+void
+kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
+{
+    int L = isa->lanes, TW = w->TW;
+    /* chunks of L tiles; the last one may hold fewer tiles, or (odd width)
+     * one output column fewer than its tiles */
+    int nloop = TW / L, last_n = TW % L;
+    if (!last_n && w->W % 2) {
+        nloop--;
+        last_n = L;
+    }
+    emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the 2 x 2",
+         isa->name, isa->target, L);
+    emit(e, "   outputs of each interleaved into output rows; the same operations as the plain loops */");
+    if (w->bias)
+        emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
+    emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d, *restrict y1 = y0 + %d;", w->W, w->W);
+    if (w->res)
+        emit(e, "const float *restrict r0 = rc + (size_t)(2 * th) * %d, *restrict r1 = r0 + %d;", w->W, w->W);
+    if (w->H % 2)
+        emit(e, "(void)y1; /* no row 2 th + 1 in the last tile row */");
+    if (nloop > 0) {
+        emit(e, "/* over chunks of %d tile columns */", L);
+        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", nloop * L, L);
+        emit_wino_chunk(e, isa, w, "tw0", L, 2 * L);
+        emit_end(e, "tw0");
+    }
+    if (last_n) {
+        char tw0[16];
+        snprintf(tw0, sizeof tw0, "%d", nloop * L);
+        emit(e, "/* the last %d tile columns: %d output columns */", last_n, w->W - 2 * nloop * L);
+        emit_wino_chunk(e, isa, w, tw0, last_n, w->W - 2 * nloop * L);
+    }
+    emit_end(e, "th");
+}

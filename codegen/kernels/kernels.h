@@ -1,0 +1,104 @@
+/*
+ * kernels.h — microkernel emitters: the innermost block reduction of the
+ * conv bodies (gemm, winograd(2)), per target family, as BLIS separates
+ * its portable loop nest from small per-architecture kernels.
+ *
+ *   kernel_ref.c    the plain-C reference kernel: loops over k, rows and
+ *                   columns of a local accumulator array; any C99 compiler
+ *   kernel_simd.c   explicit-vector kernels, one table per instruction set:
+ *                   AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3), NEON
+ *                   (aarch64); accumulators in vector registers, explicit
+ *                   fused multiply-adds, masked loads and stores for the
+ *                   pixel tail of a block
+ *
+ * The generated code carries a vector kernel under '#if' on its
+ * instruction set's macros with the reference kernel as the '#else', so
+ * the file builds and runs with any C99 compiler and for any -march.
+ */
+#ifndef VISEC_KERNELS_H
+#define VISEC_KERNELS_H
+
+#include "emit.h"
+
+/*
+ * One block reduction:
+ *   acc[r][j] (+)= sum_{k in [kfrom, kto)} W[co0 + r][k] * B[k][p0 + j]
+ * for r < MR (rows, output channels) and j < cols (columns, pixels or
+ * Winograd tiles).  In the reference kernel acc is the block's local
+ * float[MR][NT] array, which the code around it initializes (zeros or
+ * earlier partial sums) and reads in the epilogue; the vector kernels keep
+ * it in registers and store the results themselves (KernelOut).  W is wt[k * MR + r] (packed panel) or
+ * wg[(co0 + r) * K + k] (PyTorch's layout).
+ */
+typedef struct KernelBlock {
+    const char *B;          /* the right-hand matrix (an expression) */
+    int P;                  /* its row stride in floats */
+    const char *kfrom, *kto;/* the reduction range (expressions) */
+    int K;                  /* rows of the whole reduction (stride of unpacked W) */
+    int MR;                 /* rows of the block: reg_co */
+    int NT;                 /* columns of acc: reg_pix */
+    int cols;               /* columns computed: NT, or the constant width of a tail block */
+    bool packed;            /* W in packed [K][MR] panels (wt) */
+} KernelBlock;
+
+/*
+ * Where a vector kernel leaves its block, straight from the registers:
+ * row r (r < MR; with guard_rows only r < mr) of the block is
+ *   out[r][j] = relu(acc[r][j] + bias[r] + res[r][j])   (each part optional)
+ * at y + (size_t)(co0 + r) * ystride + p0 (res likewise), in the order and
+ * rounding of the reference epilogue.  With reduction tiles (tiled) the
+ * accumulators start from the partial sums in y when k0 > 0 and, while
+ * k1 < K, are stored back raw; the epilogue comes with the last tile.
+ */
+typedef struct KernelOut {
+    const char *y;          /* output base (an expression) */
+    int ystride;            /* floats between rows of y and res */
+    const char *res;        /* residual base, NULL: none */
+    const char *bias;       /* the block's first bias ("bias + g * 64 + co0"), NULL: none */
+    bool relu;
+    bool guard_rows;        /* rows past mr exist in registers (zero-padded weights), never stored */
+    bool tiled;             /* reduction tiles k0 .. k1 of K */
+    int K;
+} KernelOut;
+
+/* An instruction set with vector kernels (kernel_simd.c). */
+typedef struct KernelIsa KernelIsa;
+
+/* The vector kernel family of target t (NULL: none, the reference kernel only). */
+const KernelIsa *kernel_isa(const Target *t);
+/* The ISA's vector kernel can compute kb (the block fits its registers): the ISA, else NULL. */
+const KernelIsa *kernel_vector_for(const Target *t, const KernelBlock *kb);
+/* "AVX-512", "AVX2 + FMA", "NEON". */
+const char *kernel_isa_name(const KernelIsa *isa);
+/* The preprocessor condition under which the compiler has the ISA. */
+const char *kernel_isa_guard(const KernelIsa *isa);
+
+/* The includes the vector kernels of target t need, under their guards. */
+void kernel_emit_includes(Emitter *e, const Target *t);
+
+/* The vector kernel of kb with its stores out (kernel_vector_for(t, kb) == isa). */
+void kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
+
+/*
+ * Winograd F(2x2,3x3) output transform of one output channel in vectors of
+ * tile columns: Y = A^T m A per tile, then the epilogue, as the plain loops
+ * compute it.  The generated code around it defines Mc (M + co * T: M[t]
+ * of tile i at Mc[t * SM + i]), yc (the output channel), rc (its residual)
+ * and b (its bias).
+ */
+typedef struct WinoOut {
+    int SM;                 /* floats between the 16 matrices of M */
+    int TH, TW;             /* tile rows and columns */
+    int H, W;               /* output rows and columns */
+    bool bias, res, relu;
+} WinoOut;
+void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
+
+/*
+ * The plain-C reference kernel (kernel_ref.c).  With constant true the
+ * trip counts are MR x cols (the accumulators can live in registers);
+ * else the variables mr x pn of the block at the edge.
+ */
+void kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant);
+
+#endif
