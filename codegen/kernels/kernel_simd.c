@@ -471,9 +471,12 @@ kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
     emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
-    emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d, *restrict y1 = y0 + %d;", w->W, w->W);
-    if (w->res)
-        emit(e, "const float *restrict r0 = rc + (size_t)(2 * th) * %d, *restrict r1 = r0 + %d;", w->W, w->W);
+    emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d;", w->W);
+    emit(e, "float *restrict y1 = y0 + %d;", w->W);
+    if (w->res) {
+        emit(e, "const float *restrict r0 = rc + (size_t)(2 * th) * %d;", w->W);
+        emit(e, "const float *restrict r1 = r0 + %d;", w->W);
+    }
     if (w->H % 2)
         emit(e, "(void)y1; /* no row 2 th + 1 in the last tile row */");
     if (nloop > 0) {
