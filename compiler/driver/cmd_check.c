@@ -73,14 +73,15 @@ cmd_check(int argc, char **argv)
     }
     if (!model && !d.nerrors)
         error_plain(&d, "no model description given (usage: visec check MODEL)");
-    if (!bo.weights && (bo.select || bo.strip_prefix || bo.add_prefix) && !d.nerrors)
-        error_plain(&d, "--select, --strip-prefix and --add-prefix need --weights FILE");
+    if (!bo.weights && (bo.select || bo.strip_prefix || bo.add_prefix || bo.strict) && !d.nerrors)
+        error_plain(&d, "--select, --strip-prefix, --add-prefix and --strict need --weights FILE");
     if (d.nerrors)
         return 1;
 
     Source *src = NULL;
     Graph *g = frontend_load(model, &d, &src);
-    if (g && bo.weights && !bind_weights(g, &bo, &d)) {
+    BindReport br = {0};
+    if (g && bo.weights && !bind_weights_report(g, &bo, &br, &d)) {
         graph_free(g);
         g = NULL;
     }
@@ -90,6 +91,9 @@ cmd_check(int argc, char **argv)
             graph_print(stdout, g);
         else
             summary(stdout, g, model);
+        if (!dump && bo.weights)
+            printf("weights: %s (%s): %d tensors, %d bound, %d ignored, %d converted to float32\n",
+                   bo.weights, br.format, br.ntensors, br.nbound, br.nignored, br.nconverted);
     }
     graph_free(g);
     source_free(src);

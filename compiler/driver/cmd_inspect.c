@@ -46,7 +46,7 @@ cmd_inspect(int argc, char **argv)
         if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
-        } else if (!strncmp(argv[i], "--weights", 9)) {
+        } else if (!strncmp(argv[i], "--weights", 9) || opt_flag(argv, i, "--strict")) {
             opt_unknown(&d, "inspect", argv[i]);
         } else if ((r = bind_option(argc, argv, &i, &bo, &d))) {
             if (r < 0)

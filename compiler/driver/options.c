@@ -65,6 +65,10 @@ int
 bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
 {
     int r;
+    if (opt_flag(argv, *i, "--strict")) {
+        o->strict = true;
+        return 1;
+    }
     if ((r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
         return r;
     if ((r = opt_value(argc, argv, i, "--select", &o->select, d)))

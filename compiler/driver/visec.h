@@ -29,7 +29,7 @@ void opt_unknown(Diag *d, const char *cmd, const char *arg);
 /* ---- options of the other layers, parsed here and handed on as plain structs */
 struct BindOptions;
 struct PipelineOptions;
-/* 1 = matched one of --weights/--select/--strip-prefix/--add-prefix at
+/* 1 = matched one of --weights/--select/--strip-prefix/--add-prefix/--strict at
  * argv[*i] (advances *i past its value), 0 = no match, -1 = error reported. */
 int bind_option(int argc, char **argv, int *i, struct BindOptions *o, Diag *d);
 /*
@@ -47,6 +47,8 @@ void pipeline_help(FILE *f);
     "                    level, or 'state_dict', 'model', ... when it has no tensors)\n" \
     "  --strip-prefix P  remove P from checkpoint keys (default: 'module.' when\n"     \
     "                    every key starts with it)\n"                                  \
-    "  --add-prefix P    prepend P to checkpoint keys\n"
+    "  --add-prefix P    prepend P to checkpoint keys\n"                             \
+    "  --strict          checkpoint tensors the model does not use and conversions\n" \
+    "                    to float32 are errors, not warnings\n"
 
 #endif
