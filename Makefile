@@ -26,7 +26,7 @@ ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN      := -fsanitize=address,undefined
 endif
-LDLIBS  := -lz -lm
+LDLIBS  := -lnettle -lz -lm
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
@@ -126,7 +126,7 @@ fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" build/fuzz/libvisec.a
 	for t in $(FUZZ_TARGETS); do \
 	    clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
-	        $(SRC_DIRS:%=-I%) tests/fuzz/$$t.c build/fuzz/libvisec.a -lz -lm -o build/fuzz/$$t || exit 1; \
+	        $(SRC_DIRS:%=-I%) tests/fuzz/$$t.c build/fuzz/libvisec.a -lnettle -lz -lm -o build/fuzz/$$t || exit 1; \
 	done
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 

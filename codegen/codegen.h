@@ -14,7 +14,17 @@ typedef struct CodegenOptions {
     const char *name;       /* C prefix of the API; NULL: the model name */
     const char *model_path; /* the model description, named in comments */
     bool embed;             /* weights compiled into the .c, no .weights file */
+    /* Identity, recorded in the generated files and NAME_info() (identity.c);
+     * NULL when unknown. */
+    const char *command;            /* the visec command line, as given */
+    const char *model_sha256;       /* SHA-256 of the model description (hex) */
+    const char *weights_path;       /* the checkpoint, as given */
+    const char *weights_sha256;     /* SHA-256 of the checkpoint file (hex) */
 } CodegenOptions;
+
+/* The interface version of generated code: bumped when the generated API
+ * changes (2: NAME_info() and NAME_weights_crc32()). */
+#define VISEC_ABI_VERSION 2
 
 /*
  * Checks that the graph can be emitted: one input and one output, every

@@ -3,12 +3,13 @@
 # test and run its examples.  Safe to run again; a no-op when all is there.
 #
 #   build:     gcc clang make flex bison pkg-config zlib1g-dev (DEFLATE checkpoints)
+#              nettle-dev (SHA-256 of inputs and outputs)
 #   tests:     check libsubunit-dev (unit tests), python3-torch python3-torchvision
 #              python3-numpy (the PyTorch oracle and checkpoint fixtures)
 #   examples:  libstb-dev (image decoding in examples/embed)
 #   OpenMP:    libomp-dev (for clang; gcc brings libgomp)
 set -euo pipefail
-pkgs="gcc clang make flex bison pkg-config zlib1g-dev check libsubunit-dev libstb-dev libomp-dev
+pkgs="gcc clang make flex bison pkg-config zlib1g-dev nettle-dev check libsubunit-dev libstb-dev libomp-dev
       python3 python3-numpy python3-torch python3-torchvision"
 missing=()
 for p in $pkgs; do

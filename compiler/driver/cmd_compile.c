@@ -130,8 +130,18 @@ cmd_compile(int argc, char **argv)
     if (d.nerrors)
         return 1;
 
+    /* Identity: the command line as given and the inputs' digests.  The
+     * output directory is left out: where the files go does not change them. */
+    char *cmdline = command_line("compile", argc, argv, "-o");
+    char msha[SHA256_HEX], wsha[SHA256_HEX];
+    co.command = cmdline;
+    co.weights_path = bo.weights;
+    if (sha256_file(model, msha, &d))
+        co.model_sha256 = msha;
+    if (sha256_file(bo.weights, wsha, &d))
+        co.weights_sha256 = wsha;
     Source *src = NULL;
-    Graph *g = frontend_load(model, &d, &src);
+    Graph *g = d.nerrors ? NULL : frontend_load(model, &d, &src);
     if (g) {
         graph_verify(g, "frontend");
         co.model_path = model;
@@ -144,6 +154,7 @@ cmd_compile(int argc, char **argv)
     }
     if (d.nerrors && made_dir)
         rmdir(dir);
+    free(cmdline);
     graph_free(g);
     source_free(src);
     return d.nerrors ? 1 : 0;

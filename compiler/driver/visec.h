@@ -26,6 +26,11 @@ bool opt_int(const char *opt, const char *s, long lo, long hi, long *out, Diag *
 /* Reports an unknown option or extra argument. */
 void opt_unknown(Diag *d, const char *cmd, const char *arg);
 
+/* "visec CMD ARG ...", each argument shell-quoted when it needs it: the
+ * command line as given, for the identity of generated files (malloc'd).
+ * The option drop (and its value) is left out, if not NULL. */
+char *command_line(const char *cmd, int argc, char **argv, const char *drop);
+
 /* ---- options of the other layers, parsed here and handed on as plain structs */
 struct BindOptions;
 struct PipelineOptions;
