@@ -335,6 +335,10 @@ void graph_verify(const Graph *g, const char *after_pass);
 /* Stable, diffable text dump; same graph gives the same bytes. */
 void graph_print(FILE *f, const Graph *g);
 
+/* ------------------------------------------------------------------ dot.c */
+/* The graph as Graphviz DOT; stage names the point in the pipeline. */
+void graph_dot(FILE *f, const Graph *g, const char *stage);
+
 /* ------------------------------------------------------------------ stats.c */
 
 typedef struct GraphStats {

@@ -16,6 +16,7 @@ static const struct {
     {"run", cmd_run, "run a model with the reference interpreter on a .npy input"},
     {"compile", cmd_compile, "generate self-contained C for a model and its weights"},
     {"init-weights", cmd_init_weights, "write a deterministic synthetic checkpoint for a model"},
+    {"graph", cmd_graph, "write the graph as Graphviz DOT, before or after the passes"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -12,6 +12,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_init_weights(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 /*
  * Option parsing.  Options are "--name value" or "--name=value".
