@@ -3,7 +3,7 @@
 #   make                 bin/visec
 #   make test            every test, built with AddressSanitizer and UBSan
 #   make bench           speed of the generated code against PyTorch
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR=  (visec, visec.1, bash completion, docs)
 #
 # Sources are picked up by directory; a new .c file needs no Makefile edit.
 
@@ -46,12 +46,16 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall FORCE
+.PHONY: all test unit-tests bench demo deps demo-deps fuzz clean install uninstall FORCE
 all: $(VISEC)
 
-# Installs missing Debian packages (a no-op when everything is there).
+# Installs missing Debian packages (a no-op when everything is there): the
+# test set (PyTorch, clang, Check, graphviz...) or, for the demo, only what
+# building visec and running the example needs.
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh test
+demo-deps:
+	@bash tools/install-deps.sh demo
 
 $(VISEC): $(BUILD)/obj/compiler/driver/main.o $(BUILD)/libvisec.a
 	@mkdir -p $(dir $@)
@@ -112,7 +116,7 @@ test: deps
 	$(MAKE) all
 	tests/run.sh build/san
 
-demo: deps
+demo: demo-deps
 	tools/demo.sh
 
 bench: deps all
@@ -133,11 +137,16 @@ fuzz:
 clean:
 	rm -rf build bin
 
+# visec, its man page, bash completion and documentation.
 install: $(VISEC)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/visec
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/visec \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(VISEC) $(DESTDIR)$(PREFIX)/bin/visec
-	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/visec/
+	install -m 644 docs/visec.1 $(DESTDIR)$(PREFIX)/share/man/man1/visec.1
+	install -m 644 tools/visec.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/visec
+	install -m 644 README.md docs/*.md docs/*.svg $(DESTDIR)$(PREFIX)/share/doc/visec/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/visec
+	rm -f $(DESTDIR)$(PREFIX)/bin/visec $(DESTDIR)$(PREFIX)/share/man/man1/visec.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/visec
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/visec

@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# install-deps.sh — installs the Debian packages visec needs to build,
-# test and run its examples.  Safe to run again; a no-op when all is there.
+# install-deps.sh [demo|test] — installs the Debian packages visec needs.
+# Safe to run again; a no-op when all is there.
 #
-#   build:     gcc clang make flex bison pkg-config zlib1g-dev (DEFLATE checkpoints)
-#              nettle-dev (SHA-256 of inputs and outputs)
-#   tests:     check libsubunit-dev (unit tests), python3-torch python3-torchvision
-#              python3-numpy (the PyTorch oracle and checkpoint fixtures)
-#   examples:  libstb-dev (image decoding in examples/embed)
-#   OpenMP:    libomp-dev (for clang; gcc brings libgomp)
+#   demo (make demo, make install: build visec, compile and run the example)
+#     build:     gcc make flex bison pkg-config
+#                zlib1g-dev (DEFLATE checkpoints), nettle-dev (SHA-256)
+#     examples:  libstb-dev (image decoding in examples/embed)
+#   test (make test; everything in demo and)
+#     compilers: clang, libomp-dev (OpenMP with clang; gcc brings libgomp)
+#     unit:      check libsubunit-dev
+#     oracle:    python3 python3-numpy python3-torch python3-torchvision
+#                (PyTorch reference outputs and checkpoint fixtures)
+#     tools:     graphviz (dot checks visec graph), man-db (the man page test)
 set -euo pipefail
-pkgs="gcc clang make flex bison pkg-config zlib1g-dev nettle-dev check libsubunit-dev libstb-dev libomp-dev
-      python3 python3-numpy python3-torch python3-torchvision"
+set_=${1:-test}
+demo="gcc make flex bison pkg-config zlib1g-dev nettle-dev libstb-dev"
+test="$demo clang libomp-dev check libsubunit-dev python3 python3-numpy python3-torch
+      python3-torchvision graphviz man-db"
+case $set_ in
+demo) pkgs=$demo ;;
+test) pkgs=$test ;;
+*) echo "usage: $0 [demo|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -87,10 +87,18 @@ cmd_compile(int argc, char **argv)
     BindOptions bo = {0};
     PipelineOptions po = {0};
     CodegenOptions co = {0};
+    bool ended = false;     /* after "--": only the model */
     for (int i = 0; i < argc; i++) {
         int m;
         const char *v;
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+        if (ended || opt_flag(argv, i, "--")) {
+            if (!ended)
+                ended = true;
+            else if (model)
+                opt_unknown(&d, "compile", argv[i]);
+            else
+                model = argv[i];
+        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
         } else if (opt_flag(argv, i, "--embed-weights")) {
