@@ -46,7 +46,7 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps demo-deps fuzz clean install uninstall FORCE
+.PHONY: all test unit-tests bench demo deps demo-deps fuzz fuzz-build clean install uninstall FORCE
 all: $(VISEC)
 
 # Installs missing Debian packages (a no-op when everything is there): the
@@ -122,17 +122,20 @@ demo: demo-deps
 bench: deps all
 	tools/bench.sh
 
-# Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers and the
-# model language, FUZZ_SECONDS each, seeded from the examples and tests.
+# Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers, the
+# model language and the generated code's .weights loader, FUZZ_SECONDS each,
+# seeded from the examples, tests and compiled models (tests/fuzz/run.sh).
+# The test suite runs every target briefly (tests/cli/fuzz_smoke.sh).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_checkpoint fuzz_model
-fuzz:
+FUZZ_TARGETS := fuzz_checkpoint fuzz_model fuzz_weights
+fuzz-build:
 	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" build/fuzz/libvisec.a
 	for t in $(FUZZ_TARGETS); do \
 	    clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
 	        $(SRC_DIRS:%=-I%) tests/fuzz/$$t.c build/fuzz/libvisec.a -lnettle -lz -lm -o build/fuzz/$$t || exit 1; \
 	done
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz: all fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS:fuzz_%=%)
 
 clean:
 	rm -rf build bin
