@@ -239,6 +239,10 @@ scheme_mismatch(const Graph *g, const Checkpoint *c, const char *model_path, Dia
             if (*pc && !*pm)
                 error_plain(d, "%s: %d of the %d tensors are missing: the checkpoint's keys start with "
                             "'%s' (try --strip-prefix '%s')", c->path, missing, need, pc, pc);
+            else if (!*pc)
+                error_plain(d, "%s: %d of the %d tensors are missing: the model's keys start with "
+                            "'%s', the checkpoint's do not (try --add-prefix '%s')", c->path, missing,
+                            need, pm, pm);
             else
                 error_plain(d, "%s: %d of the %d tensors are missing: the checkpoint's keys start with "
                             "'%s' where the model's start with '%s' (try --strip-prefix '%s' "

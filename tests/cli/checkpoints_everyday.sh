@@ -40,6 +40,13 @@ expect_fail "use examples/vise_resnet50_torchvision.vise" check "$seq" --weights
 [ "$(grep -c 'error:' "$work/err")" -eq 1 ] || { cat "$work/err"; fail "more than one error"; }
 grep -q "did you mean" "$work/err" && fail "misleading hints"
 expect_fail "use examples/vise_resnet50.vise" check "$tv" --weights "$work/trunk.pt"
+# The same scheme under another prefix: the prefix option that fits.
+sed -e 's/"conv1"/"backbone.conv1"/' -e 's/"bn1"/"backbone.bn1"/' -e 's/"layer\([1-4]\)"/"backbone.layer\1"/' \
+    -e "s|from \"vise_resnet50.vise\"|from \"$src/examples/vise_resnet50.vise\"|" "$tv" >"$work/backbone.vise"
+expect_fail "the model's keys start with 'backbone.', the checkpoint's do not (try --add-prefix 'backbone.')" \
+    check "$work/backbone.vise" --weights "$work/torchvision.pt"
+"$visec" check "$work/backbone.vise" --weights "$work/torchvision.pt" --add-prefix backbone. >/dev/null 2>&1 ||
+    fail "--add-prefix backbone. does not bind"
 
 # A training checkpoint: the state dict is found, the extras are inert.
 compile_run "$seq" "$work/training.pt" training "$work/ref.npy"
