@@ -16,6 +16,8 @@ Writes into OUTDIR, all from one seeded VisE trunk (tools/torch_reference.py):
     fp16.pt               the trunk in float16 (ref_fp16.npy: PyTorch on it)
     extra.pt              the trunk plus one tensor the model does not use
     module.pt             torch.save(model): a whole pickled nn.Module
+    training_legacy.pt,   the same two in the legacy format
+    module_legacy.pt      (_use_new_zipfile_serialization=False)
     opaque_in_sd.pt       a state dict with an argparse.Namespace as a value
 
 --small writes no full-size file: a 2-tensor stand-in for each wrapper kind
@@ -70,6 +72,7 @@ def main():
         torch.save(sd, out("small.pt"))
         rezip_deflated(out("small.pt"), out("small_deflated.pt"))
         torch.save(torch.nn.Sequential(torch.nn.Conv2d(3, 2, 1)), out("small_module.pt"))
+        torch.save(wrapper(sd), out("small_training_legacy.pt"), _use_new_zipfile_serialization=False)
         torch.save({"0.weight": argparse.Namespace(x=1)}, out("small_opaque_in_sd.pt"))
         return
 
@@ -95,6 +98,8 @@ def main():
     extra["head.weight"] = torch.randn(10, 2048)
     torch.save(extra, out("extra.pt"))
     torch.save(trunk, out("module.pt"))
+    torch.save(wrapper(sd), out("training_legacy.pt"), _use_new_zipfile_serialization=False)
+    torch.save(trunk, out("module_legacy.pt"), _use_new_zipfile_serialization=False)
     bad = dict(sd)
     bad["4.0.conv1.weight"] = argparse.Namespace(oops=True)
     torch.save(bad, out("opaque_in_sd.pt"))

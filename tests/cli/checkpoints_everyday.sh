@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # checkpoints_everyday.sh VISEC WORKDIR — the checkpoints people have, written
 # by PyTorch (tools/make_variants.py): torchvision's own naming, a training
-# checkpoint ({"state_dict", argparse.Namespace, numpy scalars, optimizer}),
+# checkpoint ({"state_dict", argparse.Namespace, numpy scalars, optimizer},
+# zip and legacy format),
 # a DEFLATE re-zipped file, float16, an extra tensor, a pickled nn.Module.
 # The first two compile and match PyTorch (max|y-ref| <= 1e-4 max|ref|);
 # --strict refuses the extra tensor and the float16 conversion in check, run
@@ -55,6 +56,13 @@ expect_fail "state-dict key '4.0.conv1.weight' holds a 'argparse.Namespace' obje
     check "$seq" --weights "$work/opaque_in_sd.pt"
 expect_fail "torch.save(model.state_dict()" check "$seq" --weights "$work/module.pt"
 grep -q "torch.nn.modules.container.Sequential" "$work/err" || fail "the module class is not named"
+expect_fail "torch.save(model.state_dict()" check "$seq" --weights "$work/module_legacy.pt"
+# The legacy format: the same training checkpoint binds, the same tensors.
+"$visec" check "$seq" --weights "$work/training_legacy.pt" --strict >/dev/null 2>"$work/err" ||
+    { cat "$work/err"; fail "legacy training checkpoint"; }
+"$visec" inspect "$work/training.pt" | tail -n +3 >"$work/zip.txt"
+"$visec" inspect "$work/training_legacy.pt" | tail -n +3 >"$work/legacy.txt"
+cmp "$work/zip.txt" "$work/legacy.txt" || fail "the legacy training checkpoint reads differently"
 
 # DEFLATE: the same tensors, the same checksums.
 "$visec" inspect "$work/trunk.pt" | tail -n +2 >"$work/stored.txt"
