@@ -7,7 +7,7 @@
 #   make bench-halide    the generated code on OpenMP against the Halide runtime
 #   make demo-scale      examples/embed on a few hundred images with 2 MPI ranks,
 #                        then examples/search over the shards
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR=  (visec, visec.1, bash completion, docs)
 #
 # Sources are picked up by directory; a new .c file needs no Makefile edit.
 
@@ -30,7 +30,7 @@ ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN      := -fsanitize=address,undefined
 endif
-LDLIBS  := -lm
+LDLIBS  := -lnettle -lz -lm
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
@@ -50,12 +50,17 @@ else
 VISEC := $(BUILD)/visec
 endif
 
-.PHONY: all test unit-tests bench demo deps fuzz clean install uninstall halide-runtime bench-halide demo-scale FORCE
+.PHONY: all test unit-tests bench demo deps demo-deps fuzz fuzz-build clean install uninstall halide-runtime \
+        bench-halide demo-scale FORCE
 all: $(VISEC)
 
-# Installs missing Debian packages (a no-op when everything is there).
+# Installs missing Debian packages (a no-op when everything is there): the
+# test set (PyTorch, clang, Check, graphviz...) or, for the demo, only what
+# building visec and running the example needs.
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh test
+demo-deps:
+	@bash tools/install-deps.sh demo
 
 $(VISEC): $(BUILD)/obj/compiler/driver/main.o $(BUILD)/libvisec.a
 	@mkdir -p $(dir $@)
@@ -125,7 +130,7 @@ test: deps
 	$(MAKE) all
 	tests/run.sh build/san
 
-demo: deps
+demo: demo-deps
 	tools/demo.sh
 
 demo-scale: deps
@@ -157,26 +162,34 @@ $(BUILD)/halide/RunGenMain.o: $(HALIDE_TOOLS)/RunGenMain.cpp
 	$(CXX) -std=c++17 -O2 -DHALIDE_NO_PNG -DHALIDE_NO_JPEG -I$(HALIDE_INC) -I$(HALIDE_TOOLS) -c $< -o $@
 
 # Fuzzing (clang's libFuzzer, ASan and UBSan): the checkpoint readers, the
-# model language and schedule files, FUZZ_SECONDS each, seeded from the
-# examples and tests.
+# model language, schedule files and the generated code's .weights loader,
+# FUZZ_SECONDS each, seeded from the examples, tests and compiled models
+# (tests/fuzz/run.sh).  The test suite runs every target briefly
+# (tests/cli/fuzz_smoke.sh).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_checkpoint fuzz_model fuzz_schedule
-fuzz:
+FUZZ_TARGETS := fuzz_checkpoint fuzz_model fuzz_weights fuzz_schedule
+fuzz-build:
 	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 OPT="-O1 -g -fsanitize=fuzzer-no-link" build/fuzz/libvisec.a
 	for t in $(FUZZ_TARGETS); do \
 	    clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=fuzzer,address,undefined \
-	        $(SRC_DIRS:%=-I%) tests/fuzz/$$t.c build/fuzz/libvisec.a -lm -o build/fuzz/$$t || exit 1; \
+	        $(SRC_DIRS:%=-I%) tests/fuzz/$$t.c build/fuzz/libvisec.a -lnettle -lz -lm -o build/fuzz/$$t || exit 1; \
 	done
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz: all fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS:fuzz_%=%)
 
 clean:
 	rm -rf build bin
 
+# visec, its man page, bash completion and documentation.
 install: $(VISEC)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/visec
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/visec \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(VISEC) $(DESTDIR)$(PREFIX)/bin/visec
-	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/visec/
+	install -m 644 docs/visec.1 $(DESTDIR)$(PREFIX)/share/man/man1/visec.1
+	install -m 644 tools/visec.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/visec
+	install -m 644 README.md docs/*.md docs/*.svg $(DESTDIR)$(PREFIX)/share/doc/visec/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/visec
+	rm -f $(DESTDIR)$(PREFIX)/bin/visec $(DESTDIR)$(PREFIX)/share/man/man1/visec.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/visec
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/visec

@@ -24,7 +24,17 @@ typedef struct CodegenOptions {
     bool embed;             /* weights compiled into the .c, no .weights file */
     const Target *target;   /* the target the schedule was made for, recorded in the header */
     Runtime runtime;        /* RUNTIME_OPENMP unless --runtime halide */
+    /* Identity, recorded in the generated files and NAME_info() (identity.c);
+     * NULL when unknown. */
+    const char *command;            /* the visec command line, as given */
+    const char *model_sha256;       /* SHA-256 of the model description (hex) */
+    const char *weights_path;       /* the checkpoint, as given */
+    const char *weights_sha256;     /* SHA-256 of the checkpoint file (hex) */
 } CodegenOptions;
+
+/* The interface version of generated code: bumped when the generated API
+ * changes (2: NAME_info() and NAME_weights_crc32()). */
+#define VISEC_ABI_VERSION 2
 
 /*
  * Checks that the graph can be emitted: one input and one output, every

@@ -6,6 +6,7 @@
 #define VISEC_EMIT_H
 
 #include "codegen.h"
+#include "vx_runtime.h"
 
 #define EMIT_MAX_DEPTH 32
 
@@ -111,6 +112,21 @@ void end_planes(Emitter *e);
  * s is n->sched, as the schedule pass left it: codegen only reads it.
  */
 void emit_op(Emitter *e, const Node *n, const Schedule *s);
+
+/* ---- identity.c: where an artifact came from */
+
+/* The .weights tensor table (format in vx_runtime.h) of the tensors in file
+ * order; *size is a multiple of 8. */
+unsigned char *weights_table(const Graph *g, const PtrVec *order, size_t *size);
+/* Lines for the top comment of NAME.h and NAME.c: version, command line,
+ * inputs and their SHA-256, the weights written. */
+void emit_identity_comment(Emitter *e, const CodegenOptions *o, const vx_header *h,
+                           const char *weights_sha256);
+/* The version macros, struct NAME_info and the prototypes (NAME.h). */
+void emit_identity_decls(Emitter *e, const char *name, const char *up);
+/* NAME_info() and NAME_weights_crc32() (NAME.c). */
+void emit_identity_defs(Emitter *e, const char *name, const char *up, const CodegenOptions *o,
+                        const vx_header *h, const char *weights_sha256);
 
 /* NULL if codegen can emit n, else why not (a static string). */
 const char *op_unsupported(const Node *n);

@@ -89,6 +89,24 @@ void warning_plain(Diag *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void verror_at(Diag *d, const char *kind, Loc loc, const char *fmt, va_list ap);
 
+/* ------------------------------------------------------------------ digest.c */
+
+/* The visec version, in --version, generated code and .weights tools. */
+#define VISEC_VERSION "0.2.0"
+
+/* SHA-256 (nettle) as 64 lowercase hex digits and a NUL. */
+#define SHA256_HEX 65
+void sha256_hex(const void *p, size_t n, char out[SHA256_HEX]);
+/* Of a whole file; false with an error on d if it cannot be read. */
+bool sha256_file(const char *path, char out[SHA256_HEX], Diag *d);
+
+/* ------------------------------------------------------------------ json.c */
+
+/* JSON output for --json: a string with every needed escape; a shape as an
+ * array of numbers, the batch dimension as the string "N". */
+void json_str(FILE *f, const char *s);
+void json_shape(FILE *f, int rank, const int64_t *dim);
+
 /* ------------------------------------------------------------------ shape */
 
 #define IR_MAXRANK 4
@@ -340,6 +358,10 @@ void graph_verify(const Graph *g, const char *after_pass);
 
 /* Stable, diffable text dump; same graph gives the same bytes. */
 void graph_print(FILE *f, const Graph *g);
+
+/* ------------------------------------------------------------------ dot.c */
+/* The graph as Graphviz DOT; stage names the point in the pipeline. */
+void graph_dot(FILE *f, const Graph *g, const char *stage);
 
 /* ------------------------------------------------------------------ stats.c */
 

@@ -64,6 +64,8 @@ vx_strerror(int err)
         return "weights file is corrupt (CRC-32 of the data does not match)";
     case VX_ERR_EMBEDDED:
         return "weights are embedded in this build: pass NULL as the weights path";
+    case VX_ERR_TABLE:
+        return "weights file is malformed (its tensor table is misplaced)";
     default:
         return "unknown error";
     }

@@ -21,11 +21,28 @@
  *       40     4  CRC-32 (zlib) of the data
  *       44     4  zero
  *       48    64  model name, NUL-padded (at most VX_NAME_MAX bytes)
- *      112    16  zero
+ *      112     8  tensor table offset (a file offset, multiple of 8)
+ *      120     8  tensor table size in bytes
  *      128     …  data: float32 little-endian tensors, each at a file offset
- *                 that is a multiple of VX_ALIGN, zero bytes in between
+ *                 that is a multiple of VX_ALIGN, zero bytes in between,
+ *                 then the tensor table, which ends the file
  *
- * The file size must be exactly VX_HEADER_SIZE + data size.
+ * The tensor table (version 2; for tools such as `visec inspect`, the
+ * generated code checks only its place and its first 16 bytes):
+ *
+ *        8  magic "VXTABLE\0"
+ *        8  tensor count (the header's)
+ *   per tensor, in file order:
+ *        8  file offset
+ *        4  rank (at most 8), then rank x 8 bytes: dims
+ *        4  name length, then the name (the tensor's name in the graph)
+ *        4  provenance length, then the provenance: the checkpoint key it
+ *           was read from, or how a pass computed it from checkpoint tensors
+ *   zero padding to a multiple of 8 bytes
+ *
+ * The file size must be exactly VX_HEADER_SIZE + data size; the CRC and
+ * the data size cover the table; the layout hash covers the table's offset
+ * and size.  Version 1 files (no table) are refused.
  */
 #ifndef VX_RUNTIME_H
 #define VX_RUNTIME_H
@@ -52,10 +69,12 @@
 #define VX_ERR_LAYOUT    (-11)  /* layout hash differs: written for another build */
 #define VX_ERR_CRC       (-12)  /* the data does not match its CRC-32: corrupt file */
 #define VX_ERR_EMBEDDED  (-13)  /* weights are compiled in: the path must be NULL */
-#define VX_ERR_LAST      (-13)  /* the lowest code */
+#define VX_ERR_TABLE     (-14)  /* the tensor table is misplaced or malformed */
+#define VX_ERR_LAST      (-14)  /* the lowest code */
 
 #define VX_WEIGHTS_MAGIC   "VISEWTS"    /* 7 characters and the NUL: 8 bytes */
-#define VX_WEIGHTS_VERSION 1u
+#define VX_TABLE_MAGIC     "VXTABLE"    /* 7 characters and the NUL: 8 bytes */
+#define VX_WEIGHTS_VERSION 2u
 #define VX_HEADER_SIZE     128
 #define VX_NAME_MAX        63           /* longest model name the header holds */
 #define VX_ALIGN           64           /* alignment of tensors and of vx_alloc */
@@ -69,6 +88,8 @@ typedef struct vx_header {
     uint64_t layout_hash;   /* see vx_layout_hash() in the compiler */
     uint32_t crc;           /* CRC-32 of the data */
     char name[VX_NAME_MAX + 1]; /* model name, NUL-terminated */
+    uint64_t table_offset;  /* file offset of the tensor table */
+    uint64_t table_size;    /* bytes of the tensor table */
 } vx_header;
 
 /* What a generated model expects of its weights file. */
@@ -96,7 +117,9 @@ VX_API int vx_header_decode(const unsigned char *buf, vx_header *h);
 /*
  * Checks a whole weights file image of `size` bytes against what the model
  * expects: size, magic, version, name, count, data size, layout hash, CRC,
- * in that order; returns VX_OK or the first mismatch's error code.
+ * the tensor table's place and magic, in that order; returns VX_OK or the
+ * first mismatch's error code.  A NULL e checks only the file's own
+ * consistency (for tools).
  */
 VX_API int vx_weights_check(const unsigned char *file, size_t size, const vx_expect *e);
 

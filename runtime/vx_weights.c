@@ -39,6 +39,8 @@ vx_header_decode(const unsigned char *buf, vx_header *h)
     h->crc = vx_get32(buf + 40);
     memcpy(h->name, buf + 48, VX_NAME_MAX);
     h->name[VX_NAME_MAX] = '\0';
+    h->table_offset = vx_get64(buf + 112);
+    h->table_size = vx_get64(buf + 120);
     return VX_OK;
 }
 
@@ -51,12 +53,17 @@ vx_check_header(const unsigned char *buf, const vx_expect *e, vx_header *h)
         return err;
     if (h->version != VX_WEIGHTS_VERSION || h->header_size != VX_HEADER_SIZE)
         return VX_ERR_VERSION;
-    if (buf[48 + VX_NAME_MAX] != '\0' || strcmp(h->name, e->name) != 0)
+    if (buf[48 + VX_NAME_MAX] != '\0' || (e && strcmp(h->name, e->name) != 0))
         return VX_ERR_MODEL;
-    if (h->count != e->count || h->data_size != e->data_size)
+    if (e && (h->count != e->count || h->data_size != e->data_size))
         return VX_ERR_SIZE;
-    if (h->layout_hash != e->layout_hash)
+    if (e && h->layout_hash != e->layout_hash)
         return VX_ERR_LAYOUT;
+    /* The table lies inside the data, 8-aligned, and ends the file. */
+    if (h->table_size < 16 || h->table_size > h->data_size || h->table_offset % 8 != 0 ||
+        h->table_offset < VX_HEADER_SIZE ||
+        h->table_offset - VX_HEADER_SIZE != h->data_size - h->table_size)
+        return VX_ERR_TABLE;
     return VX_OK;
 }
 
@@ -64,7 +71,7 @@ VX_API int
 vx_weights_check(const unsigned char *file, size_t size, const vx_expect *e)
 {
     vx_header h;
-    if (!file || !e)
+    if (!file)
         return VX_ERR_ARG;
     if (size < VX_HEADER_SIZE)
         return VX_ERR_TRUNCATED;
@@ -75,6 +82,9 @@ vx_weights_check(const unsigned char *file, size_t size, const vx_expect *e)
         return VX_ERR_TRUNCATED;
     if (vx_crc32(0, file + VX_HEADER_SIZE, size - VX_HEADER_SIZE) != h.crc)
         return VX_ERR_CRC;
+    if (memcmp(file + h.table_offset, VX_TABLE_MAGIC, 8) != 0 ||
+        vx_get64(file + h.table_offset + 8) != h.count)
+        return VX_ERR_TABLE;
     return VX_OK;
 }
 

@@ -32,6 +32,8 @@ vx_header_encode(unsigned char out[VX_HEADER_SIZE], const vx_header *h)
     put32(out + 40, h->crc);
     size_t n = strlen(h->name);
     memcpy(out + 48, h->name, n < VX_NAME_MAX ? n : VX_NAME_MAX);
+    put64(out + 112, h->table_offset);
+    put64(out + 120, h->table_size);
 }
 
 uint64_t

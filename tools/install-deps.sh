@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# install-deps.sh — installs the Debian packages visec needs to build,
-# test and run its examples.  Safe to run again; a no-op when all is there.
+# install-deps.sh [demo|test] — installs the Debian packages visec needs.
+# Safe to run again; a no-op when all is there.
 #
-#   build:     gcc clang make flex bison pkg-config
-#   tests:     check libsubunit-dev (unit tests), python3-torch python3-torchvision
-#              python3-numpy (the PyTorch oracle and checkpoint fixtures)
-#   examples:  libstb-dev (image decoding in examples/embed), openmpi-bin
-#              libopenmpi-dev (embed across machines: make MPI=1, mpirun),
-#              libfaiss-dev (nearest-neighbour search in examples/search)
-#   OpenMP:    libomp-dev (for clang; gcc brings libgomp)
-#   Halide:    libhalide14-0-dev (--runtime halide: `make halide-runtime`, RunGen,
-#              examples/halide; pulls in LLVM 14, about 550 MB installed)
-#   cross:     qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu libc6-dev-arm64-cross
-#              libc6-dev-s390x-cross (the aarch64 NEON kernels and big-endian s390x, run
-#              under qemu by tests/cli/cross_targets.sh)
+#   demo (make demo, make install: build visec, compile and run the example)
+#     build:     gcc make flex bison pkg-config
+#                zlib1g-dev (DEFLATE checkpoints), nettle-dev (SHA-256)
+#     examples:  libstb-dev (image decoding in examples/embed)
+#   test (make test; everything in demo and)
+#     compilers: clang, libomp-dev (OpenMP with clang; gcc brings libgomp)
+#     unit:      check libsubunit-dev
+#     oracle:    python3 python3-numpy python3-torch python3-torchvision
+#                (PyTorch reference outputs and checkpoint fixtures)
+#     tools:     graphviz (dot checks visec graph), man-db (the man page test)
+#     examples:  openmpi-bin libopenmpi-dev (embed across machines: make MPI=1,
+#                mpirun), libfaiss-dev (nearest-neighbour search in examples/search)
+#     Halide:    libhalide14-0-dev (--runtime halide: `make halide-runtime`, RunGen,
+#                examples/halide; pulls in LLVM 14, about 550 MB installed)
+#     cross:     qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu libc6-dev-arm64-cross
+#                libc6-dev-s390x-cross (the aarch64 NEON kernels and big-endian s390x,
+#                run under qemu by tests/cli/cross_targets.sh)
 set -euo pipefail
-pkgs="gcc clang make flex bison pkg-config check libsubunit-dev libstb-dev libomp-dev
-      libhalide14-0-dev openmpi-bin libopenmpi-dev libfaiss-dev
-      python3 python3-numpy python3-torch python3-torchvision
+set_=${1:-test}
+demo="gcc make flex bison pkg-config zlib1g-dev nettle-dev libstb-dev"
+test="$demo clang libomp-dev check libsubunit-dev python3 python3-numpy python3-torch
+      python3-torchvision graphviz man-db openmpi-bin libopenmpi-dev libfaiss-dev libhalide14-0-dev
       qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu libc6-dev-arm64-cross libc6-dev-s390x-cross"
 missing=()
 for p in $pkgs; do

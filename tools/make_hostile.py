@@ -74,6 +74,17 @@ def torch_zip(pkl, storages, prefix="archive", extra=()):
     return bytearray(b.getvalue())
 
 
+def deflated_zip(pkl, storages, prefix="archive"):
+    """torch_zip's layout with every entry DEFLATE-compressed."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(prefix + "/data.pkl", pkl)
+        for k, data in storages:
+            z.writestr(prefix + "/data/" + k, data)
+        z.writestr(prefix + "/version", b"3\n")
+    return bytearray(b.getvalue())
+
+
 def floats(n, v=0.5):
     return struct.pack("<%df" % n, *([v] * n))
 
@@ -187,7 +198,25 @@ def corpus():
     b = bytearray(z)
     c = central(b, "archive/data/1")
     struct.pack_into("<H", b, c + 10, 8)
-    put("entry_deflated.pt", b, "compressed")
+    put("entry_deflated.pt", b, "DEFLATE data is corrupt")
+    b = bytearray(z)
+    c = central(b, "archive/data/1")
+    struct.pack_into("<H", b, c + 10, 12)
+    put("entry_bzip2.pt", b, "compression method 12")
+    # DEFLATE entries that lie about their size or contents.
+    zd = deflated_zip(good_pkl(), [("0", floats(6)), ("1", floats(4))])
+    b = bytearray(zd)
+    c = central(b, "archive/data/0")
+    struct.pack_into("<I", b, c + 24, 0x7FFFFFF0)
+    put("deflate_bomb_claim.pt", b, "more than DEFLATE can")
+    b = bytearray(zd)
+    c = central(b, "archive/data/0")
+    struct.pack_into("<I", b, c + 24, 25)
+    put("deflate_size_lie.pt", b, "does not inflate to the 25 bytes")
+    b = bytearray(zd)
+    c = central(b, "archive/data/0")
+    struct.pack_into("<I", b, c + 16, 0x12345678)
+    put("deflate_crc.pt", b, "CRC-32")
     b = bytearray(z)
     c = central(b, "archive/data/1")
     struct.pack_into("<H", b, c + 8, 1)
@@ -224,11 +253,18 @@ def corpus():
 
     # Pickles that try to run code or use what a state dict never does.
     put("os_system.pt", torch_zip(b"\x80\x02" + glob("os", "system") + s("echo pwned") + b"\x85R.", []),
-        "refusing to load the global 'os.system'")
+        "holds a 'os.system' object, not a dictionary of tensors \\(nothing was run")
     put("os_system_legacy.pt", b"\x80\x02" + glob("os", "system") + s("true") + b"\x85R.",
-        "refusing to load the global 'os.system'")
+        "not a PyTorch checkpoint")
     put("builtins_eval.pt", torch_zip(b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93" + s("1") + b"\x85R.", []),
-        "refusing to load the global 'builtins.eval'")
+        "holds a 'builtins.eval' object.*nothing was run")
+    # An unknown object inside the state dict, where a tensor belongs.
+    put("opaque_value.pt",
+        torch_zip(state_dict([("a.weight", tensor("0", 6, (2, 3), (3, 1))),
+                              ("b", glob("os", "system") + s("x") + b"\x85R")]), [("0", floats(6))]),
+        "the state-dict key 'b' holds a 'os.system' object")
+    put("pickled_module.pt", torch_zip(b"\x80\x02" + glob("torch.nn.modules.conv", "Conv2d") + b")\x81}b.", []),
+        r"whole pickled 'torch.nn.modules.conv.Conv2d' object.*state_dict\(\)")
     put("load_from_bytes.pt", torch_zip(b"\x80\x02" + glob("torch.storage", "_load_from_bytes") +
                                         s("x") + b"\x85R.", []),
         "torch.storage._load_from_bytes")

@@ -100,10 +100,18 @@ cmd_compile(int argc, char **argv)
     BindOptions bo = {0};
     PipelineOptions po = {0};
     CodegenOptions co = {0};
+    bool ended = false;     /* after "--": only the model */
     for (int i = 0; i < argc; i++) {
         int m;
         const char *v;
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+        if (ended || opt_flag(argv, i, "--")) {
+            if (!ended)
+                ended = true;
+            else if (model)
+                opt_unknown(&d, "compile", argv[i]);
+            else
+                model = argv[i];
+        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
         } else if (opt_flag(argv, i, "--embed-weights")) {
@@ -150,8 +158,18 @@ cmd_compile(int argc, char **argv)
     if (d.nerrors)
         return 1;
 
+    /* Identity: the command line as given and the inputs' digests.  The
+     * output directory is left out: where the files go does not change them. */
+    char *cmdline = command_line("compile", argc, argv, "-o");
+    char msha[SHA256_HEX], wsha[SHA256_HEX];
+    co.command = cmdline;
+    co.weights_path = bo.weights;
+    if (sha256_file(model, msha, &d))
+        co.model_sha256 = msha;
+    if (sha256_file(bo.weights, wsha, &d))
+        co.weights_sha256 = wsha;
     Source *src = NULL;
-    Graph *g = frontend_load(model, &d, &src);
+    Graph *g = d.nerrors ? NULL : frontend_load(model, &d, &src);
     if (g) {
         graph_verify(g, "frontend");
         co.model_path = model;
@@ -166,6 +184,7 @@ cmd_compile(int argc, char **argv)
     if (d.nerrors && made_dir)
         rmdir(dir);
     pipeline_release(&po);
+    free(cmdline);
     graph_free(g);
     source_free(src);
     return d.nerrors ? 1 : 0;

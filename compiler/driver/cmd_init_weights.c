@@ -145,9 +145,17 @@ cmd_init_weights(int argc, char **argv)
     Diag d;
     diag_init(&d, stderr);
     const char *model = NULL, *out = NULL, *seed_s = NULL;
+    bool ended = false;     /* after "--": only the model */
     for (int i = 0; i < argc; i++) {
         int m;
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+        if (ended || opt_flag(argv, i, "--")) {
+            if (!ended)
+                ended = true;
+            else if (model)
+                opt_unknown(&d, "init-weights", argv[i]);
+            else
+                model = argv[i];
+        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
         } else if ((m = opt_value(argc, argv, &i, "--seed", &seed_s, &d)) != 0 ||

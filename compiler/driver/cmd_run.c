@@ -118,10 +118,18 @@ cmd_run(int argc, char **argv)
     bool passes = false;
     const char *model = NULL, *out = NULL, *outname = NULL, *in[MAX_INPUTS];
     int nin = 0;
+    bool ended = false;     /* after "--": only the model */
     for (int i = 0; i < argc; i++) {
         int m;
         const char *v;
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+        if (ended || opt_flag(argv, i, "--")) {
+            if (!ended)
+                ended = true;
+            else if (model)
+                opt_unknown(&d, "run", argv[i]);
+            else
+                model = argv[i];
+        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
             help(stdout);
             return 0;
         } else if (opt_flag(argv, i, "--passes")) {

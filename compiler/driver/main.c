@@ -19,6 +19,7 @@ static const struct {
     {"schedule", cmd_schedule, "write the schedule compile would use (or a random legal one)"},
     {"targets", cmd_targets, "list the target tables --target chooses from"},
     {"tune", cmd_tune, "measure schedules on this machine and write the fastest"},
+    {"graph", cmd_graph, "write the graph as Graphviz DOT, before or after the passes"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -30,7 +31,12 @@ usage(FILE *f)
                "self-contained C99 + OpenMP inference code.\n\ncommands:\n");
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'visec COMMAND --help' describes the options of one command.\n");
+    fprintf(f, "\noptions:\n"
+               "  --help, -h        this text\n"
+               "  --version         print visec's version\n"
+               "\n'visec help COMMAND' or 'visec COMMAND --help' describes the options of one\n"
+               "command; '--' ends a command's options (a file named like an option follows).\n"
+               "The manual page is visec(1).\n");
 }
 
 int
@@ -40,12 +46,22 @@ main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    if (!strcmp(argv[1], "help") && argc > 2) {
+        /* visec help COMMAND = visec COMMAND --help */
+        for (int i = 0; i < NCOMMANDS; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *help[] = {"--help", NULL};
+                return commands[i].run(1, help);
+            }
+        fprintf(stderr, "visec: error: unknown command '%s' (see 'visec --help')\n", argv[2]);
+        return 1;
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("visec 0.1\n");
+        printf("visec %s\n", VISEC_VERSION);
         return 0;
     }
     for (int i = 0; i < NCOMMANDS; i++)

@@ -65,6 +65,10 @@ int
 bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
 {
     int r;
+    if (opt_flag(argv, *i, "--strict")) {
+        o->strict = true;
+        return 1;
+    }
     if ((r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
         return r;
     if ((r = opt_value(argc, argv, i, "--select", &o->select, d)))
@@ -169,4 +173,57 @@ pipeline_release(PipelineOptions *o)
 {
     schedfile_free((SchedFile *)o->sched_file);
     o->sched_file = NULL;
+}
+
+/* ---------------------------------------------------------------- identity */
+
+/* True if a shell would take s as one word unquoted. */
+static bool
+plain_word(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *s))
+            return false;
+    return true;
+}
+
+char *
+command_line(const char *cmd, int argc, char **argv, const char *drop)
+{
+    char *s = xprintf("visec %s", cmd);
+    for (int i = 0; i < argc; i++) {
+        char *w;
+        size_t nd = drop ? strlen(drop) : 0;
+        if (drop && !strcmp(argv[i], drop)) {
+            i++;            /* the option and its value */
+            continue;
+        }
+        if (drop && !strncmp(argv[i], drop, nd) && argv[i][nd] == '=')
+            continue;
+        if (plain_word(argv[i])) {
+            w = xprintf("%s %s", s, argv[i]);
+        } else {
+            /* 'single quoted', with ' as '\'' */
+            size_t n = strlen(argv[i]);
+            char *q = xmalloc(4 * n + 3), *p = q;
+            *p++ = '\'';
+            for (const char *a = argv[i]; *a; a++) {
+                if (*a == '\'') {
+                    memcpy(p, "'\\''", 4);
+                    p += 4;
+                } else {
+                    *p++ = *a;
+                }
+            }
+            *p++ = '\'';
+            *p = '\0';
+            w = xprintf("%s %s", s, q);
+            free(q);
+        }
+        free(s);
+        s = w;
+    }
+    return s;
 }

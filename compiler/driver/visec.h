@@ -15,6 +15,7 @@ int cmd_init_weights(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 /*
  * Option parsing.  Options are "--name value" or "--name=value".
@@ -29,10 +30,15 @@ bool opt_int(const char *opt, const char *s, long lo, long hi, long *out, Diag *
 /* Reports an unknown option or extra argument. */
 void opt_unknown(Diag *d, const char *cmd, const char *arg);
 
+/* "visec CMD ARG ...", each argument shell-quoted when it needs it: the
+ * command line as given, for the identity of generated files (malloc'd).
+ * The option drop (and its value) is left out, if not NULL. */
+char *command_line(const char *cmd, int argc, char **argv, const char *drop);
+
 /* ---- options of the other layers, parsed here and handed on as plain structs */
 struct BindOptions;
 struct PipelineOptions;
-/* 1 = matched one of --weights/--select/--strip-prefix/--add-prefix at
+/* 1 = matched one of --weights/--select/--strip-prefix/--add-prefix/--strict at
  * argv[*i] (advances *i past its value), 0 = no match, -1 = error reported. */
 int bind_option(int argc, char **argv, int *i, struct BindOptions *o, Diag *d);
 /*
@@ -54,6 +60,8 @@ void pipeline_release(struct PipelineOptions *o);
     "                    level, or 'state_dict', 'model', ... when it has no tensors)\n" \
     "  --strip-prefix P  remove P from checkpoint keys (default: 'module.' when\n"     \
     "                    every key starts with it)\n"                                  \
-    "  --add-prefix P    prepend P to checkpoint keys\n"
+    "  --add-prefix P    prepend P to checkpoint keys\n"                             \
+    "  --strict          checkpoint tensors the model does not use and conversions\n" \
+    "                    to float32 are errors, not warnings\n"
 
 #endif

@@ -129,15 +129,16 @@ ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* One warning listing the checkpoint tensors nobody asked for. */
-static void
-warn_unused(Diag *d, const Checkpoint *c, const bool *used)
+/* One warning (an error with strict) listing the checkpoint tensors nobody
+ * asked for; returns how many there are. */
+static int
+warn_unused(Diag *d, const Checkpoint *c, const bool *used, bool strict)
 {
     int n = 0;
     for (int i = 0; i < c->nt; i++)
         n += !used[i] && !ends_with(c->t[i].name, "num_batches_tracked");
     if (!n)
-        return;
+        return 0;
     size_t cap = 512, len = 0;
     char *list = xmalloc(cap);
     list[0] = '\0';
@@ -156,16 +157,118 @@ warn_unused(Diag *d, const Checkpoint *c, const bool *used)
         shown++;
         free(item);
     }
-    warning_plain(d, "%s: %d tensor%s not used by the model: %s%s", c->path, n, n == 1 ? " is" : "s are",
-                  list, n > shown ? ", ..." : "");
+    if (strict)
+        error_plain(d, "%s: %d tensor%s not used by the model (--strict): %s%s", c->path, n,
+                    n == 1 ? " is" : "s are", list, n > shown ? ", ..." : "");
+    else
+        warning_plain(d, "%s: %d tensor%s not used by the model: %s%s", c->path, n,
+                      n == 1 ? " is" : "s are", list, n > shown ? ", ..." : "");
     free(list);
+    return n;
+}
+
+/* ---------------------------------------------------------------- naming schemes */
+
+/* The ResNet naming schemes visec's examples cover, recognised by one key. */
+static const struct {
+    const char *key;        /* a key only this scheme has */
+    const char *what;       /* for the message */
+    const char *fits;       /* the descriptions that use it */
+} schemes[] = {
+    {"layer1.0.conv1.weight", "torchvision's ResNet names ('conv1.weight', 'layer1.0.conv1.weight', ...)",
+     "examples/vise_resnet50_torchvision.vise (the VisE trunk) or examples/resnet50.vise "
+     "(with the classifier)"},
+    {"4.0.conv1.weight", "nn.Sequential numbering ('0.weight', '4.0.conv1.weight', ...)",
+     "examples/vise_resnet50.vise"},
+};
+#define NSCHEMES (int)(sizeof schemes / sizeof schemes[0])
+
+/* The scheme of a list of names, -1 if none; *prefix (malloc'd) is what
+ * comes before the key. */
+static int
+scheme_of(const char *const *names, int n, char **prefix)
+{
+    for (int s = 0; s < NSCHEMES; s++) {
+        size_t m = strlen(schemes[s].key);
+        for (int i = 0; i < n; i++) {
+            size_t l = strlen(names[i]);
+            if (l >= m && !strcmp(names[i] + l - m, schemes[s].key) &&
+                (l == m || names[i][l - m - 1] == '.')) {
+                *prefix = xprintf("%.*s", (int)(l - m), names[i]);
+                return s;
+            }
+        }
+    }
+    return -1;
+}
+
+/*
+ * When most of the model's tensors are missing, compares the naming schemes
+ * of the model and the checkpoint; on a recognised mismatch reports one
+ * error saying what fits and returns true (the per-tensor errors would only
+ * mislead).
+ */
+static bool
+scheme_mismatch(const Graph *g, const Checkpoint *c, const char *model_path, Diag *d)
+{
+    int need = 0, missing = 0;
+    PtrVec mine = {0};
+    for (int i = 0; i < g->tensors.n; i++) {
+        const Tensor *t = g->tensors.v[i];
+        if (t->refs <= 0 || t->origin)
+            continue;
+        need++;
+        missing += !ckpt_find(c, t->name);
+        vec_push(&mine, t->name);
+    }
+    bool reported = false;
+    if (need >= 4 && 2 * missing > need) {
+        const char **theirs = xmalloc(sizeof *theirs * (size_t)(c->nt + 1));
+        for (int i = 0; i < c->nt; i++)
+            theirs[i] = c->t[i].name;
+        char *pm = NULL, *pc = NULL;
+        int sm = scheme_of((const char *const *)mine.v, mine.n, &pm);
+        int sc = scheme_of(theirs, c->nt, &pc);
+        if (sm >= 0 && sc >= 0 && sm != sc) {
+            error_plain(d, "%s: %d of the %d tensors of model %s are missing: the checkpoint uses %s, "
+                        "%s uses %s; use %s%s%s%s", c->path, missing, need, g->name,
+                        schemes[sc].what, model_path ? model_path : "the model", schemes[sm].what,
+                        schemes[sc].fits, *pc ? " with --strip-prefix '" : "", pc, *pc ? "'" : "");
+            reported = true;
+        } else if (sm >= 0 && sm == sc && strcmp(pm, pc)) {
+            if (*pc && !*pm)
+                error_plain(d, "%s: %d of the %d tensors are missing: the checkpoint's keys start with "
+                            "'%s' (try --strip-prefix '%s')", c->path, missing, need, pc, pc);
+            else if (!*pc)
+                error_plain(d, "%s: %d of the %d tensors are missing: the model's keys start with "
+                            "'%s', the checkpoint's do not (try --add-prefix '%s')", c->path, missing,
+                            need, pm, pm);
+            else
+                error_plain(d, "%s: %d of the %d tensors are missing: the checkpoint's keys start with "
+                            "'%s' where the model's start with '%s' (try --strip-prefix '%s' "
+                            "--add-prefix '%s')", c->path, missing, need, pc, pm, pc, pm);
+            reported = true;
+        }
+        free(pm);
+        free(pc);
+        free(theirs);
+    }
+    free(mine.v);
+    return reported;
 }
 
 bool
 bind_weights(Graph *g, const BindOptions *o, Diag *d)
 {
+    return bind_weights_report(g, o, NULL, d);
+}
+
+bool
+bind_weights_report(Graph *g, const BindOptions *o, BindReport *r, Diag *d)
+{
     if (!o->weights)
         bug("bind_weights without a checkpoint");
+    BindReport rep = {0};
     int before = d->nerrors;
     CkOptions co = {o->select, o->strip_prefix, o->add_prefix};
     Checkpoint *c = ckpt_open(o->weights, &co, d);
@@ -175,6 +278,18 @@ bind_weights(Graph *g, const BindOptions *o, Diag *d)
         note_at(d, (Loc){0}, "%s: using the state dict under the key '%s'", c->path, c->selected);
     if (c->strip_auto)
         note_at(d, (Loc){0}, "%s: removing the prefix '%s' from every key", c->path, c->stripped);
+    if (c->ndeflated)
+        note_at(d, (Loc){0}, "%s: %d ZIP entr%s DEFLATE-compressed (inflated and CRC-checked)",
+                c->path, c->ndeflated, c->ndeflated == 1 ? "y is" : "ies are");
+    rep.ntensors = c->nt;
+    rep.format = c->format;
+    if (scheme_mismatch(g, c, g->name_loc.src ? g->name_loc.src->path : NULL, d)) {
+        ckpt_free(c);
+        if (r)
+            *r = rep;
+        return false;
+    }
+    int nconv[CK_NDTYPES] = {0};
 
     /* Running variances are the P_VAR tensors of batch norms. */
     bool *is_var = xcalloc((size_t)g->tensors.n + 1, sizeof *is_var);
@@ -214,6 +329,10 @@ bind_weights(Graph *g, const BindOptions *o, Diag *d)
                      t->name, ck_dtype[ct->dtype].name);
             continue;
         }
+        if (ct->dtype != CK_F32) {
+            nconv[ct->dtype]++;
+            rep.nconverted++;
+        }
         float *x = ckpt_read_f32(c, ct, d);
         if (!x)
             continue;
@@ -224,8 +343,27 @@ bind_weights(Graph *g, const BindOptions *o, Diag *d)
         free(t->data);
         t->data = x;
     }
-    if (d->nerrors == before)
-        warn_unused(d, c, used);
+    for (int i = 0; i < c->nt; i++)
+        rep.nbound += used[i];
+    if (rep.nconverted) {
+        char what[256] = "";
+        size_t n = 0;
+        for (int dt = 0; dt < CK_NDTYPES; dt++)
+            if (nconv[dt] && n < sizeof what)
+                n += (size_t)snprintf(what + n, sizeof what - n, "%s%d from %s", n ? ", " : "",
+                                      nconv[dt], ck_dtype[dt].name);
+        if (o->strict)
+            error_plain(d, "%s: %d tensor%s would be converted to float32 (%s) (--strict; convert the "
+                        "checkpoint to float32 or drop --strict)", c->path, rep.nconverted,
+                        rep.nconverted == 1 ? "" : "s", what);
+        else
+            note_at(d, (Loc){0}, "%s: %d tensor%s converted to float32 (%s)", c->path,
+                    rep.nconverted, rep.nconverted == 1 ? "" : "s", what);
+    }
+    if (d->nerrors == before || o->strict)
+        rep.nignored = warn_unused(d, c, used, o->strict);
+    if (r)
+        *r = rep;
     free(used);
     free(wanted);
     free(is_var);

@@ -10,7 +10,7 @@
  *
  *   ckpt_open.c         format detection, state-dict selection, key prefixes,
  *                       tensor checks, reading tensor data as float32
- *   ckpt_zip.c          ZIP central directory (ZIP64), STORED entries
+ *   ckpt_zip.c          ZIP central directory (ZIP64), STORED and DEFLATE entries
  *   ckpt_pickle.c       the restricted pickle machine
  *   ckpt_torch.c        PyTorch zip format (torch.save, torch >= 1.6)
  *   ckpt_legacy.c       PyTorch legacy format (_use_new_zipfile_serialization=False)
@@ -61,6 +61,8 @@ typedef struct CkStorage {
     CkDtype dtype;          /* element type */
     int64_t numel;          /* elements */
     int64_t off;            /* file offset of element 0; -1 until located */
+    const unsigned char *base; /* NULL: off is in the mapped file; else the inflated
+                                * ZIP entry off is relative to (owned by Checkpoint.bufs) */
 } CkStorage;
 
 /* One tensor: a strided view of a storage. */
@@ -98,6 +100,8 @@ typedef struct Checkpoint {
     bool select_auto;       /* selected without --select */
     char *stripped;         /* prefix removed from keys, NULL if none */
     bool strip_auto;        /* stripped without --strip-prefix */
+    PtrVec bufs;            /* inflated ZIP entries the storages point into */
+    int ndeflated;          /* ZIP entries that were DEFLATE-compressed */
 } Checkpoint;
 
 /* Opens and decodes path; NULL (with errors reported) if it is unusable. */
@@ -129,9 +133,13 @@ void ck_add_tensor(Checkpoint *c, const CkTensor *t);
 typedef struct ZipEntry {
     char *name;             /* path inside the archive */
     int64_t hdr;            /* offset of the local header */
-    int64_t off;            /* offset of the data */
-    int64_t size;           /* bytes of data (STORED: same compressed and not) */
+    int64_t off;            /* offset of the stored (maybe compressed) data */
+    int64_t csize;          /* bytes stored in the file */
+    int64_t size;           /* bytes of data once inflated (STORED: csize) */
+    int method;             /* 0 STORED, 8 DEFLATE */
     uint32_t crc;           /* CRC-32 from the central directory */
+    const unsigned char *data; /* the entry's size bytes: in the file, or inflated */
+    unsigned char *inflated;   /* owned buffer of a DEFLATE entry, NULL if STORED */
 } ZipEntry;
 
 typedef struct Zip {
@@ -139,11 +147,14 @@ typedef struct Zip {
     int n;
 } Zip;
 
-/* Reads and validates the central directory and every local header. */
+/* Reads and validates the central directory and every local header, and
+ * inflates DEFLATE entries (zlib; at most CK_MAX_INFLATE bytes in all and
+ * no more than deflate's 1032:1 ratio), so that every entry's data is set. */
 bool zip_read(const char *path, const unsigned char *p, size_t size, Zip *z, Diag *d);
+#define CK_MAX_INFLATE (INT64_C(16) << 30)
 const ZipEntry *zip_find(const Zip *z, const char *name);
 /* Checks the entry's data against its CRC-32. */
-bool zip_check_crc(const char *path, const unsigned char *p, const ZipEntry *e, Diag *d);
+bool zip_check_crc(const char *path, const ZipEntry *e, Diag *d);
 void zip_free(Zip *z);
 
 /* ------------------------------------------------------------ ckpt_pickle.c */
@@ -154,6 +165,10 @@ typedef enum PvKind {
     PV_GLOBAL,              /* a whitelisted class or function */
     PV_STORAGE,             /* the result of a persistent load */
     PV_TENSOR,              /* the result of _rebuild_tensor_v2 */
+    PV_BYTES,               /* bytes (contents not kept) */
+    PV_OPAQUE,              /* an inert placeholder for an object of a class visec does
+                             * not know (argparse.Namespace, a numpy scalar, an
+                             * nn.Module): s names the class; nothing was run */
 } PvKind;
 
 /* The globals a state dict may name. */
@@ -164,6 +179,8 @@ typedef enum PyGlobal {
     G_REBUILD_PARAMETER_WITH_STATE, /* torch._utils._rebuild_parameter_with_state */
     G_STORAGE,              /* torch.FloatStorage, ...: the dtype is in PyVal.dtype */
     G_DTYPE,                /* torch.float32, ...: a dtype constant */
+    G_UNKNOWN,              /* any other global: PyVal.s holds "module.name"; calling
+                             * or instantiating it makes a PV_OPAQUE */
 } PyGlobal;
 
 typedef struct PyVal {
@@ -171,7 +188,8 @@ typedef struct PyVal {
     int depth;              /* containers nested inside (lower bound) */
     int64_t i;              /* PV_BOOL, PV_INT; PV_STORAGE: element offset of a view */
     double f;               /* PV_FLOAT */
-    char *s;                /* PV_STR (NUL-free), PV_BIGINT (raw little-endian bytes) */
+    char *s;                /* PV_STR (NUL-free), PV_BIGINT (raw little-endian bytes),
+                             * PV_GLOBAL G_UNKNOWN and PV_OPAQUE: "module.name" */
     size_t len;             /* bytes in s */
     struct PyVal **v;       /* PV_TUPLE, PV_LIST: items; PV_DICT: values */
     struct PyVal **k;       /* PV_DICT: keys */

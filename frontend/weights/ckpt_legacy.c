@@ -72,6 +72,15 @@ legacy_persistent_load(Pickle *pk, const PyVal *pid, int64_t at, int64_t *elem_o
     KeyMap *m = pk->ctx;
     Checkpoint *c = pk->ck;
     *elem_off = 0;
+    /* torch.save(model) in the legacy format records each module class's
+     * source as ('module', class, file, source). */
+    if (pid->kind == PV_TUPLE && pid->n >= 1 && pid->v[0]->kind == PV_STR &&
+        !strcmp(pid->v[0]->s, "module")) {
+        ck_error(pk->d, c->path, at, "the checkpoint holds a whole pickled module (torch.save(model)), "
+                 "not a state dict; visec never unpickles code.  Re-save its weights in Python with "
+                 "torch.save(model.state_dict(), 'weights.pth')");
+        return -1;
+    }
     if (pid->kind != PV_TUPLE || pid->n != 6 || pid->v[0]->kind != PV_STR ||
         strcmp(pid->v[0]->s, "storage") || pid->v[1]->kind != PV_GLOBAL ||
         pid->v[1]->g != G_STORAGE || pid->v[2]->kind != PV_STR || pid->v[4]->kind != PV_INT) {

@@ -39,6 +39,7 @@ ck_add_storage(Checkpoint *c, const char *key, CkDtype dt, int64_t numel, int64_
     s->dtype = dt;
     s->numel = numel;
     s->off = off;
+    s->base = NULL;
     return c->nst++;
 }
 
@@ -234,6 +235,9 @@ ckpt_free(Checkpoint *c)
     }
     if (c->p)
         munmap((void *)c->p, c->size);
+    for (int i = 0; i < c->bufs.n; i++)
+        free(c->bufs.v[i]);
+    free(c->bufs.v);
     free(c->st);
     free(c->t);
     free(c->path);
@@ -259,7 +263,7 @@ gather(const Checkpoint *c, const CkTensor *t)
     unsigned char *out = xmalloc((size_t)t->numel * es), *o = out;
     if (t->numel == 0)
         return out;
-    const unsigned char *base = c->p + s->off;
+    const unsigned char *base = (s->base ? s->base : c->p) + s->off;
     /* Walk every index but the last with an odometer; copy the last as a run. */
     int r = t->rank;
     int64_t idx[CK_MAXRANK] = {0};

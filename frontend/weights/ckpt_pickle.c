@@ -2,10 +2,15 @@
  * ckpt_pickle.c — a restricted pickle machine for PyTorch state dicts.
  *
  * It knows the opcodes torch.save writes (protocol 2, plus the few of
- * protocols 3 and 4 that a state dict can contain) and the globals a state
+ * protocols 3 and 4 that a checkpoint can contain) and the globals a state
  * dict names.  It never executes anything: REDUCE of a whitelisted global
- * builds a data value (an empty dict, a tensor view), and any other global
- * or opcode is refused with an error naming it.
+ * builds a data value (an empty dict, a tensor view).  Any other global
+ * (argparse.Namespace, numpy's scalar, an nn.Module class) becomes an inert
+ * placeholder: calling or instantiating it gives a PV_OPAQUE that records
+ * the class name and ignores its arguments and state, so a training
+ * checkpoint's extras can sit beside the state dict.  ck_take_state_dict()
+ * refuses a placeholder where a tensor is expected.  Unknown opcodes are
+ * refused with an error naming them.
  *
  * Every resource is bounded: the stack, the mark stack, the memo (indexes
  * up to the pickle's length), string lengths, nesting depth, and the total
@@ -44,7 +49,7 @@ pv_kind_name(PvKind k)
         [PV_NONE] = "None", [PV_BOOL] = "bool", [PV_INT] = "int", [PV_BIGINT] = "int",
         [PV_FLOAT] = "float", [PV_STR] = "str", [PV_TUPLE] = "tuple", [PV_LIST] = "list",
         [PV_DICT] = "dict", [PV_GLOBAL] = "global", [PV_STORAGE] = "storage",
-        [PV_TENSOR] = "tensor",
+        [PV_TENSOR] = "tensor", [PV_BYTES] = "bytes", [PV_OPAQUE] = "object",
     };
     return names[k];
 }
@@ -228,6 +233,10 @@ set_items(Machine *m, PyVal *d, int base)
 {
     if ((m->sp - base) % 2)
         return fail(m, "SETITEMS with an odd number of items");
+    if (d->kind == PV_OPAQUE) {     /* a dict subclass visec does not know: dropped */
+        m->sp = base;
+        return true;
+    }
     if (d->kind != PV_DICT)
         return fail(m, "SETITEM on a %s, not a dict", pv_kind_name(d->kind));
     for (int i = base; i < m->sp; i += 2)
@@ -240,6 +249,10 @@ set_items(Machine *m, PyVal *d, int base)
 static bool
 append_items(Machine *m, PyVal *l, int base)
 {
+    if (l->kind == PV_OPAQUE) {     /* a list subclass visec does not know: dropped */
+        m->sp = base;
+        return true;
+    }
     if (l->kind != PV_LIST)
         return fail(m, "APPEND to a %s, not a list", pv_kind_name(l->kind));
     for (int i = base; i < m->sp; i++)
@@ -274,8 +287,12 @@ op_string(Machine *m, int lenbytes)
     if (!need(m, n) || !charge(m, n + 1))
         return false;
     const char *s = (const char *)m->pk->p + m->pc;
-    if (memchr(s, 0, n))
-        return fail(m, "string with a NUL byte");
+    if (memchr(s, 0, n)) {
+        /* Not a key or a name (protocol 2 pickles bytes as latin-1 text with
+         * NULs, e.g. a numpy scalar's): kept as inert bytes. */
+        m->pc += n;
+        return push(m, new_val(m, PV_BYTES));
+    }
     PyVal *v = new_val(m, PV_STR);
     if (!v)
         return false;
@@ -285,6 +302,19 @@ op_string(Machine *m, int lenbytes)
     v->len = n;
     m->pc += n;
     return push(m, v);
+}
+
+/* BINBYTES and friends: the contents are skipped, only the kind is kept. */
+static bool
+op_bytes(Machine *m, int lenbytes)
+{
+    if (!need(m, (size_t)lenbytes))
+        return false;
+    uint64_t n = arg_le(m, lenbytes);
+    if (!need(m, n))
+        return false;
+    m->pc += n;
+    return push(m, new_val(m, PV_BYTES));
 }
 
 static bool
@@ -367,12 +397,29 @@ push_global(Machine *m, const char *module, const char *name)
                 return push(m, v);
             }
         }
+    /* Anything else: an inert placeholder that remembers its name. */
     char a[MAX_GLOBAL + 1], b[MAX_GLOBAL + 1];
     clean(a, module, sizeof a);
     clean(b, name, sizeof b);
-    return fail(m, "refusing to load the global '%s.%s': a checkpoint may only name "
-                   "PyTorch tensors, storages and collections.OrderedDict "
-                   "(visec never runs code from a checkpoint)", a, b);
+    v->g = G_UNKNOWN;
+    v->s = xprintf("%s.%s", a, b);
+    v->len = strlen(v->s);
+    if (!charge(m, v->len + 1))
+        return false;
+    return push(m, v);
+}
+
+/* A placeholder for an object of the unknown class cls (its arguments and
+ * state are dropped, nothing is called). */
+static PyVal *
+opaque(Machine *m, const PyVal *cls)
+{
+    PyVal *v = new_val(m, PV_OPAQUE);
+    if (!v || !charge(m, cls->len + 1))
+        return NULL;
+    v->s = xstrdup(cls->s);
+    v->len = cls->len;
+    return v;
 }
 
 /* GLOBAL: "module\nname\n". */
@@ -418,6 +465,7 @@ global_name(const PyVal *g)
     case G_REBUILD_PARAMETER_WITH_STATE: return "torch._utils._rebuild_parameter_with_state";
     case G_STORAGE: return ck_dtype[g->dtype].storage;
     case G_DTYPE: return ck_dtype[g->dtype].name;
+    case G_UNKNOWN: return g->s;
     }
     return "?";
 }
@@ -504,6 +552,8 @@ op_reduce(Machine *m)
         if (args->n < 1 || args->v[0]->kind != PV_TENSOR)
             return fail(m, "%s without a tensor", global_name(fn));
         return push(m, args->v[0]);
+    case G_UNKNOWN:
+        return push(m, opaque(m, fn));
     case G_STORAGE:
     case G_DTYPE:
         break;
@@ -519,19 +569,35 @@ op_newobj(Machine *m)
         return false;
     if (cls->kind == PV_GLOBAL && cls->g == G_ORDEREDDICT && args->kind == PV_TUPLE && args->n == 0)
         return push(m, new_val(m, PV_DICT));
+    if (cls->kind == PV_GLOBAL && cls->g == G_UNKNOWN)
+        return push(m, opaque(m, cls));
     return fail(m, "NEWOBJ of a %s is not supported", cls->kind == PV_GLOBAL ? global_name(cls)
                                                                            : pv_kind_name(cls->kind));
 }
 
+/* NEWOBJ_EX: cls, args, kwargs. */
+static bool
+op_newobj_ex(Machine *m)
+{
+    PyVal *kw = pop(m), *args = kw ? pop(m) : NULL, *cls = args ? pop(m) : NULL;
+    if (!cls)
+        return false;
+    if (cls->kind == PV_GLOBAL && cls->g == G_UNKNOWN)
+        return push(m, opaque(m, cls));
+    return fail(m, "NEWOBJ_EX of a %s is not supported", cls->kind == PV_GLOBAL ? global_name(cls)
+                                                                              : pv_kind_name(cls->kind));
+}
+
 /* BUILD sets an object's state.  A state dict's OrderedDict gets its
- * _metadata attribute this way, a tensor may get hooks: both are ignored. */
+ * _metadata attribute this way, a tensor may get hooks, a placeholder its
+ * attributes: all are ignored. */
 static bool
 op_build(Machine *m)
 {
     PyVal *state = pop(m), *obj = state ? top(m) : NULL;
     if (!obj)
         return false;
-    if (obj->kind == PV_TENSOR || (obj->kind == PV_DICT && (state->kind == PV_DICT ||
+    if (obj->kind == PV_TENSOR || obj->kind == PV_OPAQUE || (obj->kind == PV_DICT && (state->kind == PV_DICT ||
                                                             state->kind == PV_NONE)))
         return true;
     return fail(m, "BUILD of a %s with a %s state is not supported", pv_kind_name(obj->kind),
@@ -663,6 +729,20 @@ step(Machine *m, bool *stop)
     case 'X': return op_string(m, 4);       /* BINUNICODE */
     case 0x8c: return op_string(m, 1);      /* SHORT_BINUNICODE */
     case 0x8d: return op_string(m, 8);      /* BINUNICODE8 */
+    case 'C': return op_bytes(m, 1);        /* SHORT_BINBYTES */
+    case 'B': return op_bytes(m, 4);        /* BINBYTES */
+    case 0x8e: return op_bytes(m, 8);       /* BINBYTES8 */
+    case 0x8f: /* EMPTY_SET: kept as a list */
+        return push(m, new_val(m, PV_LIST));
+    case 0x90: /* ADDITEMS */
+        if ((base = pop_mark(m)) < 0 || !(c = below(m, base)))
+            return false;
+        return append_items(m, c, base);
+    case 0x91: /* FROZENSET: kept as a tuple */
+        if ((base = pop_mark(m)) < 0)
+            return false;
+        return push(m, make_tuple(m, base));
+    case 0x92: return op_newobj_ex(m);
     case 'q': /* BINPUT */
         return need(m, 1) && memo_put(m, arg_le(m, 1));
     case 'r': /* LONG_BINPUT */

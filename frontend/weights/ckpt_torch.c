@@ -66,7 +66,12 @@ zip_persistent_load(Pickle *pk, const PyVal *pid, int64_t at, int64_t *elem_off)
                  (long long)e->size);
         return -1;
     }
-    *slot = ck_add_storage(c, key, dt, numel, e->off);
+    if (e->inflated) {
+        *slot = ck_add_storage(c, key, dt, numel, 0);
+        c->st[*slot].base = e->inflated;
+    } else {
+        *slot = ck_add_storage(c, key, dt, numel, e->off);
+    }
     return *slot;
 }
 
@@ -95,26 +100,33 @@ torch_zip_load(Checkpoint *c, const CkOptions *o, Diag *d)
     c->archive = xprintf("%.*s", (int)(strchr(pkl->name, '/') - pkl->name), pkl->name);
     zc.prefix = c->archive;
     for (int i = 0; i < zc.z.n; i++)
-        if (!zip_check_crc(c->path, c->p, &zc.z.e[i], d))
+        if (!zip_check_crc(c->path, &zc.z.e[i], d))
             goto fail;
     char *bo = xprintf("%s/byteorder", c->archive);
     const ZipEntry *e = zip_find(&zc.z, bo);
     free(bo);
-    if (e && !(e->size == 6 && !memcmp(c->p + e->off, "little", 6))) {
+    if (e && !(e->size == 6 && !memcmp(e->data, "little", 6))) {
         ck_error(d, c->path, e->off, "the checkpoint is not little-endian (byteorder '%.*s')",
-                 e->size < 16 ? (int)e->size : 16, (const char *)c->p + e->off);
+                 e->size < 16 ? (int)e->size : 16, (const char *)e->data);
         goto fail;
     }
     zc.storage_of = xmalloc(sizeof *zc.storage_of * (size_t)zc.z.n);
     for (int i = 0; i < zc.z.n; i++)
         zc.storage_of[i] = -1;
 
-    Pickle pk = {.path = c->path, .p = c->p + pkl->off, .n = (size_t)pkl->size, .base = pkl->off,
+    Pickle pk = {.path = c->path, .p = pkl->data, .n = (size_t)pkl->size, .base = pkl->off,
                  .d = d, .ck = c, .persistent_load = zip_persistent_load, .ctx = &zc};
     PyVal *root = pickle_load(&pk);
     bool ok = root && ck_take_state_dict(c, root, o, d);
     pickle_free(&pk);
     free(zc.storage_of);
+    /* The storages may point into inflated entries: the checkpoint keeps them. */
+    for (int i = 0; i < zc.z.n; i++)
+        if (zc.z.e[i].inflated) {
+            vec_push(&c->bufs, zc.z.e[i].inflated);
+            zc.z.e[i].inflated = NULL;
+            c->ndeflated++;
+        }
     zip_free(&zc.z);
     return ok;
 fail:
@@ -167,10 +179,41 @@ good_name(const char *s)
     return true;
 }
 
+/* Is v a placeholder for a pickled module (a class under torch.nn,
+ * torchvision, timm or the script's __main__)? */
+static bool
+is_module(const PyVal *v)
+{
+    static const char *const mods[] = {"torch.nn.", "torchvision.", "timm.", "__main__."};
+    if (!v || v->kind != PV_OPAQUE)
+        return false;
+    for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
+        if (!strncmp(v->s, mods[i], strlen(mods[i])))
+            return true;
+    return false;
+}
+
+static void
+module_error(Checkpoint *c, const PyVal *v, const char *where, Diag *d)
+{
+    ck_error(d, c->path, v->at, "%s a whole pickled '%s' object (torch.save(model)), not a state "
+             "dict; visec never unpickles code.  Re-save its weights in Python with "
+             "torch.save(model.state_dict(), 'weights.pth')", where, v->s);
+}
+
 bool
 ck_take_state_dict(Checkpoint *c, const PyVal *root, const CkOptions *o, Diag *d)
 {
     static const char *const nests[] = {"state_dict", "model_state_dict", "model", "net", "module"};
+    if (root->kind == PV_OPAQUE) {
+        if (is_module(root))
+            module_error(c, root, "the checkpoint holds", d);
+        else
+            ck_error(d, c->path, root->at, "the checkpoint holds a '%s' object, not a dictionary of "
+                     "tensors (nothing was run: visec keeps unknown globals as inert placeholders)",
+                     root->s);
+        return false;
+    }
     if (root->kind != PV_DICT) {
         ck_error(d, c->path, root->at, "the checkpoint holds a %s, not a dictionary of tensors",
                  pv_kind_name(root->kind));
@@ -206,6 +249,13 @@ ck_take_state_dict(Checkpoint *c, const PyVal *root, const CkOptions *o, Diag *d
             found = root->v[i];
             key = root->k[i]->s;
         }
+        for (int i = 0; i < root->n && !found; i++)
+            if (root->k[i]->kind == PV_STR && is_module(root->v[i])) {
+                char *where = xprintf("the entry '%.60s' holds", root->k[i]->s);
+                module_error(c, root->v[i], where, d);
+                free(where);
+                return false;
+            }
         if (!found) {
             char *keys = key_list(root);
             ck_error(d, c->path, -1, "no tensors at the top level and no single nested state dict; "
@@ -219,6 +269,18 @@ ck_take_state_dict(Checkpoint *c, const PyVal *root, const CkOptions *o, Diag *d
     }
     for (int i = 0; i < sd->n; i++) {
         const PyVal *k = sd->k[i], *v = sd->v[i];
+        if (v->kind == PV_OPAQUE) {
+            /* A placeholder where a tensor may be expected: refused. */
+            if (is_module(v)) {
+                char *where = xprintf("the state-dict key '%.60s' holds", k->kind == PV_STR ? k->s : "?");
+                module_error(c, v, where, d);
+                free(where);
+            } else {
+                ck_error(d, c->path, v->at, "the state-dict key '%.60s' holds a '%s' object, which "
+                         "visec does not load (only tensors)", k->kind == PV_STR ? k->s : "?", v->s);
+            }
+            return false;
+        }
         if (v->kind != PV_TENSOR)
             continue;           /* not a tensor: nothing to bind */
         if (k->kind != PV_STR || k->len > CK_MAXNAME || !good_name(k->s)) {

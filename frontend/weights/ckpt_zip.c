@@ -2,13 +2,17 @@
  * ckpt_zip.c — the ZIP container of PyTorch's file format.
  *
  * torch.save writes a ZIP archive of STORED (uncompressed) entries with
- * ZIP64 records.  We read the end-of-central-directory record (and its
- * ZIP64 form), then every central-directory header and the local header it
- * points to.  Every offset and size is checked against the file; entries
- * must be STORED, unencrypted, uniquely named and must not overlap.
+ * ZIP64 records; a checkpoint re-zipped by another tool may hold DEFLATE
+ * entries, which torch.load reads too.  We read the end-of-central-directory
+ * record (and its ZIP64 form), then every central-directory header and the
+ * local header it points to.  Every offset and size is checked against the
+ * file; entries must be STORED or DEFLATE, unencrypted, uniquely named and
+ * must not overlap.  DEFLATE entries are inflated with zlib into buffers of
+ * exactly their declared size (bounded, see CK_MAX_INFLATE).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "checkpoint.h"
 #include "vx_crc32.h"
@@ -107,11 +111,11 @@ check_layout(const char *path, Zip *z, int64_t cd_off, Diag *d)
         s[i] = &z->e[i];
     qsort(s, (size_t)z->n, sizeof *s, cmp_hdr);
     for (int i = 0; i < z->n && ok; i++) {
-        int64_t end = s[i]->off + s[i]->size;
+        int64_t end = s[i]->off + s[i]->csize;
         int64_t next = i + 1 < z->n ? s[i + 1]->hdr : cd_off;
         if (end > next) {
             ck_error(d, path, s[i]->hdr, "ZIP entry '%s' (%lld bytes) overlaps %s", s[i]->name,
-                     (long long)s[i]->size,
+                     (long long)s[i]->csize,
                      i + 1 < z->n ? "the next entry" : "the central directory");
             ok = false;
         }
@@ -123,6 +127,62 @@ check_layout(const char *path, Zip *z, int64_t cd_off, Diag *d)
             ok = false;
         }
     free(s);
+    return ok;
+}
+
+/* Inflates a DEFLATE entry into a new buffer of exactly e->size bytes; the
+ * stream must end exactly there. */
+static bool
+inflate_entry(const char *path, ZipEntry *e, Diag *d)
+{
+    e->inflated = xmalloc(e->size ? (size_t)e->size : 1);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
+        ck_error(d, path, e->hdr, "ZIP entry '%s': zlib cannot start inflating", e->name);
+        return false;
+    }
+    const unsigned char *in = e->data;
+    int64_t in_left = e->csize, out_left = e->size;
+    unsigned char *out = e->inflated, spare;
+    int r = Z_OK;
+    bool over = false;      /* the stream produced more than e->size bytes */
+    /* zlib counts in uInt: feed and drain in pieces of at most 1 GiB. */
+    for (;;) {
+        if (zs.avail_in == 0 && in_left > 0) {
+            zs.next_in = (unsigned char *)in;
+            zs.avail_in = (uInt)(in_left < (1 << 30) ? in_left : (1 << 30));
+            in += zs.avail_in;
+            in_left -= zs.avail_in;
+        }
+        if (zs.avail_out == 0) {
+            if (out_left > 0) {
+                zs.next_out = out;
+                zs.avail_out = (uInt)(out_left < (1 << 30) ? out_left : (1 << 30));
+                out += zs.avail_out;
+                out_left -= zs.avail_out;
+            } else {
+                /* Full: one spare byte to see whether the stream ends here. */
+                if (over)
+                    break;
+                over = true;
+                zs.next_out = &spare;
+                zs.avail_out = 1;
+            }
+        }
+        r = inflate(&zs, Z_NO_FLUSH);
+        if (r != Z_OK)
+            break;
+        if (over && zs.avail_out == 0)
+            break;          /* a byte past the declared size */
+    }
+    bool ok = r == Z_STREAM_END && out_left == 0 && (over ? zs.avail_out == 1 : zs.avail_out == 0);
+    inflateEnd(&zs);
+    if (!ok)
+        ck_error(d, path, e->off, "ZIP entry '%s': the DEFLATE data is corrupt or does not inflate "
+                 "to the %lld bytes the directory says", e->name, (long long)e->size);
+    else
+        e->data = e->inflated;
     return ok;
 }
 
@@ -195,9 +255,15 @@ zip_read(const char *path, const unsigned char *p, size_t size, Zip *z, Diag *d)
             ck_error(d, path, at, "ZIP entry '%s' is encrypted", e->name);
             return false;
         }
-        if (method != 0 || csize != usize) {
-            ck_error(d, path, at, "ZIP entry '%s' is compressed (method %u); PyTorch stores entries uncompressed",
-                     e->name, method);
+        if ((method != 0 && method != 8) || (method == 0 && csize != usize)) {
+            ck_error(d, path, at, "ZIP entry '%s' uses compression method %u; only STORED (0) and "
+                     "DEFLATE (8) are read", e->name, method);
+            return false;
+        }
+        if (method == 8 && (usize > CK_MAX_INFLATE || usize > 1032 * csize + 64)) {
+            ck_error(d, path, at, "ZIP entry '%s' claims to inflate %llu bytes to %llu, more than "
+                     "DEFLATE can (or than %lld GiB)", e->name, (unsigned long long)csize,
+                     (unsigned long long)usize, (long long)(CK_MAX_INFLATE >> 30));
             return false;
         }
         /* The local header: its own name and extra lengths place the data. */
@@ -207,9 +273,9 @@ zip_read(const char *path, const unsigned char *p, size_t size, Zip *z, Diag *d)
             return false;
         }
         uint64_t loff = lho + 30 + rd16(p + lho + 26) + (uint64_t)rd16(p + lho + 28);
-        if (loff > cd_off || usize > cd_off - loff) {
+        if (loff > cd_off || csize > cd_off - loff) {
             ck_error(d, path, (int64_t)lho, "ZIP entry '%s' (%llu bytes at %llu) runs past the end of the data",
-                     e->name, (unsigned long long)usize, (unsigned long long)loff);
+                     e->name, (unsigned long long)csize, (unsigned long long)loff);
             return false;
         }
         if (rd16(p + lho + 26) != nlen || memcmp(p + lho + 30, e->name, nlen)) {
@@ -219,11 +285,28 @@ zip_read(const char *path, const unsigned char *p, size_t size, Zip *z, Diag *d)
         e->hdr = (int64_t)lho;
         e->off = (int64_t)loff;
         e->size = (int64_t)usize;
+        e->csize = (int64_t)csize;
+        e->method = method;
+        e->data = p + loff;
         e->crc = rd32(q + 16);
         q += 46 + nlen + xlen + clen;
     }
     if (!check_layout(path, z, (int64_t)cd_off, d))
         return false;
+    int64_t total = 0;
+    for (int i = 0; i < z->n; i++) {
+        ZipEntry *e = &z->e[i];
+        if (e->method != 8)
+            continue;
+        total += e->size;
+        if (total > CK_MAX_INFLATE) {
+            ck_error(d, path, e->hdr, "the ZIP entries inflate to more than %lld GiB",
+                     (long long)(CK_MAX_INFLATE >> 30));
+            return false;
+        }
+        if (!inflate_entry(path, e, d))
+            return false;
+    }
     qsort(z->e, (size_t)z->n, sizeof *z->e, cmp_entry);   /* for zip_find */
     return true;
 }
@@ -236,9 +319,9 @@ zip_find(const Zip *z, const char *name)
 }
 
 bool
-zip_check_crc(const char *path, const unsigned char *p, const ZipEntry *e, Diag *d)
+zip_check_crc(const char *path, const ZipEntry *e, Diag *d)
 {
-    uint32_t crc = vx_crc32(0, p + e->off, (size_t)e->size);
+    uint32_t crc = vx_crc32(0, e->data, (size_t)e->size);
     if (crc == e->crc)
         return true;
     ck_error(d, path, e->off, "ZIP entry '%s' is corrupt: CRC-32 %08x, the directory says %08x",
@@ -249,8 +332,10 @@ zip_check_crc(const char *path, const unsigned char *p, const ZipEntry *e, Diag 
 void
 zip_free(Zip *z)
 {
-    for (int i = 0; i < z->n; i++)
+    for (int i = 0; i < z->n; i++) {
         free(z->e[i].name);
+        free(z->e[i].inflated);
+    }
     free(z->e);
     memset(z, 0, sizeof *z);
 }

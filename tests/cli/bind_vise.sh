@@ -36,9 +36,9 @@ done
 "$visec" check $model --weights "$work/vise_module.pt" --strip-prefix module. 2>"$work/err" >/dev/null || exit 1
 # Keeping the prefix leaves every tensor unmatched, with a hint.
 "$visec" check $model --weights "$work/vise_module.pt" --strip-prefix '' 2>"$work/err" >/dev/null; st=$?
-[ $st -eq 1 ] && grep -q "error: tensor '0.weight' is not in the checkpoint .*try --strip-prefix 'module.'" "$work/err" || { head "$work/err"; exit 1; }
+[ $st -eq 1 ] && grep -q "error: .*265 of the 265 tensors are missing: the checkpoint's keys start with 'module.' (try --strip-prefix 'module.')" "$work/err" || { head "$work/err"; exit 1; }
 # A prefix added to a plain checkpoint makes every key miss, with a hint.
 "$visec" check $model --weights "$work/vise.pt" --add-prefix net. 2>"$work/err" >/dev/null; st=$?
-[ $st -eq 1 ] && grep -q "'0.weight' is not in the checkpoint .*try --strip-prefix 'net.'" "$work/err" || { head "$work/err"; exit 1; }
+[ $st -eq 1 ] && grep -q "265 of the 265 tensors are missing: the checkpoint's keys start with 'net.' (try --strip-prefix 'net.')" "$work/err" || { head "$work/err"; exit 1; }
 "$visec" check $model --select x 2>"$work/err"; [ $? -eq 1 ] && grep -q "need --weights" "$work/err" || exit 1
 echo "ok"

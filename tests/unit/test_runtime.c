@@ -56,11 +56,12 @@ END_TEST
 START_TEST(header_round_trip)
 {
     vx_header h = {VX_WEIGHTS_VERSION, VX_HEADER_SIZE, 318, UINT64_C(94000000),
-                   UINT64_C(0x0123456789abcdef), 0xdeadbeefu, "vise_resnet50"}, r;
+                   UINT64_C(0x0123456789abcdef), 0xdeadbeefu, "vise_resnet50",
+                   UINT64_C(93999000), 1000}, r;
     unsigned char b[VX_HEADER_SIZE];
     vx_header_encode(b, &h);
     ck_assert_mem_eq(b, "VISEWTS\0", 8);
-    ck_assert_int_eq(b[8], 1);          /* little-endian version */
+    ck_assert_int_eq(b[8], 2);          /* little-endian version */
     ck_assert_int_eq(b[40], 0xef);      /* little-endian CRC */
     ck_assert_int_eq(vx_header_decode(b, &r), VX_OK);
     ck_assert_uint_eq(r.version, h.version);
@@ -70,8 +71,8 @@ START_TEST(header_round_trip)
     ck_assert_uint_eq(r.layout_hash, h.layout_hash);
     ck_assert_uint_eq(r.crc, h.crc);
     ck_assert_str_eq(r.name, h.name);
-    for (int i = 112; i < VX_HEADER_SIZE; i++)
-        ck_assert_int_eq(b[i], 0);
+    ck_assert_uint_eq(r.table_offset, h.table_offset);
+    ck_assert_uint_eq(r.table_size, h.table_size);
 }
 END_TEST
 
@@ -86,10 +87,25 @@ make_image(size_t *size)
     unsigned char *b = calloc(*size, 1);
     for (int i = 0; i < DATA; i++)
         b[VX_HEADER_SIZE + i] = (unsigned char)(i * 7 + 1);
+    /* The smallest tensor table ends the data: magic and count. */
+    memcpy(b + VX_HEADER_SIZE + DATA - 16, VX_TABLE_MAGIC, 8);
+    memset(b + VX_HEADER_SIZE + DATA - 8, 0, 8);
+    b[VX_HEADER_SIZE + DATA - 8] = (unsigned char)expect.count;
     vx_header h = {VX_WEIGHTS_VERSION, VX_HEADER_SIZE, expect.count, expect.data_size,
-                   expect.layout_hash, vx_crc32(0, b + VX_HEADER_SIZE, DATA), "tiny_model"};
+                   expect.layout_hash, vx_crc32(0, b + VX_HEADER_SIZE, DATA), "tiny_model",
+                   VX_HEADER_SIZE + DATA - 16, 16};
     vx_header_encode(b, &h);
     return b;
+}
+
+/* Re-encodes the CRC after an edit of the data. */
+static void
+fix_crc(unsigned char *b)
+{
+    vx_header h;
+    vx_header_decode(b, &h);
+    h.crc = vx_crc32(0, b + VX_HEADER_SIZE, (size_t)h.data_size);
+    vx_header_encode(b, &h);
 }
 
 /* The error code of checking an image changed by `edit`. */
@@ -144,7 +160,7 @@ static void
 e_version(unsigned char *b, size_t *size)
 {
     (void)size;
-    b[8] = 2;
+    b[8] = 1;           /* version 1: no tensor table */
 }
 static void
 e_name(unsigned char *b, size_t *size)
@@ -184,6 +200,38 @@ e_crc_field(unsigned char *b, size_t *size)
     b[43] ^= 0x80;
 }
 
+static void
+e_table_misaligned(unsigned char *b, size_t *size)
+{
+    (void)size;
+    b[112] += 4;
+}
+static void
+e_table_not_last(unsigned char *b, size_t *size)
+{
+    (void)size;
+    b[112] -= 8;
+}
+static void
+e_table_small(unsigned char *b, size_t *size)
+{
+    (void)size;
+    b[112] += 8;
+    b[120] = 8;
+}
+static void
+e_table_magic(unsigned char *b, size_t *size)
+{
+    b[*size - 16] = 'W';
+    fix_crc(b);
+}
+static void
+e_table_count(unsigned char *b, size_t *size)
+{
+    b[*size - 8] ^= 1;
+    fix_crc(b);
+}
+
 START_TEST(check_detects_each_corruption)
 {
     ck_assert_int_eq(check_edited(e_none), VX_OK);
@@ -199,6 +247,11 @@ START_TEST(check_detects_each_corruption)
     ck_assert_int_eq(check_edited(e_count), VX_ERR_SIZE);
     ck_assert_int_eq(check_edited(e_data_size), VX_ERR_SIZE);
     ck_assert_int_eq(check_edited(e_hash), VX_ERR_LAYOUT);
+    ck_assert_int_eq(check_edited(e_table_misaligned), VX_ERR_TABLE);
+    ck_assert_int_eq(check_edited(e_table_not_last), VX_ERR_TABLE);
+    ck_assert_int_eq(check_edited(e_table_small), VX_ERR_TABLE);
+    ck_assert_int_eq(check_edited(e_table_magic), VX_ERR_TABLE);
+    ck_assert_int_eq(check_edited(e_table_count), VX_ERR_TABLE);
 }
 END_TEST
 
