@@ -25,6 +25,11 @@ demo="gcc make flex bison pkg-config zlib1g-dev nettle-dev libstb-dev"
 test="$demo clang libomp-dev check libsubunit-dev python3 python3-numpy python3-torch
       python3-torchvision graphviz man-db openmpi-bin libopenmpi-dev libfaiss-dev libhalide14-0-dev
       qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu libc6-dev-arm64-cross libc6-dev-s390x-cross"
+case $set_ in
+demo) pkgs=$demo ;;
+test) pkgs=$test ;;
+*) echo "usage: $0 [demo|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
