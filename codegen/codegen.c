@@ -237,7 +237,7 @@ upper(const char *s)
 
 /* The handle's type in C: NAME, or with the Halide runtime (where NAME is the
    entry point) struct NAME. */
-static char *
+char *
 handle_type(const CodegenOptions *o, const char *name)
 {
     return o->runtime == RUNTIME_HALIDE ? xprintf("struct %s", name) : xstrdup(name);
@@ -587,7 +587,7 @@ emit_header(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     if (o->runtime == RUNTIME_HALIDE)
         halide_emit_header(e, g, o);
     emit_blank(e);
-    emit_identity_decls(e, name, up);
+    emit_identity_decls(e, o, name, up);
     emit_blank(e);
     emit(e, "#ifdef __cplusplus");
     emit(e, "}");

@@ -77,6 +77,10 @@ void halide_emit_header(Emitter *e, const Graph *g, const CodegenOptions *o);
 void halide_emit_prelude(Emitter *e);
 void halide_emit_entry(Emitter *e, const Graph *g, const CodegenOptions *o);
 
+/* The handle's type in C (malloc'd): NAME, or with the Halide runtime (where
+ * NAME is the entry point) struct NAME. */
+char *handle_type(const CodegenOptions *o, const char *name);
+
 /* Spatial and channel sizes of a 4-d (or 2-d [N, C]) value. */
 typedef struct Dims {
     int c, h, w;        /* channels, rows, columns (1 x 1 for [N, C]) */
@@ -123,7 +127,7 @@ unsigned char *weights_table(const Graph *g, const PtrVec *order, size_t *size);
 void emit_identity_comment(Emitter *e, const CodegenOptions *o, const vx_header *h,
                            const char *weights_sha256);
 /* The version macros, struct NAME_info and the prototypes (NAME.h). */
-void emit_identity_decls(Emitter *e, const char *name, const char *up);
+void emit_identity_decls(Emitter *e, const CodegenOptions *o, const char *name, const char *up);
 /* NAME_info() and NAME_weights_crc32() (NAME.c). */
 void emit_identity_defs(Emitter *e, const char *name, const char *up, const CodegenOptions *o,
                         const vx_header *h, const char *weights_sha256);

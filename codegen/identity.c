@@ -181,14 +181,14 @@ emit_identity_comment(Emitter *e, const CodegenOptions *o, const vx_header *h,
 }
 
 void
-emit_identity_decls(Emitter *e, const char *name, const char *up)
+emit_identity_decls(Emitter *e, const CodegenOptions *o, const char *name, const char *up)
 {
     emit(e, "/* What this code is: the visec that generated it and the generated API's version. */");
     emit(e, "#define %s_VISEC_VERSION \"%s\"", up, VISEC_VERSION);
     emit(e, "#define %s_ABI_VERSION %d", up, VISEC_ABI_VERSION);
     emit_blank(e);
     emit(e, "/* Where this code came from (see the comment at the top); %s_info() gives it. */", name);
-    emit(e, "struct %s_info {", name);
+    emit_open(e, NULL, "struct %s_info", name);
     emit(e, "const char *model;             /* the API prefix (the model name) */");
     emit(e, "const char *visec_version;     /* visec that generated this code */");
     emit(e, "int abi_version;               /* %s_ABI_VERSION */", up);
@@ -198,14 +198,16 @@ emit_identity_decls(Emitter *e, const char *name, const char *up)
     emit(e, "const char *model_sha256;      /* SHA-256 of the model description */");
     emit(e, "const char *checkpoint_sha256; /* SHA-256 of the checkpoint */");
     emit(e, "const char *command;           /* the visec command line */");
-    emit(e, "};");
+    emit_end_raw(e, "};");
     emit_blank(e);
     emit(e, "/* The facts above; never NULL. */");
     emit(e, "const struct %s_info *%s_info(void);", name, name);
     emit(e, "/* CRC-32 of the weights data a handle opened: equal to %s_info()->weights_crc32", name);
     emit(e, "   when they are exactly the weights compiled with (open() accepts any file with");
     emit(e, "   the same layout, such as a retrained checkpoint's).  0 for a NULL handle. */");
-    emit(e, "unsigned long %s_weights_crc32(const %s *model);", name, name);
+    char *ht = handle_type(o, name);
+    emit(e, "unsigned long %s_weights_crc32(const %s *model);", name, ht);
+    free(ht);
 }
 
 void
@@ -215,8 +217,8 @@ emit_identity_defs(Emitter *e, const char *name, const char *up, const CodegenOp
     char *cmd = c_literal(o->command);
     emit(e, "const struct %s_info *", name);
     emit(e, "%s_info(void)", name);
-    emit(e, "{");
-    emit(e, "static const struct %s_info info = {", name);
+    emit_scope(e, NULL);
+    emit_open(e, NULL, "static const struct %s_info info =", name);
     emit(e, "\"%s\",", name);
     emit(e, "%s_VISEC_VERSION,", up);
     emit(e, "%s_ABI_VERSION,", up);
@@ -226,14 +228,16 @@ emit_identity_defs(Emitter *e, const char *name, const char *up, const CodegenOp
     emit(e, "\"%s\",", o->model_sha256 ? o->model_sha256 : "");
     emit(e, "\"%s\",", o->weights_sha256 ? o->weights_sha256 : "");
     emit(e, "\"%s\"", cmd);
-    emit(e, "};");
+    emit_end_raw(e, "};");
     emit(e, "return &info;");
-    emit(e, "}");
+    emit_end(e, NULL);
     emit_blank(e);
+    char *ht = handle_type(o, name);
     emit(e, "unsigned long");
-    emit(e, "%s_weights_crc32(const %s *model)", name, name);
-    emit(e, "{");
+    emit(e, "%s_weights_crc32(const %s *model)", name, ht);
+    emit_scope(e, NULL);
     emit(e, "return model ? (unsigned long)vx_get32(model->wb + 40) : 0UL;");
-    emit(e, "}");
+    emit_end(e, NULL);
+    free(ht);
     free(cmd);
 }
