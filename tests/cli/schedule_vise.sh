@@ -16,7 +16,7 @@ model=$src/examples/vise_resnet50.vise
 $py -c "import numpy" 2>/dev/null || { echo "no numpy in $py"; exit 77; }
 
 # The file without the lines that record visec's command line.
-code() { grep -v -e '^ \*   visec compile ' -e '^"visec compile ' "$1"; }
+code() { grep -v -e '^ \*   visec compile ' -e '^ *"visec compile ' "$1"; }
 
 # ---- 1. round trip, every target, the full-size graph
 "$visec" init-weights "$model" --seed 5 -o "$work/w.safetensors"
