@@ -75,10 +75,8 @@ cmd_tune(int argc, char **argv)
         } else if ((m = opt_value(argc, argv, &i, "--cflags", &v, &d)) != 0) {
             if (m > 0)
                 cflags = v;
-        } else if ((m = opt_value(argc, argv, &i, "--target", &v, &d)) != 0) {
-            if (m > 0 && !(po.target = target_find(v)))
-                error_plain(&d, "--target: unknown target '%s' (targets: %s; see 'visec targets')", v,
-                            target_names());
+        } else if ((m = target_option(argc, argv, &i, &po.target, &d)) != 0) {
+            (void)m;
         } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0) {
             (void)m;
         } else if (argv[i][0] != '-' && !to.model) {

@@ -81,6 +81,21 @@ bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
 /* ---------------------------------------------------------------- pipeline */
 
 int
+target_option(int argc, char **argv, int *i, const Target **target, Diag *d)
+{
+    const char *v;
+    int m = opt_value(argc, argv, i, "--target", &v, d);
+    if (m <= 0)
+        return m;
+    if (!(*target = target_find(v))) {
+        error_plain(d, "--target: unknown target '%s' (targets: %s; see 'visec targets')", v,
+                    target_names());
+        return -1;
+    }
+    return 1;
+}
+
+int
 pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
 {
     const char *v;
@@ -95,16 +110,8 @@ pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
         o->none = true;
         return 1;
     }
-    if ((m = opt_value(argc, argv, i, "--target", &v, d)) != 0) {
-        if (m < 0)
-            return -1;
-        if (!(o->target = target_find(v))) {
-            error_plain(d, "--target: unknown target '%s' (targets: %s; see 'visec targets')", v,
-                        target_names());
-            return -1;
-        }
-        return 1;
-    }
+    if ((m = target_option(argc, argv, i, &o->target, d)) != 0)
+        return m;
     if ((m = opt_value(argc, argv, i, "--schedule", &v, d)) != 0) {
         if (m < 0)
             return -1;

@@ -47,6 +47,9 @@ int bind_option(int argc, char **argv, int *i, struct BindOptions *o, Diag *d);
  */
 int pipeline_option(int argc, char **argv, int *i, struct PipelineOptions *o, Diag *d);
 void pipeline_help(FILE *f);
+/* --target NAME at argv[*i] into *target: 1 matched, 0 no match, -1 error reported. */
+struct Target;
+int target_option(int argc, char **argv, int *i, const struct Target **target, Diag *d);
 /* Completes the pipeline options after parsing: the target (native by
  * default), the diagnostics, the schedule file read; false on errors. */
 bool pipeline_prepare(struct PipelineOptions *o, Diag *d);
