@@ -157,8 +157,16 @@ typedef struct RefBlock {
 static void
 emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const RefBlock *ref, bool constant)
 {
-    const KernelIsa *isa = constant ? kernel_vector_for(e->target, kb) : NULL;
-    if (isa) {
+    const KernelIsa *co_isa = constant && kb->co_lanes ? kernel_vector_co_for(e->target, kb) : NULL;
+    const KernelIsa *isa = co_isa ? co_isa : constant ? kernel_vector_for(e->target, kb) : NULL;
+    if (constant && kb->co_lanes && !co_isa && kernel_isa(e->target))
+        emit(e, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights are"
+             " not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(kernel_isa(e->target)));
+    if (co_isa) {
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        kernel_emit_vector_co(e, isa, kb, out);
+        emit(e, "#else");
+    } else if (isa) {
         emit(e, "#if %s", kernel_isa_guard(isa));
         kernel_emit_vector(e, isa, kb, out);
         emit(e, "#else");
@@ -279,6 +287,103 @@ emit_conv_params(Emitter *e, const Node *n)
  * [K][reg_co] panels by pack_weights, or PyTorch's layout), and B is the
  * input itself (1x1, stride 1, no padding) or its im2col panel.
  */
+/*
+ * gemm over an im2col panel with pixel tiles outside (order pix,co): each
+ * tile builds its own [K][NT] panel in scratch just before every block of
+ * output channels reads it, so the panel is read from L1/L2 and never
+ * makes the round trip through memory that the whole-image panel does.
+ */
+static void
+emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
+                      bool packed)
+{
+    const Attrs *a = &n->a;
+    int G = a->groups, cin_g = in->c / G, cout_g = out->c / G;
+    int K = cin_g * a->kh * a->kw, P = out->hw;
+    int MR = s->reg_co, NT = s->reg_pix;
+    int ncb = (cout_g + MR - 1) / MR, npt = (P + NT - 1) / NT;
+    if (n->scratch != (int64_t)K * npt * NT * 4)
+        bug("gemm %s: scratch differs from the schedule's tile panels", n->name);
+
+    emit(e, "/* Y[co][p] = sum_k W[co][k] * B[k][p] in blocks of %d output channels x %d pixels; B, the im2col",
+         MR, NT);
+    emit(e, "   panel, is built one pixel tile at a time, right before the blocks of that tile use it */");
+    omp_if(e, s->parallel == PAR_INSIDE, 1);
+    emit(e, "/* over tiles of output pixels */");
+    emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
+    emit(e, "const int p0 = pt * %d;", NT);
+    if (P % NT)
+        emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, P, NT, P);
+    else
+        emit(e, "const int pn = %d;", NT);
+    emit(e, "(void)pn;");
+    emit(e, "float *restrict tp = sn + (size_t)pt * %d; /* this tile's panel [%d][%d] */", K * NT, K, NT);
+    emit(e, "/* im2col of the tile: row k = (ci, i, j) holds the input pixels that kernel tap (i, j) of");
+    emit(e, "   input channel ci meets at output pixels p0 .. p0 + pn, zero in the padding */");
+    emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
+    emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh, a->kw);
+    emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in->hw);
+    emit(e, "float *restrict row = tp + (size_t)k * %d;", NT);
+    emit(e, "int oh = p0 / %d, ow = p0 %% %d;", out->w, out->w);
+    emit(e, "/* over the runs of output rows in the tile */");
+    emit_for(e, "c", "for (int c = 0; c < pn; oh++, ow = 0)");
+    emit(e, "const int run = %d - ow < pn - c ? %d - ow : pn - c;", out->w, out->w);
+    emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
+    emit(e, "float *restrict o = row + c;");
+    emit_open(e, NULL, "if (ih < 0 || ih >= %d)", in->h);
+    emit(e, "/* the whole run is padding */");
+    emit(e, "for (int t = 0; t < run; t++)");
+    emit(e, "    o[t] = 0.0f;");
+    emit_else(e, "else");
+    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", in->w);
+    emit(e, "/* column t of the run meets input column c0 + t * %d: [lo, hi) inside the input */", a->sw);
+    emit(e, "const int c0 = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
+    emit(e, "int lo = c0 >= 0 ? 0 : (%d - c0) / %d, hi = c0 >= %d ? 0 : (%d - c0) / %d;", a->sw - 1, a->sw,
+         in->w, in->w + a->sw - 1, a->sw);
+    emit(e, "lo = lo < run ? lo : run;");
+    emit(e, "hi = hi < lo ? lo : hi < run ? hi : run;");
+    emit(e, "for (int t = 0; t < lo; t++)");
+    emit(e, "    o[t] = 0.0f;");
+    emit(e, "for (int t = lo; t < hi; t++)");
+    emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
+    emit(e, "for (int t = hi; t < run; t++)");
+    emit(e, "    o[t] = 0.0f;");
+    emit_end(e, NULL);
+    emit(e, "c += run;");
+    emit_end(e, "c");
+    emit_end(e, "k");
+    bool tiled = open_k_tiles(e, K, s->tile_k);
+    char kto[16];
+    snprintf(kto, sizeof kto, "%d", K);
+    emit(e, "/* over blocks of output channels */");
+    emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
+    emit(e, "const int co0 = cb * %d;", MR);
+    if (cout_g % MR)
+        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
+    else
+        emit(e, "const int mr = %d;", MR);
+    emit(e, "(void)mr; /* the vector kernels of whole blocks need it not */");
+    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
+    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
+    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    if (packed)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
+             ncb, K * MR, MR);
+    KernelBlock kb = {"tp", NT, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
+                      s->lanes == LANES_CO, true};
+    KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
+                    packed && cout_g % MR != 0, tiled, K};
+    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
+    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
+    free(yrow);
+    free(rrow);
+    free(bias);
+    emit_end(e, "cb");
+    if (tiled)
+        emit_end(e, "k0");
+    emit_end(e, "pt");
+}
+
 static void
 emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -293,6 +398,12 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
 
     emit_conv_params(e, n);
     open_image_and_group(e, n, s, &in, &out, packed);
+    if (im2col && s->order == ORDER_PIX_CO) {
+        emit_gemm_tile_panels(e, n, s, &in, &out, packed);
+        emit_end(e, "g");
+        emit_end(e, "n");
+        return;
+    }
     if (im2col) {
         emit(e, "float *restrict panel = sn; /* [%d][%d] */", K, P);
         emit(e, "/* im2col: row k = (ci, i, j) of the %d x %d panel holds the input pixels", K, P);
@@ -345,7 +456,8 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
-    KernelBlock kb = {B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed};
+    KernelBlock kb = {B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed, s->lanes == LANES_CO,
+                      false};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
                      packed && cout_g % MR != 0, tiled, K};
     RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
@@ -548,7 +660,8 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
     char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
-    KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true};
+    KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
+                      false};
     KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
     RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
     emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);

@@ -204,12 +204,22 @@ typedef enum ParAxes {
     PAR_COUNT
 } ParAxes;
 
+/* Which axis of a conv's register block fills the vector lanes of the
+ * target's kernels (the sums and their order are the same either way). */
+typedef enum Lanes {
+    LANES_NONE,         /* not scheduled yet, or not a conv */
+    LANES_PIX,          /* pixels (or Winograd tiles): one broadcast weight per output channel */
+    LANES_CO,           /* output channels: one broadcast operand value per pixel; for small maps */
+    LANES_COUNT
+} Lanes;
+
 typedef struct Schedule {
     Algo algo;          /* algorithm */
     int reg_co;         /* conv register block: output channels accumulated together (rows) */
     int reg_pix;        /* conv register block: output pixels (flattened oh*ow; Winograd: tiles) */
     int tile_k;         /* conv cache tile: reduction rows per pass over the blocks (0 = all of K) */
     LoopOrder order;    /* conv: order of the block loops */
+    Lanes lanes;        /* conv: the block axis in the vector lanes */
     ParAxes parallel;   /* parallel loops */
 } Schedule;
 
@@ -217,6 +227,7 @@ typedef struct Schedule {
 const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... */
 const char *order_name(LoopOrder o);    /* "co,pix" or "pix,co" */
 const char *parallel_name(ParAxes p);   /* "none", "batch", "inside" */
+const char *lanes_name(Lanes l);        /* "pix" or "co" */
 
 /* ------------------------------------------------------------------ graph.c */
 

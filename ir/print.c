@@ -70,6 +70,7 @@ print_attrs(FILE *f, const Node *n)
 static const char *const algo_names[ALGO_COUNT] = {"none", "plain", "gemm", "direct", "winograd(2)"};
 static const char *const order_names[ORDER_COUNT] = {"none", "co,pix", "pix,co"};
 static const char *const parallel_names[PAR_COUNT] = {"unset", "none", "batch", "inside"};
+static const char *const lanes_names[LANES_COUNT] = {"none", "pix", "co"};
 
 const char *
 algo_name(Algo a)
@@ -81,6 +82,12 @@ const char *
 order_name(LoopOrder o)
 {
     return (unsigned)o < ORDER_COUNT ? order_names[o] : "?";
+}
+
+const char *
+lanes_name(Lanes l)
+{
+    return (unsigned)l < LANES_COUNT ? lanes_names[l] : "?";
 }
 
 const char *
@@ -97,7 +104,8 @@ print_schedule(FILE *f, const Node *n)
         return;
     fprintf(f, "\n      schedule algo=%s", algo_name(s->algo));
     if (n->op == OP_CONV2D)
-        fprintf(f, " reg=%dx%d tile_k=%d order=%s", s->reg_co, s->reg_pix, s->tile_k, order_name(s->order));
+        fprintf(f, " reg=%dx%d tile_k=%d order=%s lanes=%s", s->reg_co, s->reg_pix, s->tile_k,
+                order_name(s->order), lanes_name(s->lanes));
     fprintf(f, " parallel=%s", parallel_name(s->parallel));
     if (n->scratch)
         fprintf(f, " scratch=%lld", (long long)n->scratch);

@@ -16,7 +16,7 @@ kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
     emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][p0 + j] */");
     emit(e, "/* over the reduction: input channels x kernel taps */");
     emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", kb->B, kb->P);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
     emit(e, "/* over the block's output channels */");
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", constant ? rb : "mr");
     if (kb->packed)

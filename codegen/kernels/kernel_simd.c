@@ -306,7 +306,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     }
     emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel */");
     emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d + p0;", kb->B, kb->P);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
     if (kb->packed)
         emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
     snprintf(line, sizeof line, "%s", isa->vtype);
@@ -349,6 +349,141 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
         emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
              o->res ? " residual," : "", o->relu ? " relu," : "");
         emit_acc_store(e, isa, kb, o, nv, full, rem, epi);
+    }
+    emit_end(e, "kernel");
+}
+
+/* ---------------------------------------------------------------- output channels in the lanes */
+
+const KernelIsa *
+kernel_vector_co_for(const Target *t, const KernelBlock *kb)
+{
+    const KernelIsa *isa = kernel_isa(t);
+    if (!isa || !kb->packed || kb->MR % isa->lanes)
+        return NULL;
+    int nv = kb->MR / isa->lanes;
+    return kb->cols * nv + nv + 1 <= isa->vregs ? isa : NULL;
+}
+
+/* The transposed block tb[j][r] out to row r, column j of the output:
+ * raw partial sums (epi false) or through the reference epilogue. */
+static void
+emit_co_writeout(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool epi)
+{
+    char rows[16];
+    snprintf(rows, sizeof rows, "%d", kb->MR);
+    emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
+    emit(e, "float *restrict yr = yb + (size_t)r * %d;", o->ystride);
+    if (epi && o->res)
+        emit(e, "const float *restrict rr = rb + (size_t)r * %d;", o->ystride);
+    if (epi && o->bias)
+        emit(e, "const float b = bb[r];");
+    emit_for(e, "j", "for (int j = 0; j < %d; j++)", kb->cols);
+    emit(e, "float v = tb[j][r]%s;", epi && o->bias ? " + b" : "");
+    if (epi && o->res)
+        emit(e, "v += rr[j];");
+    if (epi && o->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[j] = v;");
+    emit_end(e, "j");
+    emit_end(e, "r");
+}
+
+void
+kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
+{
+    int L = isa->lanes, MR = kb->MR, nv = MR / L, cols = kb->cols;
+    char line[1024];
+
+    emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
+         isa->name, isa->target);
+    emit(e, "   B[k][p0 + j] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
+         MR, cols, cols * nv, L);
+    emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
+         nv);
+    emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
+         o->res ? ", residual" : "", o->relu ? ", relu" : "");
+    emit_scope(e, "kernel");
+    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
+         o->ystride);
+    if (o->res)
+        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
+    if (o->bias)
+        emit(e, "const float *restrict bb = %s;", o->bias);
+    emit(e, "float tb[%d][%d]; /* the block transposed: [column][channel] */", cols, MR);
+    for (int j = 0; j < cols; j++) {
+        snprintf(line, sizeof line, "%s", isa->vtype);
+        for (int v = 0; v < nv; v++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", v ? "," : "", j, v,
+                     isa->zero);
+        emit(e, "%s;", line);
+    }
+    if (o->tiled) {
+        emit(e, "/* a later tile of the reduction: the partial sums so far, transposed */");
+        emit_open(e, NULL, "if (k0 > 0)");
+        if (o->guard_rows) {
+            emit(e, "for (int r = mr; r < %d; r++)", MR);
+            emit(e, "    for (int j = 0; j < %d; j++)", cols);
+            emit(e, "        tb[j][r] = 0.0f;");
+        }
+        char rows[16];
+        snprintf(rows, sizeof rows, "%d", MR);
+        emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
+        emit(e, "const float *restrict yr = yb + (size_t)r * %d;", o->ystride);
+        emit(e, "for (int j = 0; j < %d; j++)", cols);
+        emit(e, "    tb[j][r] = yr[j];");
+        emit_end(e, "r");
+        for (int j = 0; j < cols; j++) {
+            line[0] = '\0';
+            for (int v = 0; v < nv; v++)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%sa%d_%d = %s(&tb[%d][%d]);",
+                         v ? " " : "", j, v, isa->load, j, v * L);
+            emit(e, "%s", line);
+        }
+        emit_end(e, NULL);
+    }
+    emit(e, "/* over the reduction: the weight vectors of row k, then a broadcast operand value per column */");
+    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
+    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
+    emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+    snprintf(line, sizeof line, "%s", isa->vtype);
+    for (int v = 0; v < nv; v++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s w%d = %s(wk + %d)", v ? "," : "", v,
+                 isa->load, v * L);
+    emit(e, "%s, bv;", line);
+    for (int j = 0; j < cols; j++) {
+        snprintf(line, sizeof line, "bv = %s(bk[%d]);", isa->bcast, j);
+        for (int v = 0; v < nv; v++) {
+            char acc[32], w[16];
+            snprintf(acc, sizeof acc, "a%d_%d", j, v);
+            snprintf(w, sizeof w, "w%d", v);
+            append_fma(isa, line, sizeof line, acc, w, "bv");
+        }
+        emit(e, "%s", line);
+    }
+    emit_end(e, "k");
+    emit(e, "/* the accumulators to tb[column][channel] */");
+    for (int j = 0; j < cols; j++) {
+        line[0] = '\0';
+        for (int v = 0; v < nv; v++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s(&tb[%d][%d], a%d_%d);", v ? " " : "",
+                     isa->store, j, v * L, j, v);
+        emit(e, "%s", line);
+    }
+    bool epi = o->bias || o->res || o->relu;
+    if (o->tiled && epi) {
+        emit(e, "/* not the last tile: the partial sums to the output */");
+        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_co_writeout(e, kb, o, false);
+        emit_else(e, "else");
+        emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
+             o->relu ? " relu," : "");
+        emit_co_writeout(e, kb, o, true);
+        emit_end(e, NULL);
+    } else {
+        emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
+             o->res ? " residual," : "", o->relu ? " relu," : "");
+        emit_co_writeout(e, kb, o, epi);
     }
     emit_end(e, "kernel");
 }

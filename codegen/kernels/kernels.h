@@ -39,6 +39,8 @@ typedef struct KernelBlock {
     int NT;                 /* columns of acc: reg_pix */
     int cols;               /* columns computed: NT, or the constant width of a tail block */
     bool packed;            /* W in packed [K][MR] panels (wt) */
+    bool co_lanes;          /* the schedule's lanes = co: output channels in the vector lanes */
+    bool tile_panel;        /* B holds this pixel tile's columns only: column j at B[k * P + j] */
 } KernelBlock;
 
 /*
@@ -78,6 +80,20 @@ void kernel_emit_includes(Emitter *e, const Target *t);
 
 /* The vector kernel of kb with its stores out (kernel_vector_for(t, kb) == isa). */
 void kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
+
+/*
+ * The same block with the output channels in the vector lanes (lanes = co):
+ * per step k it loads MR / lanes weight vectors from the packed panel
+ * (contiguous in co) and, per column j, broadcasts B[k][p0 + j] once:
+ * cols * MR / lanes accumulators + MR / lanes + 1 registers.  For maps too
+ * small to fill pixel vectors (7x7 and 14x14 here).  The block leaves
+ * through a small local [cols][MR] array, transposed into the output rows
+ * by the reference epilogue's own scalar statements.  The ISA, if kb is
+ * packed, MR is a whole number of vectors and the block fits the registers;
+ * else NULL (the pixel-lane kernel or the reference kernel serve).
+ */
+const KernelIsa *kernel_vector_co_for(const Target *t, const KernelBlock *kb);
+void kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
 
 /*
  * Winograd F(2x2,3x3) output transform of one output channel in vectors of

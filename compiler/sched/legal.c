@@ -15,7 +15,7 @@
 
 /* Accumulators of one register block live in a local array of this many floats at most. */
 #define BLOCK_MAX 4096
-#define REG_CO_MAX 32
+#define REG_CO_MAX 64
 #define REG_PIX_MAX 512
 
 static int64_t
@@ -77,6 +77,11 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
     case ALGO_GEMM:
         if (is_plain_1x1(n))
             return 0;   /* the input itself is the right-hand matrix */
+        if (s->order == ORDER_PIX_CO) {
+            /* an im2col panel [K][reg_pix] per pixel tile, each built just before its use */
+            int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3], NT = s->reg_pix > 0 ? s->reg_pix : 1;
+            return sched_reduction(n, ALGO_GEMM) * ((P + NT - 1) / NT) * NT * 4;
+        }
         return sched_reduction(n, ALGO_GEMM) * n->out->shape.dim[2] * n->out->shape.dim[3] * 4;
     default:
         return 0;
@@ -134,9 +139,9 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
     if ((unsigned)s->parallel >= PAR_COUNT || s->parallel == PAR_UNSET)
         return xprintf("parallel: not set");
     if (n->op != OP_CONV2D) {
-        *field = s->reg_co || s->reg_pix ? SF_REG : s->tile_k ? SF_TILE_K : SF_ORDER;
-        if (s->reg_co || s->reg_pix || s->tile_k || s->order != ORDER_NONE)
-            return xprintf("%s has no register block, tiles or loop order", op_name(n->op));
+        *field = s->reg_co || s->reg_pix ? SF_REG : s->tile_k ? SF_TILE_K : s->lanes ? SF_LANES : SF_ORDER;
+        if (s->reg_co || s->reg_pix || s->tile_k || s->order != ORDER_NONE || s->lanes != LANES_NONE)
+            return xprintf("%s has no register block, tiles, loop order or lanes", op_name(n->op));
         return NULL;
     }
     SchedRange r = sched_range(n, s->algo);
@@ -160,6 +165,12 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
     *field = SF_ORDER;
     if (s->order != ORDER_CO_PIX && s->order != ORDER_PIX_CO)
         return xprintf("order: not set");
+    *field = SF_LANES;
+    if (s->lanes != LANES_PIX && s->lanes != LANES_CO)
+        return xprintf("lanes: not set");
+    if (s->lanes == LANES_CO && s->algo == ALGO_DIRECT)
+        return xprintf("lanes co: direct reads its operand from the input rows; co needs gemm or a Winograd "
+                       "algorithm");
     return NULL;
 }
 
@@ -200,6 +211,23 @@ sched_default_for(const Node *n, const Target *t, Algo algo)
     s.reg_pix = (int)min64(t->reg_pix, sched_block_columns(n, algo));
     s.parallel = PAR_INSIDE;
     s.order = pixels_outside(n, t, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
+    s.lanes = LANES_PIX;
+    return s;
+}
+
+Schedule
+sched_lanes_co(const Node *n, const Target *t, Schedule s)
+{
+    int64_t cout_g = n->op == OP_CONV2D ? n->a.out / n->a.groups : 0;
+    if (t->lanes < 2 || cout_g < t->lanes || s.algo == ALGO_DIRECT || s.algo == ALGO_PLAIN)
+        return s;
+    /* up to 4 vectors of channels, and columns for the rest of the registers
+     * less the weight vectors and one broadcast */
+    int nv = (int)min64(4, cout_g / t->lanes);
+    int cols = (t->vregs - nv - 1) / nv;
+    s.lanes = LANES_CO;
+    s.reg_co = nv * t->lanes;
+    s.reg_pix = (int)min64(cols, sched_block_columns(n, s.algo));
     return s;
 }
 
@@ -257,6 +285,7 @@ sched_trivial(const Node *n)
             s.reg_co = r;
     s.reg_pix = (int)min64(64, sched_block_columns(n, ALGO_GEMM));
     s.order = ORDER_CO_PIX;
+    s.lanes = LANES_PIX;
     s.parallel = PAR_INSIDE;
     return s;
 }
@@ -304,6 +333,14 @@ sched_random(const Node *n, const Target *t, bool can_pack, uint64_t *rng)
         s.reg_pix = draw(rng, 1, pix_max);
     s.tile_k = r.tile_k_max && draw(rng, 0, 1) ? draw(rng, 1, r.tile_k_max) : 0;
     s.order = (LoopOrder)draw(rng, ORDER_CO_PIX, ORDER_PIX_CO);
+    s.lanes = s.algo == ALGO_DIRECT ? LANES_PIX : (Lanes)draw(rng, LANES_PIX, LANES_CO);
+    /* Half of those a block the target's channel-lane kernels take. */
+    if (s.lanes == LANES_CO && draw(rng, 0, 1)) {
+        Schedule v = sched_lanes_co(n, t, s);
+        if (v.reg_pix > 1)
+            v.reg_pix = draw(rng, 1, v.reg_pix);
+        s = v;
+    }
     return s;
 }
 
@@ -312,6 +349,6 @@ sched_text(const Node *n, const Schedule *s)
 {
     if (n->op != OP_CONV2D)
         return xprintf("algo=%s parallel=%s", algo_name(s->algo), parallel_name(s->parallel));
-    return xprintf("algo=%s reg=%dx%d tile_k=%d order=%s parallel=%s", algo_name(s->algo), s->reg_co,
-                   s->reg_pix, s->tile_k, order_name(s->order), parallel_name(s->parallel));
+    return xprintf("algo=%s reg=%dx%d tile_k=%d order=%s lanes=%s parallel=%s", algo_name(s->algo), s->reg_co,
+                   s->reg_pix, s->tile_k, order_name(s->order), lanes_name(s->lanes), parallel_name(s->parallel));
 }

@@ -13,7 +13,7 @@
 
 #include "sched_parse.h"
 
-static const char *const field_names[SF_NFIELDS] = {"algo", "reg", "tile_k", "order", "parallel"};
+static const char *const field_names[SF_NFIELDS] = {"algo", "reg", "tile_k", "order", "parallel", "lanes"};
 
 /* ---------------------------------------------------------------- actions */
 
@@ -78,7 +78,7 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
     if (!e)
         goto done;      /* inside an entry whose header was broken */
     if (bit < 0) {
-        error_at(p->d, key_loc, "unknown key '%s' (keys: algo, reg, tile_k, order, parallel)", key);
+        error_at(p->d, key_loc, "unknown key '%s' (keys: algo, reg, tile_k, order, lanes, parallel)", key);
         goto done;
     }
     Schedule *s = &e->s;
@@ -125,6 +125,19 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
         } else {
             error_at(p->d, v.loc, "order takes 'co,pix' (channel blocks outside) or 'pix,co' (pixel "
                      "tiles outside)");
+            goto done;
+        }
+        break;
+    case SF_LANES:
+        if (!value_is_name(p, "lanes", &v, "pix or co"))
+            goto done;
+        if (!strcmp(v.name, "pix"))
+            s->lanes = LANES_PIX;
+        else if (!strcmp(v.name, "co"))
+            s->lanes = LANES_CO;
+        else {
+            error_at(p->d, v.loc, "unknown lanes '%s' (pix: pixels in the vector lanes, co: output channels)",
+                     v.name);
             goto done;
         }
         break;
@@ -337,7 +350,10 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
             if (n->op != OP_CONV2D && b != bit_index(SF_PARALLEL)) {
                 note_problem(&probs, by[b], b, n,
                              xprintf("a %s has no %s: only convolutions do", op_name(n->op),
-                                     b == 1 ? "register block" : b == 2 ? "reduction tiles" : "loop order"));
+                                     b == 1   ? "register block"
+                                     : b == 2 ? "reduction tiles"
+                                     : b == 3 ? "loop order"
+                                              : "choice of vector lanes"));
                 continue;
             }
             const Schedule *v = &by[b]->s;
@@ -354,6 +370,9 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
                 break;
             case SF_PARALLEL:
                 s.parallel = v->parallel;
+                break;
+            case SF_LANES:
+                s.lanes = v->lanes;
                 break;
             }
         }
@@ -429,7 +448,8 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
     fprintf(f, "# Every layer spelled out; edit any field and compile with --schedule FILE.\n");
     fprintf(f, "# Fields: algo (gemm, direct, winograd(2); plain for other ops), reg (output\n");
     fprintf(f, "# channels x pixels per register block), tile_k (reduction rows per pass, 0 all),\n");
-    fprintf(f, "# order (co,pix or pix,co), parallel (none, batch, inside).  docs/schedules.md.\n");
+    fprintf(f, "# order (co,pix or pix,co), lanes (pix or co: the block axis in the vector\n");
+    fprintf(f, "# lanes), parallel (none, batch, inside).  docs/schedules.md.\n");
     fprintf(f, "target %s;\n", t->name);
     for (int i = 0; i < g->nodes.n; i++) {
         const Node *n = g->nodes.v[i];
@@ -451,6 +471,7 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
             fprintf(f, "    reg = %dx%d;\n", s->reg_co, s->reg_pix);
             fprintf(f, "    tile_k = %d;\n", s->tile_k);
             fprintf(f, "    order = %s;\n", order_name(s->order));
+            fprintf(f, "    lanes = %s;\n", lanes_name(s->lanes));
         }
         fprintf(f, "    parallel = %s;\n", parallel_name(s->parallel));
         fprintf(f, "}\n");

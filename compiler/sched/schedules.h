@@ -86,6 +86,11 @@ int64_t sched_scratch_bytes(const Node *n, const Schedule *s);
 Schedule sched_default(const Node *n, const Target *t, bool can_pack, char **why);
 /* The default schedule of n on t once its algorithm is chosen (legal for n). */
 Schedule sched_default_for(const Node *n, const Target *t, Algo algo);
+/* s with the output channels in the vector lanes (lanes = co) and the
+ * register block of t's kernels for that: whole vectors of channels x as
+ * many columns as the registers hold.  s itself where t has no vectors,
+ * the layer fewer channels than a vector, or s is not gemm or Winograd. */
+Schedule sched_lanes_co(const Node *n, const Target *t, Schedule s);
 /* The trivial legal schedule -O0 and a disabled schedule pass use. */
 Schedule sched_trivial(const Node *n);
 /* A random legal schedule: every field drawn from what t allows for n. */
@@ -105,8 +110,9 @@ enum {
     SF_TILE_K = 1 << 2,
     SF_ORDER = 1 << 3,
     SF_PARALLEL = 1 << 4,
+    SF_LANES = 1 << 5,
 };
-#define SF_NFIELDS 5
+#define SF_NFIELDS 6
 
 /* One entry of a schedule file: a pattern and the fields it sets. */
 typedef struct SchedEntry {

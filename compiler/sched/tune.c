@@ -8,7 +8,7 @@
  * the best found so far); a layer keeps a candidate that beats its best
  * time.  Candidates come from the target's legal space: each algorithm the
  * layer may use with its default blocks, then other register blocks, the
- * other loop order and reduction tiles.
+ * other loop order, reduction tiles and output channels in the vector lanes.
  *
  * Rounds stop when the budget would be exceeded.  The result is then
  * measured end to end against the default, interleaved; if it is not
@@ -36,7 +36,7 @@ extern char **environ;
 #include "passes.h"
 #include "tune.h"
 
-#define MAX_CANDIDATES 12
+#define MAX_CANDIDATES 16
 
 /* The program each round builds: runs the model, prints the median time;
  * close() prints the per-layer profile on stderr. */
@@ -162,6 +162,7 @@ candidates(const Node *n, const Target *t, Schedule *list)
         v = s;
         v.tile_k = 256;
         add(n, t, list, &k, v);
+        add(n, t, list, &k, sched_lanes_co(n, t, s));
     }
     return k;
 }

@@ -202,6 +202,8 @@ complete_schedules(Graph *g)
             t.tile_k = s->tile_k;
         if (s->order)
             t.order = s->order;
+        if (s->lanes)
+            t.lanes = s->lanes;
         if (s->parallel)
             t.parallel = s->parallel;
         if (t.algo == ALGO_WINOGRAD2 && !s->reg_pix)
@@ -240,6 +242,8 @@ target_schedules(Graph *g, const Target *t)
             d.tile_k = s->tile_k;
         if (s->order)
             d.order = s->order;
+        if (s->lanes)
+            d.lanes = s->lanes;
         if (s->parallel)
             d.parallel = s->parallel;
         *s = d;
@@ -534,6 +538,58 @@ START_TEST(vector_kernels_match_interpreter)
 }
 END_TEST
 
+/* lanes = co: the kernels with the output channels in the vector lanes,
+ * against the interpreter, for each instruction set this CPU runs and
+ * without -march (the reference kernels under '#else'): a 1x1 with guard
+ * rows (40 = 2 x 16 + 8 channels; 2 x 8 ... on AVX2), a pixel tail (99 = 19 x 5 + 4)
+ * and reduction tiles (20 = 7 + 7 + 6), bias and relu; a strided 3x3 over
+ * per-tile im2col panels (order pix,co); Winograd with a residual. */
+START_TEST(co_lanes_match_interpreter)
+{
+    static const struct {
+        const char *target, *cpu, *cflags;
+    } cases[] = {
+        {"x86-64-v4", "avx512f", "-march=x86-64-v4"},
+        {"x86-64-v3", "avx2", "-march=x86-64-v3"},
+        {"x86-64-v4", "", ""},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const Target *t = target_find(cases[i].target);
+        ck_assert_ptr_nonnull(t);
+        if (!cpu_runs(cases[i].cpu))
+            continue;
+        ran++;
+        int L = t->lanes;
+        Graph *g = graph_new("colanes");
+        Value *x = graph_input(g, "x", shape4(DIM_N, 20, 9, 11));
+        Attrs a = conv_attrs(40, 1, 1, 0, 1, 1, true);
+        Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+        c1->def->epi = EPI_RELU;
+        c1->def->sched = (Schedule){ALGO_GEMM, 2 * L, 5, 7, ORDER_CO_PIX, LANES_CO, PAR_INSIDE};
+        a = conv_attrs(2 * L, 3, 2, 1, 1, 1, true);
+        Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
+        c2->def->sched = (Schedule){ALGO_GEMM, L, 4, 0, ORDER_PIX_CO, LANES_CO, PAR_INSIDE};
+        a = conv_attrs(2 * L, 3, 1, 1, 1, 1, false);
+        Value *in3[2] = {c2, c2};
+        Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
+        c3->def->epi = EPI_ADD | EPI_RELU;
+        c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH};
+        graph_output(g, "y", c3);
+        fill_all(g);
+        for (int k = 0; k < g->nodes.n; k++) {
+            Node *n = GRAPH_NODE(g, k);
+            ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
+            n->scratch = sched_scratch_bytes(n, &n->sched);
+        }
+        free(pack_weights(g));
+        check_against_interp_for(g, false, t, cases[i].cflags, "output channels in the lanes");
+        graph_free(g);
+    }
+    ck_assert_int_ge(ran, 2);
+}
+END_TEST
+
 START_TEST(ops_match_interpreter)
 {
     Graph *g = ops_graph();
@@ -669,7 +725,7 @@ START_TEST(layer_comments)
     ck_assert_ptr_nonnull(strstr(c, "origin:    conv c4 + add + relu (fused)"));
     ck_assert_ptr_nonnull(strstr(c, "attrs:     out=12 kernel=1x1 stride=1x1 pad=0x0 bias +add +relu"));
     ck_assert_ptr_nonnull(strstr(c, "weight     c1.weight [6, 2, 3, 3] at file offset 128"));
-    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg=5x4 tile_k=0 order=co,pix parallel=inside\n"));
+    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg=5x4 tile_k=0 order=co,pix lanes=pix parallel=inside\n"));
     ck_assert_ptr_nonnull(strstr(c, "static void\nlayer_c1("));
     ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
     ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
@@ -779,7 +835,7 @@ all_zero(Graph *g)
 }
 START_TEST(random_schedules_match_interpreter)
 {
-    int done = 0, algos[ALGO_COUNT] = {0}, pars[PAR_COUNT] = {0}, tiled = 0;
+    int done = 0, algos[ALGO_COUNT] = {0}, pars[PAR_COUNT] = {0}, tiled = 0, co_lanes = 0, panels = 0;
     for (uint64_t seed = 1; done < RANDOM_SCHEDULES; seed++) {
         Diag d;
         FILE *null = fopen("/dev/null", "w");
@@ -801,8 +857,15 @@ START_TEST(random_schedules_match_interpreter)
             algos[n->sched.algo]++;
             pars[n->sched.parallel]++;
             tiled += n->sched.tile_k > 0;
+            co_lanes += n->sched.lanes == LANES_CO && t->lanes > 1 && n->sched.reg_co % t->lanes == 0;
+            panels += n->sched.algo == ALGO_GEMM && n->scratch && n->sched.order == ORDER_PIX_CO;
         }
-        check_against_interp(g, false);
+        /* The target's vector kernels where this CPU runs them, else the
+         * reference kernels under '#else'. */
+        const char *cflags = !strcmp(t->name, "x86-64-v4") && cpu_runs("avx512f") ? "-march=x86-64-v4"
+                             : !strcmp(t->name, "x86-64-v3") && cpu_runs("avx2") ? "-march=x86-64-v3"
+                                                                               : "";
+        check_against_interp_for(g, false, t, cflags, NULL);
         graph_free(g);
         done++;
     }
@@ -812,6 +875,8 @@ START_TEST(random_schedules_match_interpreter)
     ck_assert_int_gt(algos[ALGO_WINOGRAD2], 0);
     ck_assert_int_gt(pars[PAR_NONE] * pars[PAR_BATCH] * pars[PAR_INSIDE], 0);
     ck_assert_int_gt(tiled, 0);
+    ck_assert_int_gt(co_lanes, 0);
+    ck_assert_int_gt(panels, 0);
 }
 END_TEST
 
@@ -868,6 +933,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, packed_convs_match_interpreter);
     tcase_add_test(t, winograd_matches_interpreter);
     tcase_add_test(t, vector_kernels_match_interpreter);
+    tcase_add_test(t, co_lanes_match_interpreter);
     tcase_add_test(t, ops_match_interpreter);
     tcase_add_test(t, embedded_matches_interpreter);
     tcase_add_test(t, bad_weights_refused);
