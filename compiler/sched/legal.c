@@ -198,13 +198,17 @@ pixels_outside(const Node *n, const Target *t, int64_t *operand)
 
 /* An im2col gemm with pixel tiles outside builds each tile's panel just
  * before its blocks read it, from L1/L2, instead of the whole image's
- * panel first: as fast or faster on the 3x3 and 7x7 convs of VisE, whatever
- * the panel's size; not on its strided 1x1 convs, whose panel is only the
- * input subsampled (docs/generated-code.md). */
+ * panel first.  Measured on VisE (docs/generated-code.md): faster for the
+ * 3x3 and 7x7 convs whose panel exceeds half of L2; where the panel fits
+ * there, channel blocks outside win, as they reuse each weight panel over
+ * the pixel tiles; and not for the strided 1x1 convs, whose panel is only
+ * the input subsampled. */
 static bool
-tile_panels(const Node *n, Algo algo)
+tile_panels(const Node *n, const Target *t, Algo algo)
 {
-    return algo == ALGO_GEMM && (n->a.kh > 1 || n->a.kw > 1);
+    int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3];
+    return algo == ALGO_GEMM && (n->a.kh > 1 || n->a.kw > 1) &&
+           sched_reduction(n, ALGO_GEMM) * P * 4 > t->l2 / 2;
 }
 
 Schedule
@@ -221,7 +225,7 @@ sched_default_for(const Node *n, const Target *t, Algo algo)
     s.reg_co = (int)min64(t->reg_co, n->a.out / n->a.groups);
     s.reg_pix = (int)min64(t->reg_pix, sched_block_columns(n, algo));
     s.parallel = PAR_INSIDE;
-    s.order = tile_panels(n, algo) || pixels_outside(n, t, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
+    s.order = tile_panels(n, t, algo) || pixels_outside(n, t, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
     s.lanes = LANES_PIX;
     return s;
 }
@@ -268,9 +272,10 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                             ? xprintf("reg %dx%d from the %s table", s.reg_co, s.reg_pix, t->name)
                             : xprintf("reg %dx%d: the %s table's %dx%d, no larger than the layer", s.reg_co,
                                       s.reg_pix, t->name, t->reg_co, t->reg_pix);
-        if (tile_panels(n, s.algo))
-            *why = xprintf("%s; %s; order pix,co: the im2col panel (%.2f MiB) built one pixel tile at a time",
-                           algo_why, reg_why, operand / 1048576.0);
+        if (tile_panels(n, t, s.algo))
+            *why = xprintf("%s; %s; order pix,co: the %.2f MiB im2col panel exceeds half of L2 (%.2f MiB), so "
+                           "it is built one pixel tile at a time", algo_why, reg_why, operand / 1048576.0,
+                           t->l2 / 1048576.0);
         else
             *why = xprintf("%s; %s; order %s: the %.2f MiB operand %s L2 (%.2f MiB)"
                            "%s", algo_why, reg_why, order_name(s.order),
