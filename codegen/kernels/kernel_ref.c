@@ -13,7 +13,7 @@ kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
     char rb[16], jb[16];
     snprintf(rb, sizeof rb, "%d", kb->MR);
     snprintf(jb, sizeof jb, "%d", kb->cols);
-    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][p0 + j] */");
+    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kb->tile_panel ? "j" : "p0 + j");
     emit(e, "/* over the reduction: input channels x kernel taps */");
     emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
     emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");

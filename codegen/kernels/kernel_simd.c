@@ -278,8 +278,8 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     int full = rem ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem */
     char line[1024], v[32], p[96];
 
-    emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][p0 + j] for %d x %d,",
-         isa->name, isa->target, MR, kb->cols);
+    emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
+         isa->name, isa->target, kb->tile_panel ? "j" : "p0 + j", MR, kb->cols);
     emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
          MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
     emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -397,8 +397,8 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
 
     emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
          isa->name, isa->target);
-    emit(e, "   B[k][p0 + j] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
-         MR, cols, cols * nv, L);
+    emit(e, "   B[k][%s] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
+         kb->tile_panel ? "j" : "p0 + j", MR, cols, cols * nv, L);
     emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
          nv);
     emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
