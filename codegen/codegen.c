@@ -818,6 +818,60 @@ emit_forward(Emitter *e, const Graph *g, const Placement *pl, const char *up)
     emit_blank(e);
 }
 
+/* OpenMP runtime: vx_forward(), the layers of a run on an arena of batch
+ * images, behind NAME_run(). */
+static void
+emit_forward_omp(Emitter *e, const Graph *g, const Placement *pl, const char *up)
+{
+    emit(e, "/* The layers of a run, on an arena of batch images (offsets times the batch); prof gets");
+    emit(e, "   seconds per layer (-DVX_PROFILE) or is NULL. */");
+    emit(e, "static void");
+    emit(e, "vx_forward(const unsigned char *wb, float *a, int batch, const float *input, float *output, double *prof)");
+    emit_scope(e, NULL);
+    emit(e, "const size_t bt = (size_t)batch;");
+    emit(e, "(void)a;");
+    emit(e, "(void)bt;");
+    emit(e, "(void)prof;");
+    emit_layer_calls(e, g, pl, up, false);
+    emit_end(e, NULL);
+    emit_blank(e);
+}
+
+/* OpenMP runtime: the rest of NAME_run(), after the arena is there. */
+static void
+emit_omp_run(Emitter *e, const char *up)
+{
+    emit(e, "#if defined(_OPENMP) && !defined(VX_PROFILE)");
+    emit_scope(e, NULL);
+    emit(e, "/* A batch of whole rounds of at least as many images as threads: one parallel region for");
+    emit(e, "   the run, each thread taking whole images through every layer on that image's own part");
+    emit(e, "   of the arena (offsets per image), so an image's activations stay in its core's caches");
+    emit(e, "   from layer to layer.  The layers' own parallel loops are then nested, and run on the");
+    emit(e, "   one thread (OpenMP's default: one active level).  Each image is computed exactly as");
+    emit(e, "   in the other path. */");
+    emit(e, "const int threads = omp_get_max_threads();");
+    emit_open(e, NULL, "if (threads > 1 && batch >= threads && batch %% threads == 0 && !omp_in_parallel())");
+    emit(e, "const unsigned char *wb = model->wb;");
+    emit(e, "float *a = model->arena;");
+    emit(e, "VX_OMP(omp parallel for schedule(static))");
+    emit(e, "for (int n = 0; n < batch; n++)");
+    emit(e, "    vx_forward(wb, a + (size_t)n * (VX_ARENA_BYTES / sizeof(float)), 1, input + (size_t)n * %s_INPUT_SIZE,",
+         up);
+    emit(e, "               output + (size_t)n * %s_OUTPUT_SIZE, NULL);", up);
+    emit(e, "return %s_OK;", up);
+    emit_end(e, NULL);
+    emit_end(e, NULL);
+    emit(e, "#endif");
+    emit(e, "#ifdef VX_PROFILE");
+    emit(e, "model->runs++;");
+    emit(e, "model->images += batch;");
+    emit(e, "vx_forward(model->wb, model->arena, batch, input, output, model->prof);");
+    emit(e, "#else");
+    emit(e, "vx_forward(model->wb, model->arena, batch, input, output, NULL);");
+    emit(e, "#endif");
+    emit(e, "return %s_OK;", up);
+}
+
 /* Halide runtime: the rest of NAME_run(), the arena from halide_malloc. */
 static void
 emit_halide_run(Emitter *e, const char *up)
@@ -974,6 +1028,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     } else {
         emit(e, "/* OpenMP pragmas, only when compiling with OpenMP (no unknown-pragma warnings). */");
         emit(e, "#ifdef _OPENMP");
+        emit(e, "#include <omp.h>");
         emit(e, "#define VX_OMP(x) _Pragma(#x)");
         emit(e, "#else");
         emit(e, "#define VX_OMP(x)");
@@ -991,10 +1046,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "clock_gettime(CLOCK_MONOTONIC, &t);");
     emit(e, "return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;");
     emit_end(e, NULL);
-    if (o->runtime == RUNTIME_HALIDE)
-        emit(e, "#define VX_LAYER(i, call) do { double t0_ = vx_now(); call; if (prof) prof[i] += vx_now() - t0_; } while (0)");
-    else
-        emit(e, "#define VX_LAYER(i, call) do { double t0_ = vx_now(); call; model->prof[i] += vx_now() - t0_; } while (0)");
+    emit(e, "#define VX_LAYER(i, call) do { double t0_ = vx_now(); call; if (prof) prof[i] += vx_now() - t0_; } while (0)");
     emit(e, "#else");
     emit(e, "#define VX_LAYER(i, call) call");
     emit(e, "#endif");
@@ -1074,6 +1126,8 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     e->outline = NULL;
     if (o->runtime == RUNTIME_HALIDE)
         emit_forward(e, g, pl, up);
+    else
+        emit_forward_omp(e, g, pl, up);
 
     emit(e, "int");
     emit(e, "%s_open(const char *weights_path, %s **model)", name, ht);
@@ -1118,20 +1172,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         emit(e, "if (!model->arena)");
         emit(e, "    return %s_ERR_NOMEM;", up);
         emit_end(e, NULL);
-        emit_scope(e, NULL);
-        emit(e, "const unsigned char *wb = model->wb;");
-        emit(e, "float *a = model->arena;");
-        emit(e, "const size_t bt = (size_t)batch;");
-        emit(e, "(void)wb;");
-        emit(e, "(void)a;");
-        emit(e, "(void)bt;");
-        emit_layer_calls(e, g, pl, up, false);
-        emit_end(e, NULL);
-        emit(e, "#ifdef VX_PROFILE");
-        emit(e, "model->runs++;");
-        emit(e, "model->images += batch;");
-        emit(e, "#endif");
-        emit(e, "return %s_OK;", up);
+        emit_omp_run(e, up);
         emit_end(e, NULL);
         emit_blank(e);
     }
