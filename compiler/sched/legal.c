@@ -227,15 +227,23 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
         *why = NULL;
     if (n->op != OP_CONV2D)
         return sched_default_for(n, t, ALGO_PLAIN);
-    int64_t cin = n->in[0]->shape.dim[1], tiles = winograd_tiles(n, 2), operand;
+    int64_t cin = n->in[0]->shape.dim[1], tiles = winograd_tiles(n, 2), tiles4 = winograd_tiles(n, 4), operand;
     bool wino = can_pack && t->winograd_cin && sched_winograd_shape(n) && cin >= t->winograd_cin &&
                 tiles >= t->winograd_tiles;
-    Schedule s = sched_default_for(n, t, wino ? ALGO_WINOGRAD2 : ALGO_GEMM);
+    /* F(4x4) where its larger tiles are many enough to pay for its 36 weight matrices */
+    bool wino4 = wino && t->winograd4_tiles && tiles4 >= t->winograd4_tiles;
+    Schedule s = sched_default_for(n, t, wino4 ? ALGO_WINOGRAD4 : wino ? ALGO_WINOGRAD2 : ALGO_GEMM);
     bool pix_outside = pixels_outside(n, t, &operand);
     if (why) {
         char *algo_why =
-            wino ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
-                           " >= %d tiles", cin, t->winograd_cin, tiles, t->winograd_tiles)
+            wino4 ? xprintf("winograd(4): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                            " >= %d 4x4 tiles", cin, t->winograd_cin, tiles4, t->winograd4_tiles)
+            : wino && t->winograd4_tiles
+                ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                          " >= %d tiles, %" PRId64 " < %d 4x4 tiles for winograd(4)", cin, t->winograd_cin,
+                          tiles, t->winograd_tiles, tiles4, t->winograd4_tiles)
+            : wino ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                             " >= %d tiles", cin, t->winograd_cin, tiles, t->winograd_tiles)
             : sched_winograd_shape(n)
                 ? xprintf("gemm: %s", !can_pack ? "pack_weights is disabled"
                                       : !t->winograd_cin ? "the target uses no Winograd"

@@ -34,6 +34,7 @@ typedef struct Target {
     int reg_co, reg_pix;    /* default register block: output channels x pixels */
     int winograd_cin;       /* default: Winograd F(2x2,3x3) from this many input channels (0 never) */
     int winograd_tiles;     /* ... and this many 2x2 output tiles */
+    int winograd4_tiles;    /* ... but F(4x4,3x3) from this many 4x4 output tiles (0 never) */
 } Target;
 
 /* The fixed tables, NULL-terminated (native is not among them). */
