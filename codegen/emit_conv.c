@@ -680,7 +680,9 @@ open_wino4_chunks(Emitter *e, int TW, int CH)
  *
  * Both transforms work on chunks of up to 32 tiles of one tile row: one
  * pass along the rows of the patches and one down their columns, each a
- * loop over the chunk's tiles that compilers vectorize.  V and M are laid
+ * loop over the chunk's tiles that compilers vectorize; where the target
+ * has vector kernels, the output transform also has an explicit-vector
+ * version (kernel_emit_wino4_output) under its '#if'.  V and M are laid
  * out as for winograd(2), with 36 matrices each, SV and SM floats apart.
  */
 static void
@@ -775,6 +777,16 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
     if (add)
         emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
+    const KernelIsa *isa = kernel_isa(e->target);
+    if (isa) {
+        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        emit_scope(e, "vector");
+        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
+        kernel_emit_wino4_output(e, isa, &wo);
+        emit_end(e, "vector");
+        emit(e, "#else");
+    }
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
     open_wino4_chunks(e, TW, CH);
@@ -834,6 +846,8 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     emit_end(e, "i");
     emit_end(e, "tw0");
     emit_end(e, "th");
+    if (isa)
+        emit(e, "#endif");
     emit_end(e, "co");
     emit_end(e, "n");
 }
