@@ -27,7 +27,7 @@ static const Target x86_64_v3 = {
 };
 static const Target x86_64_v4 = {
     "x86-64-v4", "AVX-512: 32 vector registers of 16 floats",
-    "__AVX512F__", "-march=x86-64-v4", 16, 32, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 32, 128,
+    "__AVX512F__", "-march=x86-64-v4", 16, 32, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 32, 48,
 };
 static const Target aarch64 = {
     "aarch64", "NEON: 32 vector registers of 4 floats",
