@@ -558,7 +558,7 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
         emit(e, "float *restrict yr = yc + (size_t)(4 * th + %d) * %d;", i, w->W);
         if (w->res)
             emit(e, "const float *restrict rr = rc + (size_t)(4 * th + %d) * %d;", i, w->W);
-        emit(e, "%s y[4];", V);
+        emit(e, "%s yo[4];", V);
         emit(e, "%s o[4];", V);
         emit(e, "%s a0;", V);
         emit(e, "%s a1;", V);
@@ -570,14 +570,14 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
             a[k] = names[k];
         }
         for (int j = 0; j < 4; j++) {
-            snprintf(names[6 + j], sizeof names[6 + j], "y[%d]", j);
+            snprintf(names[6 + j], sizeof names[6 + j], "yo[%d]", j);
             r[j] = names[6 + j];
         }
         emit_wino4_at(e, isa, a, r);
         emit_end(e, NULL);
         emit(e, "/* y0 y2 and y1 y3 interleaved, then the two results: y0 y1 y2 y3 of each tile in turn */");
         static const char *const pairs[4][4] = {
-            {"y[0]", "y[2]", "a0", "a1"}, {"y[1]", "y[3]", "b0", "b1"}, {"a0", "b0", "o[0]", "o[1]"},
+            {"yo[0]", "yo[2]", "a0", "a1"}, {"yo[1]", "yo[3]", "b0", "b1"}, {"a0", "b0", "o[0]", "o[1]"},
             {"a1", "b1", "o[2]", "o[3]"},
         };
         for (int k = 0; k < 4; k++) {
