@@ -591,9 +591,14 @@ START_TEST(vector_kernels_match_interpreter)
          * 19 tile columns (a whole chunk of 16 and a partial one), 16 tile
          * columns of 31 outputs (a whole chunk one column short) */
         static const int hw[][2] = {{7, 9}, {11, 37}, {6, 31}};
-        for (int k = 0; k < 6; k++) {
-            /* the same sizes for F(4x4,3x3) */
-            Graph *g = winograd_graph(k < 3 ? ALGO_WINOGRAD2 : ALGO_WINOGRAD4, hw[k % 3][0], hw[k % 3][1]);
+        /* and for F(4x4,3x3) also 18 tile columns (a whole chunk of 16 and a
+         * partial one, the last tile one output column wide), 16 of 64
+         * outputs (whole chunks only) and 16 of 63 (a whole chunk one
+         * column short) */
+        static const int hw4[][2] = {{7, 9}, {11, 37}, {6, 31}, {7, 69}, {5, 64}, {6, 63}};
+        for (int k = 0; k < 9; k++) {
+            Graph *g = k < 3 ? winograd_graph(ALGO_WINOGRAD2, hw[k][0], hw[k][1])
+                             : winograd_graph(ALGO_WINOGRAD4, hw4[k - 3][0], hw4[k - 3][1]);
             target_schedules(g, t);
             complete_schedules(g);
             free(pack_weights(g));
