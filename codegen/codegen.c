@@ -992,6 +992,8 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
              " KiB, L3 %" PRId64 " KiB;", t->lanes, t->vregs, t->l1 >> 10, t->l2 >> 10, t->l3 >> 10);
         emit(e, " *   default register block %dx%d, Winograd F(2x2,3x3) from %d input channels and %d tiles.",
              t->reg_co, t->reg_pix, t->winograd_cin, t->winograd_tiles);
+        if (t->winograd4_tiles)
+            emit(e, " *   Winograd F(4x4,3x3) instead from %d 4x4 tiles.", t->winograd4_tiles);
         emit(e, " *   Each layer's comment gives its schedule.");
     }
     emit(e, " *");

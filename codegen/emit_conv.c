@@ -8,8 +8,9 @@
  *                no scratch
  *   winograd(2)  F(2x2,3x3): input transform, 16 matrix products, output
  *                transform with the epilogue
+ *   winograd(4)  F(4x4,3x3): the same with 36 matrix products
  *
- * All three accumulate blocks of reg_co output channels x reg_pix columns
+ * All four accumulate blocks of reg_co output channels x reg_pix columns
  * in a local array over the reduction, in k order, so every legal schedule
  * adds the same products in the same order: tiles of the reduction (tile_k)
  * store partial sums and reload them, which changes no rounding.
@@ -553,6 +554,58 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
 /* ---------------------------------------------------------------- winograd(2) */
 
 /*
+ * Step 2 of both Winograd kernels: the P = (m + 2)^2 matrix products
+ *   M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]
+ * in the register blocks of the schedule, through the shared block
+ * kernels (emit_blocks), so the vector microkernels serve Winograd too.
+ * V and M hold P matrices SV and SM floats apart.
+ */
+static void
+emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int T, int SV, int SM)
+{
+    int MR = s->reg_co, NT = s->reg_pix;
+    bool inside = s->parallel == PAR_INSIDE;
+    int ncb = (cout + MR - 1) / MR, npt = (T + NT - 1) / NT;
+    emit(e, "/* 2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: %d products in blocks of", P);
+    emit(e, "   %d output channels x %d tiles */", MR, NT);
+    bool tiled = open_k_tiles(e, cin, s->tile_k);
+    char kto[16];
+    snprintf(kto, sizeof kto, "%d", cin);
+    omp_if(e, inside, 2);
+    if (s->order == ORDER_PIX_CO) {
+        emit(e, "/* over blocks of tiles */");
+        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
+        emit(e, "/* over positions x blocks of output channels */");
+        emit_for(e, "q", "for (int q = 0; q < %d; q++)", P * ncb);
+    } else {
+        emit(e, "/* over positions x blocks of output channels */");
+        emit_for(e, "q", "for (int q = 0; q < %d; q++)", P * ncb);
+        emit(e, "/* over blocks of tiles */");
+        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
+    }
+    emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
+    emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
+    emit_block_extent(e, MR, cout, NT, T);
+    emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
+         ncb, cin * MR, MR);
+    emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
+    emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
+    char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
+    KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
+                      false};
+    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
+    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
+    emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
+    free(mrow);
+    emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
+    emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");
+    if (tiled)
+        emit_end(e, "k0");
+
+}
+
+
+/*
  * conv2d 3x3, stride 1, padding 1 by Winograd F(2x2,3x3), per image:
  *   1. V[t][ci][tile] = (B^T d B)[t] for the 4x4 input patch d of each 2x2
  *      output tile (zero outside the input), t over the 16 positions;
@@ -569,13 +622,11 @@ static void
 emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 {
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
-    int cin = in.c, cout = out.c, MR = s->reg_co;
+    int cin = in.c, cout = out.c;
     int TH = (out.h + 1) / 2, TW = (out.w + 1) / 2, T = TH * TW;
     if (T != sched_block_columns(n, ALGO_WINOGRAD2) || n->scratch != 16 * ((int64_t)T * (cin + cout) + 32) * 4)
         bug("winograd(2) %s: tiles or scratch differ from the schedule's", n->name);
-    int NT = s->reg_pix;
     bool inside = s->parallel == PAR_INSIDE;
-    int ncb = (cout + MR - 1) / MR, npt = (T + NT - 1) / NT;
     int SV = cin * T + 16, SM = cout * T + 16;
     bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
 
@@ -635,41 +686,7 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_end(e, "th");
     emit_end(e, "ci");
 
-    emit(e, "/* 2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 16 products in blocks of");
-    emit(e, "   %d output channels x %d tiles */", MR, NT);
-    bool tiled = open_k_tiles(e, cin, s->tile_k);
-    char kto[16];
-    snprintf(kto, sizeof kto, "%d", cin);
-    omp_if(e, inside, 2);
-    if (s->order == ORDER_PIX_CO) {
-        emit(e, "/* over blocks of tiles */");
-        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
-        emit(e, "/* over positions x blocks of output channels */");
-        emit_for(e, "q", "for (int q = 0; q < %d; q++)", 16 * ncb);
-    } else {
-        emit(e, "/* over positions x blocks of output channels */");
-        emit_for(e, "q", "for (int q = 0; q < %d; q++)", 16 * ncb);
-        emit(e, "/* over blocks of tiles */");
-        emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
-    }
-    emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
-    emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
-    emit_block_extent(e, MR, cout, NT, T);
-    emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
-         ncb, cin * MR, MR);
-    emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
-    emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
-    char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
-    KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
-                      false};
-    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
-    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
-    emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
-    free(mrow);
-    emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
-    emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");
-    if (tiled)
-        emit_end(e, "k0");
+    emit_wino_products(e, s, 16, cin, cout, T, SV, SM);
 
     emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
          n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
@@ -726,6 +743,228 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 }
 
 
+/* ---------------------------------------------------------------- winograd(4) */
+
+/* Tiles per chunk of a tile row in the F(4x4) transforms: the whole row up
+ * to 32 tiles, else equal chunks of at most 32 (the local arrays stay a few
+ * KiB). */
+static int
+wino4_chunk(int TW)
+{
+    int nch = (TW + 31) / 32;
+    return (TW + nch - 1) / nch;
+}
+
+/* Opens the loop over chunks of CH tiles of a tile row (or its one chunk)
+ * and declares tw0, its first tile column, and nt, its tiles. */
+static void
+open_wino4_chunks(Emitter *e, int TW, int CH)
+{
+    if (CH >= TW) {
+        emit_scope(e, "tw0");
+        emit(e, "const int tw0 = 0; /* the whole tile row at once */");
+    } else {
+        emit(e, "/* over chunks of %d tile columns */", CH);
+        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", TW, CH);
+    }
+    if (TW % CH)
+        emit(e, "const int nt = tw0 + %d <= %d ? %d : %d - tw0;", CH, TW, CH, TW);
+    else
+        emit(e, "const int nt = %d;", CH);
+}
+
+/*
+ * conv2d 3x3, stride 1, padding 1 by Winograd F(4x4,3x3) (Lavin and Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2016), per image:
+ *   1. V[t][ci][tile] = (B^T d B)[t] for the 6x6 input patch d of each 4x4
+ *      output tile (zero outside the input), t over the 36 positions;
+ *   2. M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]: 36 matrix
+ *      products in the same register blocks as the plain conv, U = G g G^T
+ *      packed at compile time (pack_weights);
+ *   3. Y = A^T M A per tile, then the epilogue, the outputs inside the
+ *      output stored (edge tiles clipped).
+ *
+ *           | 4  0 -5  0  1  0 |
+ *           | 0 -4 -4  1  1  0 |            | 1  1  1  1  1  0 |
+ *     B^T = | 0  4 -4 -1  1  0 |      A^T = | 0  1 -1  2 -2  0 |
+ *           | 0 -2 -1  2  1  0 |            | 0  1  1  4  4  0 |
+ *           | 0  2 -1 -2  1  0 |            | 0  1 -1  8 -8  1 |
+ *           | 0  4  0 -5  0  1 |
+ *
+ * Both transforms work on chunks of up to 32 tiles of one tile row: one
+ * pass along the rows of the patches and one down their columns, each a
+ * loop over the chunk's tiles that compilers vectorize; where the target
+ * has vector kernels, the output transform also has an explicit-vector
+ * version (kernel_emit_wino4_output) under its '#if'.  V and M are laid
+ * out as for winograd(2), with 36 matrices each, SV and SM floats apart.
+ */
+static void
+emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int cin = in.c, cout = out.c;
+    int TH = (out.h + 3) / 4, TW = (out.w + 3) / 4, T = TH * TW, CH = wino4_chunk(TW);
+    if (T != sched_block_columns(n, ALGO_WINOGRAD4) || n->scratch != 36 * ((int64_t)T * (cin + cout) + 32) * 4)
+        bug("winograd(4) %s: tiles or scratch differ from the schedule's", n->name);
+    bool inside = s->parallel == PAR_INSIDE;
+    int SV = cin * T + 16, SM = cout * T + 16;
+    bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
+
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    if (!add)
+        emit(e, "(void)x2;");
+    emit(e, "/* over the images of the batch */");
+    omp_if(e, s->parallel == PAR_BATCH, 1);
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
+    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
+    if (add)
+        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
+    if (s->parallel == PAR_BATCH)
+        emit(e, "float *restrict V = scratch + (size_t)n * %" PRId64 "; /* this image's [36][%d][%d], positions %d apart */",
+             n->scratch / 4, cin, T, SV);
+    else
+        emit(e, "float *restrict V = scratch; /* [36][%d][%d], positions %d apart, reused by each image */", cin, T, SV);
+    emit(e, "float *restrict M = V + (size_t)%d;  /* [36][%d][%d], positions %d apart */", 36 * SV, cout, T, SM);
+
+    emit(e, "/* 1. input transform: V[t][ci][tile] = (B^T d B)[t], tile = th * %d + tw */", TW);
+    omp_if(e, inside, 1);
+    emit(e, "/* over input channels */");
+    emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", cin);
+    emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
+    open_wino4_chunks(e, TW, CH);
+    emit(e, "float d[6][%d];", 4 * CH + 2);
+    emit(e, "float u[6][6][%d];", CH);
+    emit(e, "/* the 6 input rows under the chunk's patches, from row th * 4 - 1 and column");
+    emit(e, "   tw0 * 4 - 1, zero outside the input */");
+    emit_for(e, "i", "for (int i = 0; i < 6; i++)");
+    emit(e, "const int h = th * 4 - 1 + i;");
+    emit_for(e, "c", "for (int c = 0; c < %d; c++)", 4 * CH + 2);
+    emit(e, "const int wc = tw0 * 4 - 1 + c;");
+    emit(e, "d[i][c] = h >= 0 && h < %d && wc >= 0 && wc < %d ? xc[h * %d + wc] : 0.0f;", in.h, in.w, in.w);
+    emit_end(e, "c");
+    emit_end(e, "i");
+    emit(e, "/* d B along each patch row: u[i][l][j] = sum_c d[i][4 j + c] B^T[l][c], tile j of the chunk */");
+    emit_for(e, "i", "for (int i = 0; i < 6; i++)");
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    emit(e, "const float *restrict r = d[i] + 4 * j;");
+    emit(e, "u[i][0][j] = 4.0f * r[0] - 5.0f * r[2] + r[4];");
+    emit(e, "u[i][1][j] = r[3] + r[4] - 4.0f * (r[1] + r[2]);");
+    emit(e, "u[i][2][j] = r[4] - r[3] + 4.0f * (r[1] - r[2]);");
+    emit(e, "u[i][3][j] = r[4] - r[2] + 2.0f * (r[3] - r[1]);");
+    emit(e, "u[i][4][j] = r[4] - r[2] - 2.0f * (r[3] - r[1]);");
+    emit(e, "u[i][5][j] = 4.0f * r[1] - 5.0f * r[3] + r[5];");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit(e, "/* B^T (d B) down each patch column l: position t = 6 k + l at V[t][ci][tile] */");
+    emit_for(e, "l", "for (int l = 0; l < 6; l++)");
+    emit(e, "float *restrict v = V + (size_t)l * %d + (size_t)ci * %d + th * %d + tw0;", SV, T, TW);
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        emit(e, "const float c%d = u[%d][l][j];", k, k);
+    emit(e, "v[j] = 4.0f * c0 - 5.0f * c2 + c4;");
+    emit(e, "v[%d + j] = c3 + c4 - 4.0f * (c1 + c2);", 6 * SV);
+    emit(e, "v[%d + j] = c4 - c3 + 4.0f * (c1 - c2);", 12 * SV);
+    emit(e, "v[%d + j] = c4 - c2 + 2.0f * (c3 - c1);", 18 * SV);
+    emit(e, "v[%d + j] = c4 - c2 - 2.0f * (c3 - c1);", 24 * SV);
+    emit(e, "v[%d + j] = 4.0f * c1 - 5.0f * c3 + c5;", 30 * SV);
+    emit_end(e, "j");
+    emit_end(e, "l");
+    emit_end(e, "tw0");
+    emit_end(e, "th");
+    emit_end(e, "ci");
+
+    emit_wino_products(e, s, 36, cin, cout, T, SV, SM);
+
+    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
+         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
+    omp_if(e, inside, 1);
+    emit(e, "/* over output channels */");
+    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
+    if (n->param[P_BIAS])
+        emit(e, "const float b = bias[co];");
+    emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
+    if (add)
+        emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
+    const KernelIsa *isa = kernel_isa(e->target);
+    if (isa) {
+        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+        emit(e, "#if %s", kernel_isa_guard(isa));
+        emit_scope(e, "vector");
+        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
+        kernel_emit_wino4_output(e, isa, &wo);
+        emit_end(e, "vector");
+        emit(e, "#else");
+    }
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
+    open_wino4_chunks(e, TW, CH);
+    emit(e, "float sm[4][6][%d];", CH);
+    emit(e, "float o[4][%d];", 4 * CH);
+    emit(e, "/* A^T m down each column l: sm[i][l][j] = sum_k A^T[i][k] M[6 k + l][co][tile], tile j of the chunk */");
+    emit_for(e, "l", "for (int l = 0; l < 6; l++)");
+    emit(e, "const float *restrict mt = M + (size_t)l * %d + (size_t)co * %d + th * %d + tw0;", SM, T, TW);
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        emit(e, "const float m%d = mt[%d + j];", k, 6 * k * SM);
+    emit(e, "const float p12 = m1 + m2;");
+    emit(e, "const float d12 = m1 - m2;");
+    emit(e, "const float p34 = m3 + m4;");
+    emit(e, "const float d34 = m3 - m4;");
+    emit(e, "sm[0][l][j] = m0 + p12 + p34;");
+    emit(e, "sm[1][l][j] = d12 + 2.0f * d34;");
+    emit(e, "sm[2][l][j] = p12 + 4.0f * p34;");
+    emit(e, "sm[3][l][j] = d12 + 8.0f * d34 + m5;");
+    emit_end(e, "j");
+    emit_end(e, "l");
+    emit(e, "/* (A^T m) A along each row: the 4 x 4 outputs of tile j at o[i][4 j .. 4 j + 3] */");
+    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        emit(e, "const float s%d = sm[i][%d][j];", k, k);
+    emit(e, "const float p12 = s1 + s2;");
+    emit(e, "const float d12 = s1 - s2;");
+    emit(e, "const float p34 = s3 + s4;");
+    emit(e, "const float d34 = s3 - s4;");
+    emit(e, "o[i][4 * j] = s0 + p12 + p34;");
+    emit(e, "o[i][4 * j + 1] = d12 + 2.0f * d34;");
+    emit(e, "o[i][4 * j + 2] = p12 + 4.0f * p34;");
+    emit(e, "o[i][4 * j + 3] = d12 + 8.0f * d34 + s5;");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit(e, "/* epilogue of the rows and columns inside the output */");
+    if (out.w % 4)
+        emit(e, "const int nc = 4 * nt < %d - 4 * tw0 ? 4 * nt : %d - 4 * tw0;", out.w, out.w);
+    else
+        emit(e, "const int nc = 4 * nt;");
+    if (out.h % 4)
+        emit_for(e, "i", "for (int i = 0; i < 4 && th * 4 + i < %d; i++)", out.h);
+    else
+        emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit(e, "float *restrict yr = yc + (size_t)(th * 4 + i) * %d + tw0 * 4;", out.w);
+    if (add)
+        emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", out.w);
+    emit_for(e, "c", "for (int c = 0; c < nc; c++)");
+    emit(e, "float v = o[i][c]%s;", n->param[P_BIAS] ? " + b" : "");
+    if (add)
+        emit(e, "v += rr[c];");
+    if (relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[c] = v;");
+    emit_end(e, "c");
+    emit_end(e, "i");
+    emit_end(e, "tw0");
+    emit_end(e, "th");
+    if (isa)
+        emit(e, "#endif");
+    emit_end(e, "co");
+    emit_end(e, "n");
+}
+
 void
 emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -738,6 +977,9 @@ emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
         return;
     case ALGO_WINOGRAD2:
         emit_conv2d_winograd2(e, n, s);
+        return;
+    case ALGO_WINOGRAD4:
+        emit_conv2d_winograd4(e, n, s);
         return;
     default:
         bug("conv2d %s: algorithm %s", n->name, algo_name(s->algo));

@@ -61,14 +61,14 @@ op_unsupported(const Node *n)
         int64_t K = n->in[0]->shape.dim[1] / n->a.groups * n->a.kh * n->a.kw;
         if (!w)
             return "conv2d without weights";
-        if ((n->sched.algo == ALGO_WINOGRAD2) != w->winograd)
+        if (sched_winograd_m(n->sched.algo) != w->winograd)
             return "conv2d weights are not transformed for the algorithm of its schedule";
         if (w->pack_mr) {
             int64_t tiles = (cout_g + w->pack_mr - 1) / w->pack_mr;
             if (n->sched.reg_co != w->pack_mr)
                 return "conv2d weights are packed for another block of output channels than "
                        "its schedule's reg_co";
-            int64_t k = w->winograd ? 16 * (K / 9) : K;
+            int64_t k = w->winograd ? (w->winograd + 2) * (w->winograd + 2) * (K / 9) : K;
             if (w->winograd && !sched_winograd_shape(n))
                 return "Winograd weights on a conv that is not 3x3, stride 1, padding 1";
             if (shape_numel(w->shape, 1) != n->a.groups * tiles * k * w->pack_mr)

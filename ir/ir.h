@@ -184,6 +184,7 @@ typedef enum Algo {
     ALGO_GEMM,          /* conv as a matrix product: 1x1 reads the input, others an im2col panel */
     ALGO_DIRECT,        /* conv as a direct loop nest: no scratch */
     ALGO_WINOGRAD2,     /* conv 3x3 stride 1 by Winograd F(2x2,3x3) */
+    ALGO_WINOGRAD4,     /* conv 3x3 stride 1 by Winograd F(4x4,3x3) */
     ALGO_COUNT
 } Algo;
 
@@ -216,7 +217,7 @@ typedef enum Lanes {
 typedef struct Schedule {
     Algo algo;          /* algorithm */
     int reg_co;         /* conv register block: output channels accumulated together (rows) */
-    int reg_pix;        /* conv register block: output pixels (flattened oh*ow; Winograd: tiles) */
+    int reg_pix;        /* conv register block: output pixels (flattened oh*ow; Winograd: 2x2 or 4x4 tiles) */
     int tile_k;         /* conv cache tile: reduction rows per pass over the blocks (0 = all of K) */
     LoopOrder order;    /* conv: order of the block loops */
     Lanes lanes;        /* conv: the block axis in the vector lanes */
@@ -248,9 +249,10 @@ typedef struct Tensor {
                            output channels: [groups][ceil(cout_g / pack_mr)][K][pack_mr],
                            K = cin_g * kh * kw, rows past cout_g zero */
     Shape logical;      /* with pack_mr: the PyTorch shape it holds */
-    bool winograd;      /* with pack_mr: Winograd F(2x2,3x3) weights, 16 packed
-                           [blocks][cin][pack_mr] matrices U = G g G^T, one per
-                           position of the 4x4 tile */
+    int winograd;       /* 0, or with pack_mr: Winograd F(mxm,3x3) weights of this
+                           m (2 or 4), (m+2)^2 packed [blocks][cin][pack_mr]
+                           matrices U = G g G^T, one per position of the
+                           (m+2)x(m+2) transformed tile */
     struct Tensor *from;/* a transformed tensor: the one it was made from, whose
                            data the reference interpreter reads; NULL otherwise */
 } Tensor;

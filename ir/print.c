@@ -67,7 +67,8 @@ print_attrs(FILE *f, const Node *n)
         fprintf(f, " +relu");
 }
 
-static const char *const algo_names[ALGO_COUNT] = {"none", "plain", "gemm", "direct", "winograd(2)"};
+static const char *const algo_names[ALGO_COUNT] = {"none",   "plain",       "gemm",
+                                                   "direct", "winograd(2)", "winograd(4)"};
 static const char *const order_names[ORDER_COUNT] = {"none", "co,pix", "pix,co"};
 static const char *const parallel_names[PAR_COUNT] = {"unset", "none", "batch", "inside"};
 static const char *const lanes_names[LANES_COUNT] = {"none", "pix", "co"};

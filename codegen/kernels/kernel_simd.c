@@ -628,3 +628,147 @@ kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
     }
     emit_end(e, "th");
 }
+
+/* ---------------------------------------------------------------- Winograd F(4x4) output transform */
+
+/* The A^T combination of six vectors a0 .. a5 (one lane per tile) into
+ * r0 .. r3, the operations of the plain loops: with p = a1 + a2,
+ * d = a1 - a2, P = a3 + a4, D = a3 - a4:
+ *   r0 = (a0 + p) + P, r1 = d + 2 D, r2 = p + 4 P, r3 = (d + 8 D) + a5,
+ * the multiples by doubling, which is exact as the multiplication is. */
+static void
+emit_wino4_at(Emitter *e, const KernelIsa *isa, const char *a[6], const char *r[4])
+{
+    const char *V = isa->vtype, *add = isa->add, *sub = isa->sub;
+    emit(e, "const %s p_ = %s(%s, %s);", V, add, a[1], a[2]);
+    emit(e, "const %s d_ = %s(%s, %s);", V, sub, a[1], a[2]);
+    emit(e, "const %s P_ = %s(%s, %s);", V, add, a[3], a[4]);
+    emit(e, "const %s D_ = %s(%s, %s);", V, sub, a[3], a[4]);
+    emit(e, "const %s D2 = %s(D_, D_);", V, add);
+    emit(e, "const %s D4 = %s(D2, D2);", V, add);
+    emit(e, "const %s P2 = %s(P_, P_);", V, add);
+    emit(e, "%s = %s(%s(%s, p_), P_);", r[0], add, add, a[0]);
+    emit(e, "%s = %s(d_, D2);", r[1], add);
+    emit(e, "%s = %s(p_, %s(P2, P2));", r[2], add, add);
+    emit(e, "%s = %s(%s(d_, %s(D4, D4)), %s);", r[3], add, add, add, a[5]);
+}
+
+/* n tiles from tile column tw0 (an expression) of tile row th; cnt of
+ * their 4 n output columns lie inside the output. */
+static void
+emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *tw0, int n, int cnt)
+{
+    int L = isa->lanes;
+    const char *V = isa->vtype;
+    char p[96], q[96], names[10][32];
+    const char *a[6], *r[4];
+    emit_scope(e, NULL);
+    emit(e, "%s s[4][6];", V);
+    emit(e, "/* A^T m down each column l of the 6 x 6 tiles, the %d tiles in the lanes: s[i][l] */", n);
+    for (int l = 0; l < 6; l++) {
+        emit_scope(e, NULL);
+        emit(e, "%s m[6];", V);
+        for (int k = 0; k < 6; k++) {
+            snprintf(names[k], sizeof names[k], "m[%d]", k);
+            snprintf(p, sizeof p, "mt + %d + %s", (6 * k + l) * w->SM, tw0);
+            if (n == L)
+                emit(e, "%s = %s(%s);", names[k], isa->load, p);
+            else
+                emit_tail_load(e, isa, names[k], p, n);
+            a[k] = names[k];
+        }
+        for (int i = 0; i < 4; i++) {
+            snprintf(names[6 + i], sizeof names[6 + i], "s[%d][%d]", i, l);
+            r[i] = names[6 + i];
+        }
+        emit_wino4_at(e, isa, a, r);
+        emit_end(e, NULL);
+    }
+    for (int i = 0; i < 4; i++) {
+        if (i > 0 && w->H % 4)
+            emit_open(e, NULL, "if (th * 4 + %d < %d)", i, w->H);
+        else
+            emit_scope(e, NULL);
+        emit(e, "/* output row 4 th + %d: (A^T m A)[%d][0..3] of each tile, interleaved */", i, i);
+        emit(e, "float *restrict yr = yc + (size_t)(4 * th + %d) * %d;", i, w->W);
+        if (w->res)
+            emit(e, "const float *restrict rr = rc + (size_t)(4 * th + %d) * %d;", i, w->W);
+        emit(e, "%s yo[4];", V);
+        emit(e, "%s o[4];", V);
+        emit(e, "%s a0;", V);
+        emit(e, "%s a1;", V);
+        emit(e, "%s b0;", V);
+        emit(e, "%s b1;", V);
+        emit_scope(e, NULL);
+        for (int k = 0; k < 6; k++) {
+            snprintf(names[k], sizeof names[k], "s[%d][%d]", i, k);
+            a[k] = names[k];
+        }
+        for (int j = 0; j < 4; j++) {
+            snprintf(names[6 + j], sizeof names[6 + j], "yo[%d]", j);
+            r[j] = names[6 + j];
+        }
+        emit_wino4_at(e, isa, a, r);
+        emit_end(e, NULL);
+        emit(e, "/* y0 y2 and y1 y3 interleaved, then the two results: y0 y1 y2 y3 of each tile in turn */");
+        static const char *const pairs[4][4] = {
+            {"yo[0]", "yo[2]", "a0", "a1"}, {"yo[1]", "yo[3]", "b0", "b1"}, {"a0", "b0", "o[0]", "o[1]"},
+            {"a1", "b1", "o[2]", "o[3]"},
+        };
+        for (int k = 0; k < 4; k++) {
+            emit_scope(e, NULL);
+            emit_interleave(e, isa, pairs[k][0], pairs[k][1]);
+            emit(e, "%s = lo;", pairs[k][2]);
+            emit(e, "%s = hi;", pairs[k][3]);
+            emit_end(e, NULL);
+        }
+        for (int k = 0; k < 4; k++) {
+            if (k * L >= cnt) {
+                emit(e, "(void)o[%d]; /* past the output */", k);
+                continue;
+            }
+            char v[16];
+            snprintf(v, sizeof v, "o[%d]", k);
+            snprintf(p, sizeof p, "yr + 4 * %s + %d", tw0, k * L);
+            snprintf(q, sizeof q, "rr + 4 * %s + %d", tw0, k * L);
+            emit_out_vector(e, isa, w, v, p, q, cnt - k * L < L ? cnt - k * L : L);
+        }
+        emit_end(e, NULL);
+    }
+    emit_end(e, NULL);
+}
+
+void
+kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
+{
+    int L = isa->lanes, TW = w->TW;
+    /* chunks of L tiles; the last one may hold fewer tiles, or (a width
+     * that is not a multiple of 4) one to three output columns fewer than
+     * its tiles */
+    int nloop = TW / L, last_n = TW % L;
+    if (!last_n && w->W % 4) {
+        nloop--;
+        last_n = L;
+    }
+    emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the 4 x 4",
+         isa->name, isa->target, L);
+    emit(e, "   outputs of each interleaved into output rows; the same operations as the plain loops */");
+    if (w->bias)
+        emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
+    if (nloop > 0) {
+        emit(e, "/* over chunks of %d tile columns */", L);
+        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", nloop * L, L);
+        emit_wino4_chunk(e, isa, w, "tw0", L, 4 * L);
+        emit_end(e, "tw0");
+    }
+    if (last_n) {
+        char tw0[16];
+        snprintf(tw0, sizeof tw0, "%d", nloop * L);
+        emit(e, "/* the last %d tile columns: %d output columns */", last_n, w->W - 4 * nloop * L);
+        emit_wino4_chunk(e, isa, w, tw0, last_n, w->W - 4 * nloop * L);
+    }
+    emit_end(e, "th");
+}

@@ -1,7 +1,7 @@
 /*
  * kernels.h — microkernel emitters: the innermost block reduction of the
- * conv bodies (gemm, winograd(2)), per target family, as BLIS separates
- * its portable loop nest from small per-architecture kernels.
+ * conv bodies (gemm, winograd(2), winograd(4)), per target family, as BLIS
+ * separates its portable loop nest from small per-architecture kernels.
  *
  *   kernel_ref.c    the plain-C reference kernel: loops over k, rows and
  *                   columns of a local accumulator array; any C99 compiler
@@ -103,12 +103,17 @@ void kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *
  * and b (its bias).
  */
 typedef struct WinoOut {
-    int SM;                 /* floats between the 16 matrices of M */
+    int SM;                 /* floats between the 16 (F(4x4): 36) matrices of M */
     int TH, TW;             /* tile rows and columns */
     int H, W;               /* output rows and columns */
     bool bias, res, relu;
 } WinoOut;
 void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
+/*
+ * Winograd F(4x4,3x3) output transform, likewise (SM: floats between the 36
+ * matrices of M; the same names around it).
+ */
+void kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
 
 /*
  * The plain-C reference kernel (kernel_ref.c).  With constant true the

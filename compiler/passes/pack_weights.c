@@ -8,6 +8,7 @@
  * PyTorch shape in Tensor.logical, and tensor_conv_weight() reads it, so
  * the reference interpreter still runs the graph.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "passes.h"
@@ -45,48 +46,63 @@ pack(Graph *g, const Node *n, const Tensor *w)
 }
 
 /*
- * Winograd F(2x2,3x3): for each output channel co and input channel ci the
- * 3x3 kernel g becomes the 4x4 U = G g G^T, with
+ * Winograd F(m x m,3x3): for each output channel co and input channel ci
+ * the 3x3 kernel g becomes the a x a (a = m + 2) U = G g G^T, with
  *
- *         | 1    0    0  |
- *     G = | 1/2  1/2  1/2|
- *         | 1/2 -1/2  1/2|
- *         | 0    0    1  |
+ *   F(2x2,3x3), a = 4                 F(4x4,3x3), a = 6 (Lavin and Gray)
  *
- * stored as 16 matrices, one per position t of U, each packed like a GEMM
- * weight: [blocks of mr output channels][ci][mr].  Computed in double.
+ *         | 1    0    0  |                  |  1/4    0     0   |
+ *     G = | 1/2  1/2  1/2|                  | -1/6  -1/6  -1/6  |
+ *         | 1/2 -1/2  1/2|              G = | -1/6   1/6  -1/6  |
+ *         | 0    0    1  |                  |  1/24  1/12  1/6  |
+ *                                           |  1/24 -1/12  1/6  |
+ *                                           |  0      0     1   |
+ *
+ * stored as a^2 matrices, one per position t of U, each packed like a GEMM
+ * weight: [blocks of mr output channels][ci][mr].  Computed in double and
+ * rounded to float once.
  */
+static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double G4[6][3] = {
+    {1.0 / 4, 0, 0},
+    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+    {0, 0, 1},
+};
+
 static Tensor *
-pack_winograd(Graph *g, const Node *n, Tensor *w)
+pack_winograd(Graph *g, const Node *n, Tensor *w, int m)
 {
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    int mr = n->sched.reg_co;
+    const double(*G)[3] = m == 2 ? G2 : G4;
+    int a = m + 2, P = a * a, mr = n->sched.reg_co;
     int64_t cout = w->shape.dim[0], cin = w->shape.dim[1], tiles = (cout + mr - 1) / mr;
-    char *name = xprintf("%s.winograd", w->name);
-    Tensor *p = graph_tensor(g, name, (Shape){4, {16, tiles, cin, mr}}, w->loc);
+    char *name = m == 2 ? xprintf("%s.winograd", w->name) : xprintf("%s.winograd%d", w->name, m);
+    Tensor *p = graph_tensor(g, name, (Shape){4, {P, tiles, cin, mr}}, w->loc);
     free(name);
     p->trainable = w->trainable;
     p->pack_mr = mr;
-    p->winograd = true;
+    p->winograd = m;
     p->logical = w->shape;
     p->from = w;
-    p->origin = xprintf("%s as Winograd F(2x2,3x3) U = G g G^T, [16][%lld][%lld][%d]", w->name,
+    p->origin = xprintf("%s as Winograd F(%dx%d,3x3) U = G g G^T, [%d][%lld][%lld][%d]", w->name, m, m, P,
                         (long long)tiles, (long long)cin, mr);
     if (!w->data)
         return p;
-    p->data = xcalloc((size_t)(16 * tiles * cin * mr), sizeof(float));
+    p->data = xcalloc((size_t)(P * tiles * cin * mr), sizeof(float));
     for (int64_t co = 0; co < cout; co++)
         for (int64_t ci = 0; ci < cin; ci++) {
             const float *k = w->data + (co * cin + ci) * 9;
-            double gk[4][3], u[4][4];
-            for (int i = 0; i < 4; i++)     /* G g */
+            double gk[6][3], u[6][6];
+            for (int i = 0; i < a; i++)     /* G g */
                 for (int j = 0; j < 3; j++)
                     gk[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
-            for (int i = 0; i < 4; i++)     /* (G g) G^T */
-                for (int j = 0; j < 4; j++)
+            for (int i = 0; i < a; i++)     /* (G g) G^T */
+                for (int j = 0; j < a; j++)
                     u[i][j] = gk[i][0] * G[j][0] + gk[i][1] * G[j][1] + gk[i][2] * G[j][2];
-            for (int t = 0; t < 16; t++)
-                p->data[((t * tiles + co / mr) * cin + ci) * mr + co % mr] = (float)u[t / 4][t % 4];
+            for (int t = 0; t < P; t++)
+                p->data[((t * tiles + co / mr) * cin + ci) * mr + co % mr] = (float)u[t / a][t % a];
         }
     return p;
 }
@@ -94,7 +110,7 @@ pack_winograd(Graph *g, const Node *n, Tensor *w)
 char *
 pack_weights(Graph *g)
 {
-    int packed = 0, winograd = 0;
+    int packed = 0, winograd = 0, winograd4 = 0;
     int64_t bytes = 0;
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
@@ -105,8 +121,11 @@ pack_weights(Graph *g)
         if (n->sched.algo == ALGO_GEMM || n->sched.algo == ALGO_DIRECT) {
             p = pack(g, n, w);
         } else if (n->sched.algo == ALGO_WINOGRAD2) {
-            p = pack_winograd(g, n, w);
+            p = pack_winograd(g, n, w, 2);
             winograd++;
+        } else if (n->sched.algo == ALGO_WINOGRAD4) {
+            p = pack_winograd(g, n, w, 4);
+            winograd4++;
         } else {
             continue;
         }
@@ -116,7 +135,10 @@ pack_weights(Graph *g)
     }
     if (!packed)
         return NULL;
+    char four[64] = "";
+    if (winograd4)
+        snprintf(four, sizeof four, " and %d as Winograd F(4x4,3x3)", winograd4);
     return xprintf("%d convolution weights packed in blocks of output channels, %d of them as "
-                   "Winograd F(2x2,3x3) (%.1f MiB)", packed, winograd,
+                   "Winograd F(2x2,3x3)%s (%.1f MiB)", packed, winograd, four,
                    bytes / 1048576.0);
 }

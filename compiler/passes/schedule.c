@@ -11,6 +11,7 @@
  * This is the one pass that reads user input (the schedule file); its
  * errors go to the diagnostics in the options and stop the pipeline.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "passes.h"
@@ -20,7 +21,7 @@ schedule(Graph *g, const SchedOptions *o)
 {
     const Target *t = o->target;
     uint64_t rng = o->random_seed * 0x9e3779b97f4a7c15u + 1;
-    int convs = 0, wino = 0;
+    int convs = 0, wino = 0, wino4 = 0;
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
         if (o->trivial)
@@ -40,8 +41,12 @@ schedule(Graph *g, const SchedOptions *o)
         n->scratch = sched_scratch_bytes(n, &n->sched);
         convs += n->op == OP_CONV2D;
         wino += n->sched.algo == ALGO_WINOGRAD2;
+        wino4 += n->sched.algo == ALGO_WINOGRAD4;
     }
-    return xprintf("%d layers scheduled for %s (%s%s%s), %d convolutions, %d of them winograd(2)",
+    char four[48] = "";
+    if (wino4)
+        snprintf(four, sizeof four, ", %d winograd(4)", wino4);
+    return xprintf("%d layers scheduled for %s (%s%s%s), %d convolutions, %d of them winograd(2)%s",
                    g->nodes.n, t->name, o->trivial ? "trivial" : o->random_seed ? "random" : "defaults",
-                   o->file ? " + " : "", o->file ? o->file->src->path : "", convs, wino);
+                   o->file ? " + " : "", o->file ? o->file->src->path : "", convs, wino, four);
 }

@@ -34,17 +34,24 @@ sched_winograd_shape(const Node *n)
            a->ph == 1 && a->pw == 1 && a->dh == 1 && a->dw == 1 && a->groups == 1;
 }
 
-static int64_t
-winograd_tiles(const Node *n)
+int
+sched_winograd_m(Algo a)
 {
-    return (n->out->shape.dim[2] + 1) / 2 * ((n->out->shape.dim[3] + 1) / 2);
+    return a == ALGO_WINOGRAD2 ? 2 : a == ALGO_WINOGRAD4 ? 4 : 0;
+}
+
+/* Output tiles of m x m per image: ceil(H / m) x ceil(W / m). */
+static int64_t
+winograd_tiles(const Node *n, int m)
+{
+    return (n->out->shape.dim[2] + m - 1) / m * ((n->out->shape.dim[3] + m - 1) / m);
 }
 
 int64_t
 sched_block_columns(const Node *n, Algo a)
 {
-    if (a == ALGO_WINOGRAD2)
-        return winograd_tiles(n);
+    if (sched_winograd_m(a))
+        return winograd_tiles(n, sched_winograd_m(a));
     if (a == ALGO_DIRECT)
         return n->out->shape.dim[3];    /* one output row at a time */
     return n->out->shape.dim[2] * n->out->shape.dim[3];
@@ -54,7 +61,7 @@ int64_t
 sched_reduction(const Node *n, Algo a)
 {
     int64_t cin_g = n->in[0]->shape.dim[1] / n->a.groups;
-    return a == ALGO_WINOGRAD2 ? cin_g : cin_g * n->a.kh * n->a.kw;
+    return sched_winograd_m(a) ? cin_g : cin_g * n->a.kh * n->a.kw;
 }
 
 static bool
@@ -71,9 +78,13 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
         return 0;
     switch (s->algo) {
     case ALGO_WINOGRAD2:
-        /* V [16][cin][tiles] and M [16][cout][tiles], each position padded
-         * by one cache line (codegen's Winograd kernel) */
-        return 16 * (winograd_tiles(n) * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
+    case ALGO_WINOGRAD4: {
+        /* V [P][cin][tiles] and M [P][cout][tiles], P = (m + 2)^2 positions
+         * (16 or 36), each position padded by one cache line (codegen's
+         * Winograd kernels) */
+        int m = sched_winograd_m(s->algo), P = (m + 2) * (m + 2);
+        return P * (winograd_tiles(n, m) * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
+    }
     case ALGO_GEMM:
         if (is_plain_1x1(n))
             return 0;   /* the input itself is the right-hand matrix */
@@ -113,12 +124,18 @@ sched_algo_illegal(const Node *n, const Target *t, Algo a, bool can_pack)
         return a == ALGO_PLAIN ? NULL : "only convolutions have a choice of algorithm (use plain)";
     switch (a) {
     case ALGO_PLAIN:
-        return "a convolution runs as gemm, direct or winograd(2)";
+        return "a convolution runs as gemm, direct, winograd(2) or winograd(4)";
     case ALGO_WINOGRAD2:
         if (!sched_winograd_shape(n))
             return "winograd(2) needs a 3x3 convolution with stride 1, padding 1, dilation 1 and one group";
         if (!can_pack)
             return "winograd(2) needs its weights transformed by the pack_weights pass, which is disabled";
+        return NULL;
+    case ALGO_WINOGRAD4:
+        if (!sched_winograd_shape(n))
+            return "winograd(4) needs a 3x3 convolution with stride 1, padding 1, dilation 1 and one group";
+        if (!can_pack)
+            return "winograd(4) needs its weights transformed by the pack_weights pass, which is disabled";
         return NULL;
     default:
         return NULL;
@@ -151,7 +168,7 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
                        r.reg_co_max);
     if (s->reg_pix < 1 || s->reg_pix > r.reg_pix_max)
         return xprintf("reg %d x %d: %s must be from 1 to %d here", s->reg_co, s->reg_pix,
-                       s->algo == ALGO_WINOGRAD2 ? "tiles" : s->algo == ALGO_DIRECT ? "columns" : "pixels",
+                       sched_winograd_m(s->algo) ? "tiles" : s->algo == ALGO_DIRECT ? "columns" : "pixels",
                        r.reg_pix_max);
     if (s->reg_co * s->reg_pix > r.block_max)
         return xprintf("reg %d x %d: %d accumulators, at most %d", s->reg_co, s->reg_pix,
@@ -253,15 +270,23 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
         *why = NULL;
     if (n->op != OP_CONV2D)
         return sched_default_for(n, t, ALGO_PLAIN);
-    int64_t cin = n->in[0]->shape.dim[1], tiles = winograd_tiles(n), operand;
+    int64_t cin = n->in[0]->shape.dim[1], tiles = winograd_tiles(n, 2), tiles4 = winograd_tiles(n, 4), operand;
     bool wino = can_pack && t->winograd_cin && sched_winograd_shape(n) && cin >= t->winograd_cin &&
                 tiles >= t->winograd_tiles;
-    Schedule s = sched_default_for(n, t, wino ? ALGO_WINOGRAD2 : ALGO_GEMM);
+    /* F(4x4) where its larger tiles are many enough to pay for its 36 weight matrices */
+    bool wino4 = wino && t->winograd4_tiles && tiles4 >= t->winograd4_tiles;
+    Schedule s = sched_default_for(n, t, wino4 ? ALGO_WINOGRAD4 : wino ? ALGO_WINOGRAD2 : ALGO_GEMM);
     bool pix_outside = pixels_outside(n, t, &operand);
     if (why) {
         char *algo_why =
-            wino ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
-                           " >= %d tiles", cin, t->winograd_cin, tiles, t->winograd_tiles)
+            wino4 ? xprintf("winograd(4): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                            " >= %d 4x4 tiles", cin, t->winograd_cin, tiles4, t->winograd4_tiles)
+            : wino && t->winograd4_tiles
+                ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                          " >= %d tiles, %" PRId64 " < %d 4x4 tiles for winograd(4)", cin, t->winograd_cin,
+                          tiles, t->winograd_tiles, tiles4, t->winograd4_tiles)
+            : wino ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
+                             " >= %d tiles", cin, t->winograd_cin, tiles, t->winograd_tiles)
             : sched_winograd_shape(n)
                 ? xprintf("gemm: %s", !can_pack ? "pack_weights is disabled"
                                       : !t->winograd_cin ? "the target uses no Winograd"

@@ -85,12 +85,12 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
     switch (1u << bit) {
     case SF_ALGO:
         if (v.kind == SV_CALL && !strcmp(v.name, "winograd")) {
-            if (v.i != 2) {
-                error_at(p->d, v.loc, "winograd(%d) is not implemented: the only Winograd algorithm is "
-                         "winograd(2), F(2x2,3x3)", v.i);
+            if (v.i != 2 && v.i != 4) {
+                error_at(p->d, v.loc, "winograd(%d) is not implemented: the Winograd algorithms are "
+                         "winograd(2), F(2x2,3x3), and winograd(4), F(4x4,3x3)", v.i);
                 goto done;
             }
-            s->algo = ALGO_WINOGRAD2;
+            s->algo = v.i == 2 ? ALGO_WINOGRAD2 : ALGO_WINOGRAD4;
         } else if (v.kind == SV_NAME && !strcmp(v.name, "gemm")) {
             s->algo = ALGO_GEMM;
         } else if (v.kind == SV_NAME && !strcmp(v.name, "direct")) {
@@ -98,7 +98,7 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
         } else if (v.kind == SV_NAME && !strcmp(v.name, "plain")) {
             s->algo = ALGO_PLAIN;
         } else {
-            error_at(p->d, v.loc, "unknown algorithm (algorithms: gemm, direct, winograd(2), plain)");
+            error_at(p->d, v.loc, "unknown algorithm (algorithms: gemm, direct, winograd(2), winograd(4), plain)");
             goto done;
         }
         break;
@@ -446,10 +446,10 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
 {
     fprintf(f, "# Schedule of model %s for target %s (%s), written by visec.\n", g->name, t->name, t->descr);
     fprintf(f, "# Every layer spelled out; edit any field and compile with --schedule FILE.\n");
-    fprintf(f, "# Fields: algo (gemm, direct, winograd(2); plain for other ops), reg (output\n");
-    fprintf(f, "# channels x pixels per register block), tile_k (reduction rows per pass, 0 all),\n");
-    fprintf(f, "# order (co,pix or pix,co), lanes (pix or co: the block axis in the vector\n");
-    fprintf(f, "# lanes), parallel (none, batch, inside).  docs/schedules.md.\n");
+    fprintf(f, "# Fields: algo (gemm, direct, winograd(2), winograd(4); plain for other ops),\n");
+    fprintf(f, "# reg (output channels x pixels per register block), tile_k (reduction rows per\n");
+    fprintf(f, "# pass, 0 all), order (co,pix or pix,co), lanes (pix or co: the block axis in the\n");
+    fprintf(f, "# vector lanes), parallel (none, batch, inside).  docs/schedules.md.\n");
     fprintf(f, "target %s;\n", t->name);
     for (int i = 0; i < g->nodes.n; i++) {
         const Node *n = g->nodes.v[i];

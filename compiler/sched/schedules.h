@@ -34,6 +34,7 @@ typedef struct Target {
     int reg_co, reg_pix;    /* default register block: output channels x pixels */
     int winograd_cin;       /* default: Winograd F(2x2,3x3) from this many input channels (0 never) */
     int winograd_tiles;     /* ... and this many 2x2 output tiles */
+    int winograd4_tiles;    /* ... but F(4x4,3x3) from this many 4x4 output tiles (0 never) */
 } Target;
 
 /* The fixed tables, NULL-terminated (native is not among them). */
@@ -56,9 +57,11 @@ typedef struct SchedRange {
 } SchedRange;
 SchedRange sched_range(const Node *n, Algo a);
 
-/* Winograd F(2x2,3x3) computes this conv (3x3, stride 1, pad 1, dilation 1, one group). */
+/* Winograd F(2x2,3x3) and F(4x4,3x3) compute this conv (3x3, stride 1, pad 1, dilation 1, one group). */
 bool sched_winograd_shape(const Node *n);
-/* Output pixels per image a conv's blocks walk over (Winograd: 2x2 tiles). */
+/* The output tile side m of a Winograd algorithm F(mxm,3x3) (2 or 4); 0 for the others. */
+int sched_winograd_m(Algo a);
+/* Output pixels per image a conv's blocks walk over (Winograd: mxm tiles). */
 int64_t sched_block_columns(const Node *n, Algo a);
 /* Rows of the conv's reduction: input channels x taps (Winograd: input channels). */
 int64_t sched_reduction(const Node *n, Algo a);

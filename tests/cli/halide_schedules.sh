@@ -2,11 +2,12 @@
 # halide_schedules.sh VISEC WORKDIR — --runtime: the default output is the
 # OpenMP one byte for byte; an unknown runtime is refused; with --runtime
 # halide a small model with every op kind (input 'weights' refused), under
-# its default schedule, with embedded weights, -O0
-# and random legal schedules (parallel over the batch, inside images, none;
-# gemm, direct, Winograd, reduction tiles), compiles warning-free with gcc
-# and clang and gives bit-identical outputs to the OpenMP build of the same
-# schedule, at batch 1 and 3.  Skipped (77) without Halide.
+# its default schedule, with embedded weights, -O0, winograd(4) inside
+# images, and random legal schedules (parallel over the batch, inside
+# images, none; gemm, direct, Winograd, reduction tiles), compiles
+# warning-free with gcc and clang and gives bit-identical outputs to the
+# OpenMP build of the same schedule, at batch 1 and 3.  Skipped (77)
+# without Halide.
 set -eu
 visec=$1 work=$2
 fail() { echo "FAIL: $*"; exit 1; }
@@ -88,6 +89,9 @@ one() { # NAME VISEC-OPTIONS...
 one default
 one embedded --embed-weights
 one O0 -O0
+# winograd(4) with its transforms in parallel loops (the vector output transform's names)
+printf 'c2 { algo = winograd(4); parallel = inside; }\n' >"$work/w4.sched"
+one winograd4 --schedule "$work/w4.sched"
 for seed in 1 2 3 4 5 6 7 8; do
     "$visec" schedule "$work/tiny.vise" --random $seed -o "$work/s$seed.sched"
     one random$seed --schedule "$work/s$seed.sched"

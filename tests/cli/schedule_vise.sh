@@ -40,7 +40,7 @@ done
 sed '/^l4_0_conv2 {/,/^}/s/reg = .*/reg = 4x32;/' "$work/x86-64-v4.sched" >"$work/edit.sched"
 "$visec" compile "$model" --weights "$work/w.safetensors" --target x86-64-v4 --schedule "$work/edit.sched" -o "$work/e"
 grep -q "layer l4_0_conv2: conv2d" "$work/e/vise_resnet50.c" || fail "no l4_0_conv2 comment"
-grep -A30 "layer l4_0_conv2: conv2d" "$work/e/vise_resnet50.c" | grep -q "schedule:  algo=winograd(2) reg=4x32" ||
+grep -A30 "layer l4_0_conv2: conv2d" "$work/e/vise_resnet50.c" | grep -q "schedule:  algo=winograd(4) reg=4x32" ||
     fail "the edited block size is not in l4_0_conv2's comment"
 cmp -s "$work/e/vise_resnet50.c" "$work/a_x86-64-v4/vise_resnet50.c" && fail "the edit changed nothing"
 

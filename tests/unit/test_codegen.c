@@ -206,7 +206,7 @@ complete_schedules(Graph *g)
             t.lanes = s->lanes;
         if (s->parallel)
             t.parallel = s->parallel;
-        if (t.algo == ALGO_WINOGRAD2 && !s->reg_pix)
+        if (sched_winograd_m(t.algo) && !s->reg_pix)
             t.reg_pix = (int)sched_block_columns(n, t.algo) < 64 ? (int)sched_block_columns(n, t.algo) : 64;
         *s = t;
         n->scratch = sched_scratch_bytes(n, s);
@@ -436,28 +436,109 @@ START_TEST(packed_convs_match_interpreter)
 }
 END_TEST
 
-/* Winograd F(2x2,3x3), set by hand on small convs: odd output sizes (edge
- * tiles), 13 output channels (a tail block), bias, fused residual and relu. */
-START_TEST(winograd_matches_interpreter)
+/* Two Winograd convs set by hand (algo), the second with a fused residual
+ * and relu: H x W outputs, 8 -> 13 -> 13 channels (a tail block). */
+static Graph *
+winograd_graph(Algo algo, int H, int W)
 {
     Graph *g = graph_new("wino");
-    Value *x = graph_input(g, "x", shape4(DIM_N, 8, 7, 9));
+    Value *x = graph_input(g, "x", shape4(DIM_N, 8, H, W));
     Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
     Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-    c1->def->sched.algo = ALGO_WINOGRAD2;
+    c1->def->sched.algo = algo;
     a = conv_attrs(13, 3, 1, 1, 1, 1, false);
     Value *in2[2] = {c1, c1};
     Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
     c2->def->epi = EPI_ADD | EPI_RELU;
-    c2->def->sched.algo = ALGO_WINOGRAD2;
+    c2->def->sched.algo = algo;
     graph_output(g, "y", c2);
     fill_all(g);
-    complete_schedules(g);
-    free(pack_weights(g));
-    ck_assert(GRAPH_NODE(g, 0)->param[P_WEIGHT]->winograd);
-    ck_assert(GRAPH_NODE(g, 1)->param[P_WEIGHT]->winograd);
-    ck_assert_int_eq(GRAPH_NODE(g, 1)->scratch, 16 * (4 * 5 * (13 + 13) + 32) * 4);
-    check_against_interp(g, false);
+    return g;
+}
+
+/* Winograd F(2x2,3x3) and F(4x4,3x3), set by hand on small convs: odd
+ * output sizes (edge tiles), 13 output channels (a tail block), bias,
+ * fused residual and relu; for F(4x4) also output sizes of 1 to 3 rows or
+ * columns past whole tiles, and rows of 33 and 64 tiles (two chunks of
+ * the transforms, the second one short or not). */
+START_TEST(winograd_matches_interpreter)
+{
+    static const struct {
+        Algo algo;
+        int h, w;
+    } cases[] = {
+        {ALGO_WINOGRAD2, 7, 9}, {ALGO_WINOGRAD4, 7, 9},  {ALGO_WINOGRAD4, 8, 8},
+        {ALGO_WINOGRAD4, 5, 6}, {ALGO_WINOGRAD4, 2, 3},  {ALGO_WINOGRAD4, 6, 130},
+        {ALGO_WINOGRAD4, 3, 256},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int m = sched_winograd_m(cases[i].algo), P = (m + 2) * (m + 2);
+        int T = (cases[i].h + m - 1) / m * ((cases[i].w + m - 1) / m);
+        Graph *g = winograd_graph(cases[i].algo, cases[i].h, cases[i].w);
+        complete_schedules(g);
+        free(pack_weights(g));
+        ck_assert_int_eq(GRAPH_NODE(g, 0)->param[P_WEIGHT]->winograd, m);
+        ck_assert_int_eq(GRAPH_NODE(g, 1)->param[P_WEIGHT]->winograd, m);
+        ck_assert_int_eq(GRAPH_NODE(g, 1)->param[P_WEIGHT]->shape.dim[0], P);
+        ck_assert_int_eq(GRAPH_NODE(g, 1)->scratch, P * (T * (13 + 13) + 32) * 4);
+        check_against_interp(g, false);
+        graph_free(g);
+    }
+}
+END_TEST
+
+/* What may run as winograd(4) and in which blocks: the same convs as
+ * winograd(2), tiles of 4 x 4 outputs, and the messages that say why not. */
+START_TEST(winograd4_legality)
+{
+    Graph *g = graph_new("w4");
+    Value *x = graph_input(g, "x", shape4(DIM_N, 8, 14, 13));
+    Attrs a = conv_attrs(16, 3, 1, 1, 1, 1, true);
+    Value *ok = op(g, OP_CONV2D, &x, 1, &a, "ok");
+    a = conv_attrs(16, 3, 2, 1, 1, 1, true);
+    Value *strided = op(g, OP_CONV2D, &x, 1, &a, "strided");
+    a = conv_attrs(16, 3, 1, 1, 1, 2, true);
+    Value *grouped = op(g, OP_CONV2D, &x, 1, &a, "grouped");
+    const Target *v4 = target_find("x86-64-v4");
+    ck_assert_ptr_nonnull(v4);
+    ck_assert_str_eq(algo_name(ALGO_WINOGRAD4), "winograd(4)");
+    ck_assert_int_eq(sched_winograd_m(ALGO_WINOGRAD4), 4);
+    ck_assert_int_eq(sched_winograd_m(ALGO_WINOGRAD2), 2);
+    ck_assert_int_eq(sched_winograd_m(ALGO_GEMM), 0);
+    ck_assert_ptr_null(sched_algo_illegal(ok->def, v4, ALGO_WINOGRAD4, true));
+    ck_assert_str_eq(sched_algo_illegal(strided->def, v4, ALGO_WINOGRAD4, true),
+                     "winograd(4) needs a 3x3 convolution with stride 1, padding 1, dilation 1 and one group");
+    ck_assert_str_eq(sched_algo_illegal(grouped->def, v4, ALGO_WINOGRAD4, true),
+                     "winograd(4) needs a 3x3 convolution with stride 1, padding 1, dilation 1 and one group");
+    ck_assert_str_eq(sched_algo_illegal(ok->def, v4, ALGO_WINOGRAD4, false),
+                     "winograd(4) needs its weights transformed by the pack_weights pass, which is disabled");
+    /* 14 x 13 outputs: 4 x 4 tiles of 4 x 4 (7 x 7 of 2 x 2); the reduction is the input channels */
+    ck_assert_int_eq(sched_block_columns(ok->def, ALGO_WINOGRAD4), 16);
+    ck_assert_int_eq(sched_block_columns(ok->def, ALGO_WINOGRAD2), 49);
+    ck_assert_int_eq(sched_reduction(ok->def, ALGO_WINOGRAD4), 8);
+    Schedule s = sched_default_for(ok->def, v4, ALGO_WINOGRAD4);
+    ck_assert_int_eq(s.algo, ALGO_WINOGRAD4);
+    ck_assert_int_eq(s.reg_pix, 16);
+    ck_assert_ptr_null(sched_check(ok->def, v4, &s, true, NULL));
+    ck_assert_int_eq(sched_scratch_bytes(ok->def, &s), 36 * (16 * (8 + 16) + 32) * 4);
+    unsigned field = 0;
+    s.reg_pix = 17;
+    char *m = sched_check(ok->def, v4, &s, true, &field);
+    ck_assert_str_eq(m, "reg 6 x 17: tiles must be from 1 to 16 here");
+    ck_assert_uint_eq(field, SF_REG);
+    free(m);
+    s.reg_pix = 16;
+    s.tile_k = 9;
+    m = sched_check(ok->def, v4, &s, true, &field);
+    ck_assert_str_eq(m, "tile_k 9: must be 0 (all) or from 1 to 8 here");
+    ck_assert_uint_eq(field, SF_TILE_K);
+    free(m);
+    s = sched_default_for(strided->def, v4, ALGO_WINOGRAD4);
+    m = sched_check(strided->def, v4, &s, true, &field);
+    ck_assert_str_eq(m, "algo winograd(4): winograd(4) needs a 3x3 convolution with stride 1, padding 1, "
+                        "dilation 1 and one group");
+    ck_assert_uint_eq(field, SF_ALGO);
+    free(m);
     graph_free(g);
 }
 END_TEST
@@ -516,19 +597,14 @@ START_TEST(vector_kernels_match_interpreter)
          * 19 tile columns (a whole chunk of 16 and a partial one), 16 tile
          * columns of 31 outputs (a whole chunk one column short) */
         static const int hw[][2] = {{7, 9}, {11, 37}, {6, 31}};
-        for (int k = 0; k < 3; k++) {
-            Graph *g = graph_new("wino");
-            Value *x = graph_input(g, "x", shape4(DIM_N, 8, hw[k][0], hw[k][1]));
-            Attrs a = conv_attrs(13, 3, 1, 1, 1, 1, true);
-            Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-            c1->def->sched.algo = ALGO_WINOGRAD2;
-            a = conv_attrs(13, 3, 1, 1, 1, 1, false);
-            Value *in2[2] = {c1, c1};
-            Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
-            c2->def->epi = EPI_ADD | EPI_RELU;
-            c2->def->sched.algo = ALGO_WINOGRAD2;
-            graph_output(g, "y", c2);
-            fill_all(g);
+        /* and for F(4x4,3x3) also 18 tile columns (a whole chunk of 16 and a
+         * partial one, the last tile one output column wide), 16 of 64
+         * outputs (whole chunks only) and 16 of 63 (a whole chunk one
+         * column short) */
+        static const int hw4[][2] = {{7, 9}, {11, 37}, {6, 31}, {7, 69}, {5, 64}, {6, 63}};
+        for (int k = 0; k < 9; k++) {
+            Graph *g = k < 3 ? winograd_graph(ALGO_WINOGRAD2, hw[k][0], hw[k][1])
+                             : winograd_graph(ALGO_WINOGRAD4, hw4[k - 3][0], hw4[k - 3][1]);
             target_schedules(g, t);
             complete_schedules(g);
             free(pack_weights(g));
@@ -875,6 +951,7 @@ START_TEST(random_schedules_match_interpreter)
     ck_assert_int_gt(algos[ALGO_GEMM], 0);
     ck_assert_int_gt(algos[ALGO_DIRECT], 0);
     ck_assert_int_gt(algos[ALGO_WINOGRAD2], 0);
+    ck_assert_int_gt(algos[ALGO_WINOGRAD4], 0);
     ck_assert_int_gt(pars[PAR_NONE] * pars[PAR_BATCH] * pars[PAR_INSIDE], 0);
     ck_assert_int_gt(tiled, 0);
     ck_assert_int_gt(co_lanes, 0);
@@ -934,6 +1011,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, convs_match_interpreter);
     tcase_add_test(t, packed_convs_match_interpreter);
     tcase_add_test(t, winograd_matches_interpreter);
+    tcase_add_test(t, winograd4_legality);
     tcase_add_test(t, vector_kernels_match_interpreter);
     tcase_add_test(t, co_lanes_match_interpreter);
     tcase_add_test(t, ops_match_interpreter);
