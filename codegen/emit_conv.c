@@ -606,6 +606,38 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
 
 
 /*
+ * The start of a Winograd body with npos transform positions: its weights,
+ * the loop over the images, and V and M in the scratch space (per image
+ * with parallel = batch, else one pair reused by each image).
+ */
+static void
+open_wino_image(Emitter *e, const Node *n, const Schedule *s, int npos, int T, int SV, int SM)
+{
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int cin = in.c, cout = out.c;
+    bool add = n->epi & EPI_ADD;
+    emit_weight(e, "w", n->param[P_WEIGHT]);
+    if (n->param[P_BIAS])
+        emit_weight(e, "bias", n->param[P_BIAS]);
+    if (!add)
+        emit(e, "(void)x2;");
+    emit(e, "/* over the images of the batch */");
+    omp_if(e, s->parallel == PAR_BATCH, 1);
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
+    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
+    if (add)
+        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
+    if (s->parallel == PAR_BATCH)
+        emit(e, "float *restrict V = scratch + (size_t)n * %" PRId64 "; /* this image's [%d][%d][%d], positions %d apart */",
+             n->scratch / 4, npos, cin, T, SV);
+    else
+        emit(e, "float *restrict V = scratch; /* [%d][%d][%d], positions %d apart, reused by each image */", npos, cin, T,
+             SV);
+    emit(e, "float *restrict M = V + (size_t)%d;  /* [%d][%d][%d], positions %d apart */", npos * SV, npos, cout, T, SM);
+}
+
+/*
  * conv2d 3x3, stride 1, padding 1 by Winograd F(2x2,3x3), per image:
  *   1. V[t][ci][tile] = (B^T d B)[t] for the 4x4 input patch d of each 2x2
  *      output tile (zero outside the input), t over the 16 positions;
@@ -630,24 +662,7 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     int SV = cin * T + 16, SM = cout * T + 16;
     bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
 
-    emit_weight(e, "w", n->param[P_WEIGHT]);
-    if (n->param[P_BIAS])
-        emit_weight(e, "bias", n->param[P_BIAS]);
-    if (!add)
-        emit(e, "(void)x2;");
-    emit(e, "/* over the images of the batch */");
-    omp_if(e, s->parallel == PAR_BATCH, 1);
-    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
-    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
-    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
-    if (add)
-        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
-    if (s->parallel == PAR_BATCH)
-        emit(e, "float *restrict V = scratch + (size_t)n * %" PRId64 "; /* this image's [16][%d][%d], positions %d apart */",
-             n->scratch / 4, cin, T, SV);
-    else
-        emit(e, "float *restrict V = scratch; /* [16][%d][%d], positions %d apart, reused by each image */", cin, T, SV);
-    emit(e, "float *restrict M = V + (size_t)%d;  /* [16][%d][%d], positions %d apart */", 16 * SV, cout, T, SM);
+    open_wino_image(e, n, s, 16, T, SV, SM);
 
     emit(e, "/* 1. input transform: V[t][ci][tile] = (B^T d B)[t] */");
     omp_if(e, inside, 1);
@@ -810,24 +825,7 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     int SV = cin * T + 16, SM = cout * T + 16;
     bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
 
-    emit_weight(e, "w", n->param[P_WEIGHT]);
-    if (n->param[P_BIAS])
-        emit_weight(e, "bias", n->param[P_BIAS]);
-    if (!add)
-        emit(e, "(void)x2;");
-    emit(e, "/* over the images of the batch */");
-    omp_if(e, s->parallel == PAR_BATCH, 1);
-    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
-    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in.numel);
-    emit(e, "float *restrict yn = y + (size_t)n * %d;", out.numel);
-    if (add)
-        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out.numel);
-    if (s->parallel == PAR_BATCH)
-        emit(e, "float *restrict V = scratch + (size_t)n * %" PRId64 "; /* this image's [36][%d][%d], positions %d apart */",
-             n->scratch / 4, cin, T, SV);
-    else
-        emit(e, "float *restrict V = scratch; /* [36][%d][%d], positions %d apart, reused by each image */", cin, T, SV);
-    emit(e, "float *restrict M = V + (size_t)%d;  /* [36][%d][%d], positions %d apart */", 36 * SV, cout, T, SM);
+    open_wino_image(e, n, s, 36, T, SV, SM);
 
     emit(e, "/* 1. input transform: V[t][ci][tile] = (B^T d B)[t], tile = th * %d + tw */", TW);
     omp_if(e, inside, 1);
