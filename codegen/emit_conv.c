@@ -281,13 +281,82 @@ emit_conv_params(Emitter *e, const Node *n)
 /* ---------------------------------------------------------------- gemm */
 
 /*
- * conv2d as a matrix product per image and group:
- *   Y[co][p] = sum_k W[co][k] * B[k][p]   (+ bias, + residual, relu)
- * where k runs over (input channel, kernel row, kernel column), p over
- * output pixels, W is the weight seen as [Cout/groups][K] (packed in
- * [K][reg_co] panels by pack_weights, or PyTorch's layout), and B is the
- * input itself (1x1, stride 1, no padding) or its im2col panel.
+ * The rows k = (ci, i, j) of an im2col panel for output pixels p0 .. p0 + pn
+ * (p0 and pn declared by the caller; pnv names pn): row k at dst + k * stride
+ * holds the input pixels that kernel tap (i, j) of input channel ci meets,
+ * zero in the padding.  The pixels go in runs along output rows, each run's
+ * columns inside the input found once, so the copies have no bounds tests.
  */
+static void
+emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const char *dst, int stride,
+            const char *pnv)
+{
+    const Attrs *a = &n->a;
+    int K = in->c / a->groups * a->kh * a->kw;
+    emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
+    emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh, a->kw);
+    emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in->hw);
+    emit(e, "float *restrict row = %s + (size_t)k * %d;", dst, stride);
+    emit(e, "int oh = p0 / %d, ow = p0 %% %d;", out->w, out->w);
+    emit(e, "/* over the runs of output rows */");
+    emit_for(e, "c", "for (int c = 0; c < %s; oh++, ow = 0)", pnv);
+    emit(e, "const int run = %d - ow < %s - c ? %d - ow : %s - c;", out->w, pnv, out->w, pnv);
+    emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
+    emit(e, "float *restrict o = row + c;");
+    emit_open(e, NULL, "if (ih < 0 || ih >= %d)", in->h);
+    emit(e, "/* the whole run is padding */");
+    emit(e, "for (int t = 0; t < run; t++)");
+    emit(e, "    o[t] = 0.0f;");
+    emit_else(e, "else");
+    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", in->w);
+    emit(e, "/* column t of the run meets input column c0 + t * %d: [lo, hi) inside the input */", a->sw);
+    emit(e, "const int c0 = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
+    emit(e, "int lo = c0 >= 0 ? 0 : (%d - c0) / %d, hi = c0 >= %d ? 0 : (%d - c0) / %d;", a->sw - 1, a->sw,
+         in->w, in->w + a->sw - 1, a->sw);
+    emit(e, "lo = lo < run ? lo : run;");
+    emit(e, "hi = hi < lo ? lo : hi < run ? hi : run;");
+    emit(e, "for (int t = 0; t < lo; t++)");
+    emit(e, "    o[t] = 0.0f;");
+    emit(e, "for (int t = lo; t < hi; t++)");
+    emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
+    emit(e, "for (int t = hi; t < run; t++)");
+    emit(e, "    o[t] = 0.0f;");
+    emit_end(e, NULL);
+    emit(e, "c += run;");
+    emit_end(e, "c");
+    emit_end(e, "k");
+}
+
+/*
+ * One block of a gemm: the weight panel, the kernels (vector and reference)
+ * and the epilogue into yg (+ rg) for output channels co0 .. and pixels
+ * p0 ..; the operand B has rows stride floats apart and holds either all the
+ * pixels or (tile_panel) only this tile's.
+ */
+static void
+emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int stride, bool tile_panel,
+                int K, int P, int cout_g, bool packed, bool tiled)
+{
+    int MR = s->reg_co, NT = s->reg_pix, ncb = (cout_g + MR - 1) / MR;
+    char kto[16];
+    snprintf(kto, sizeof kto, "%d", K);
+    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
+    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
+    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    if (packed)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
+             ncb, K * MR, MR);
+    KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
+                      s->lanes == LANES_CO, tile_panel};
+    KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
+                    packed && cout_g % MR != 0, tiled, K};
+    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
+    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
+    free(yrow);
+    free(rrow);
+    free(bias);
+}
+
 /*
  * gemm over an im2col panel with pixel tiles outside (order pix,co): each
  * tile builds its own [K][NT] panel in scratch just before every block of
@@ -321,41 +390,8 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     emit(e, "float *restrict tp = sn + (size_t)pt * %d; /* this tile's panel [%d][%d] */", K * NT, K, NT);
     emit(e, "/* im2col of the tile: row k = (ci, i, j) holds the input pixels that kernel tap (i, j) of");
     emit(e, "   input channel ci meets at output pixels p0 .. p0 + pn, zero in the padding */");
-    emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
-    emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh, a->kw);
-    emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in->hw);
-    emit(e, "float *restrict row = tp + (size_t)k * %d;", NT);
-    emit(e, "int oh = p0 / %d, ow = p0 %% %d;", out->w, out->w);
-    emit(e, "/* over the runs of output rows in the tile */");
-    emit_for(e, "c", "for (int c = 0; c < pn; oh++, ow = 0)");
-    emit(e, "const int run = %d - ow < pn - c ? %d - ow : pn - c;", out->w, out->w);
-    emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
-    emit(e, "float *restrict o = row + c;");
-    emit_open(e, NULL, "if (ih < 0 || ih >= %d)", in->h);
-    emit(e, "/* the whole run is padding */");
-    emit(e, "for (int t = 0; t < run; t++)");
-    emit(e, "    o[t] = 0.0f;");
-    emit_else(e, "else");
-    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", in->w);
-    emit(e, "/* column t of the run meets input column c0 + t * %d: [lo, hi) inside the input */", a->sw);
-    emit(e, "const int c0 = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
-    emit(e, "int lo = c0 >= 0 ? 0 : (%d - c0) / %d, hi = c0 >= %d ? 0 : (%d - c0) / %d;", a->sw - 1, a->sw,
-         in->w, in->w + a->sw - 1, a->sw);
-    emit(e, "lo = lo < run ? lo : run;");
-    emit(e, "hi = hi < lo ? lo : hi < run ? hi : run;");
-    emit(e, "for (int t = 0; t < lo; t++)");
-    emit(e, "    o[t] = 0.0f;");
-    emit(e, "for (int t = lo; t < hi; t++)");
-    emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
-    emit(e, "for (int t = hi; t < run; t++)");
-    emit(e, "    o[t] = 0.0f;");
-    emit_end(e, NULL);
-    emit(e, "c += run;");
-    emit_end(e, "c");
-    emit_end(e, "k");
+    emit_im2col(e, n, in, out, "tp", NT, "pn");
     bool tiled = open_k_tiles(e, K, s->tile_k);
-    char kto[16];
-    snprintf(kto, sizeof kto, "%d", K);
     emit(e, "/* over blocks of output channels */");
     emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
     emit(e, "const int co0 = cb * %d;", MR);
@@ -364,27 +400,21 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     else
         emit(e, "const int mr = %d;", MR);
     emit(e, "(void)mr; /* the vector kernels of whole blocks need it not */");
-    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
-    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
-    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
-    if (packed)
-        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
-             ncb, K * MR, MR);
-    KernelBlock kb = {"tp", NT, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
-                      s->lanes == LANES_CO, true};
-    KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, tiled, K};
-    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
-    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
-    free(yrow);
-    free(rrow);
-    free(bias);
+    emit_gemm_block(e, n, s, "tp", NT, true, K, P, cout_g, packed, tiled);
     emit_end(e, "cb");
     if (tiled)
         emit_end(e, "k0");
     emit_end(e, "pt");
 }
 
+/*
+ * conv2d as a matrix product per image and group:
+ *   Y[co][p] = sum_k W[co][k] * B[k][p]   (+ bias, + residual, relu)
+ * where k runs over (input channel, kernel row, kernel column), p over
+ * output pixels, W is the weight seen as [Cout/groups][K] (packed in
+ * [K][reg_co] panels by pack_weights, or PyTorch's layout), and B is the
+ * input itself (1x1, stride 1, no padding) or its im2col panel.
+ */
 static void
 emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -409,63 +439,21 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "float *restrict panel = sn; /* [%d][%d] */", K, P);
         emit(e, "/* im2col: row k = (ci, i, j) of the %d x %d panel holds the input pixels", K, P);
         emit(e, "   that kernel tap (i, j) of input channel ci meets at each output pixel */");
+        emit_scope(e, "im2col");
+        emit(e, "const int p0 = 0, pn = %d; /* all the output pixels */", P);
         omp_if(e, s->parallel == PAR_INSIDE, 1);
-        emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
-        emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh,
-             a->kw);
-        emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in.hw);
-        emit(e, "float *restrict row = panel + (size_t)k * %d;", P);
-        emit(e, "/* over output rows */");
-        emit_for(e, "oh", "for (int oh = 0; oh < %d; oh++)", out.h);
-        emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
-        emit(e, "float *restrict o = row + oh * %d;", out.w);
-        emit_open(e, NULL, "if (ih < 0 || ih >= %d)", in.h);
-        emit(e, "/* the whole row is padding */");
-        emit(e, "for (int ow = 0; ow < %d; ow++)", out.w);
-        emit(e, "    o[ow] = 0.0f;");
-        emit(e, "continue;");
-        emit_end(e, NULL);
-        emit(e, "/* output columns [lo, hi) meet input column ow * %d - %d + j * %d, the others padding */",
-             a->sw, a->pw, a->dw);
-        emit(e, "const int lo_c = %d - j * %d, hi_c = %d - j * %d;", a->pw, a->dw, in.w + a->pw, a->dw);
-        emit(e, "int lo = lo_c <= 0 ? 0 : (lo_c + %d) / %d, hi = hi_c <= 0 ? 0 : (hi_c + %d) / %d;",
-             a->sw - 1, a->sw, a->sw - 1, a->sw);
-        emit(e, "lo = lo < %d ? lo : %d;", out.w, out.w);
-        emit(e, "hi = hi < lo ? lo : hi < %d ? hi : %d;", out.w, out.w);
-        emit(e, "for (int ow = 0; ow < lo; ow++)");
-        emit(e, "    o[ow] = 0.0f;");
-        emit(e, "for (int ow = lo; ow < hi; ow++)");
-        emit(e, "    o[ow] = xc[ih * %d + ow * %d - %d + j * %d];", in.w, a->sw, a->pw, a->dw);
-        emit(e, "for (int ow = hi; ow < %d; ow++)", out.w);
-        emit(e, "    o[ow] = 0.0f;");
-        emit_end(e, "oh");
-        emit_end(e, "k");
+        emit_im2col(e, n, &in, &out, "panel", P, "pn");
+        emit_end(e, "im2col");
     }
     const char *B = im2col ? "panel" : "xg";
     bool tiled = open_k_tiles(e, K, s->tile_k);
-    char kto[16];
-    snprintf(kto, sizeof kto, "%d", K);
 
     emit(e, "/* Y[co][p] = sum_k W[co][k] * B[k][p] in blocks of %d output channels x %d pixels */",
          MR, NT);
     open_block_loops(e, s, ncb, npt, "output pixels");
     emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
     emit_block_extent(e, MR, cout_g, NT, P);
-    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
-    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
-    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
-    if (packed)
-        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
-             ncb, K * MR, MR);
-    KernelBlock kb = {B, P, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed, s->lanes == LANES_CO,
-                      false};
-    KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                     packed && cout_g % MR != 0, tiled, K};
-    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
-    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
-    free(yrow);
-    free(rrow);
-    free(bias);
+    emit_gemm_block(e, n, s, B, P, false, K, P, cout_g, packed, tiled);
     close_block_loops(e, s);
     if (tiled)
         emit_end(e, "k0");
