@@ -587,46 +587,61 @@ emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *
     emit_end(e, NULL);
 }
 
-void
-kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
+/* A chunk of n tiles from tile column tw0 (an expression) of tile row th,
+ * cnt of whose output columns lie inside the output. */
+typedef void WinoChunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *tw0, int n, int cnt);
+
+/* The vector output transform of F(m x m, 3x3), m = 2 or 4: per tile row,
+ * chunks of `lanes` tiles, then the last, partial chunk. */
+static void
+emit_wino_output_rows(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, WinoChunk *chunk)
 {
     int L = isa->lanes, TW = w->TW;
-    /* chunks of L tiles; the last one may hold fewer tiles, or (odd width)
-     * one output column fewer than its tiles */
+    /* chunks of L tiles; the last one may hold fewer tiles, or (a width
+     * that is not a multiple of m) one to m - 1 output columns fewer than
+     * its tiles */
     int nloop = TW / L, last_n = TW % L;
-    if (!last_n && w->W % 2) {
+    if (!last_n && w->W % m) {
         nloop--;
         last_n = L;
     }
-    emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the 2 x 2",
-         isa->name, isa->target, L);
+    emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the %d x %d",
+         isa->name, isa->target, L, m, m);
     emit(e, "   outputs of each interleaved into output rows; the same operations as the plain loops */");
     if (w->bias)
         emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
     emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
-    emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d;", w->W);
-    emit(e, "float *restrict y1 = y0 + %d;", w->W);
-    if (w->res) {
-        emit(e, "const float *restrict r0 = rc + (size_t)(2 * th) * %d;", w->W);
-        emit(e, "const float *restrict r1 = r0 + %d;", w->W);
+    if (m == 2) {
+        emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d;", w->W);
+        emit(e, "float *restrict y1 = y0 + %d;", w->W);
+        if (w->res) {
+            emit(e, "const float *restrict r0 = rc + (size_t)(2 * th) * %d;", w->W);
+            emit(e, "const float *restrict r1 = r0 + %d;", w->W);
+        }
+        if (w->H % 2)
+            emit(e, "(void)y1; /* no row 2 th + 1 in the last tile row */");
     }
-    if (w->H % 2)
-        emit(e, "(void)y1; /* no row 2 th + 1 in the last tile row */");
     if (nloop > 0) {
         emit(e, "/* over chunks of %d tile columns */", L);
         emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", nloop * L, L);
-        emit_wino_chunk(e, isa, w, "tw0", L, 2 * L);
+        chunk(e, isa, w, "tw0", L, m * L);
         emit_end(e, "tw0");
     }
     if (last_n) {
         char tw0[16];
         snprintf(tw0, sizeof tw0, "%d", nloop * L);
-        emit(e, "/* the last %d tile columns: %d output columns */", last_n, w->W - 2 * nloop * L);
-        emit_wino_chunk(e, isa, w, tw0, last_n, w->W - 2 * nloop * L);
+        emit(e, "/* the last %d tile columns: %d output columns */", last_n, w->W - m * nloop * L);
+        chunk(e, isa, w, tw0, last_n, w->W - m * nloop * L);
     }
     emit_end(e, "th");
+}
+
+void
+kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
+{
+    emit_wino_output_rows(e, isa, w, 2, emit_wino_chunk);
 }
 
 /* ---------------------------------------------------------------- Winograd F(4x4) output transform */
@@ -741,34 +756,5 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
 void
 kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
 {
-    int L = isa->lanes, TW = w->TW;
-    /* chunks of L tiles; the last one may hold fewer tiles, or (a width
-     * that is not a multiple of 4) one to three output columns fewer than
-     * its tiles */
-    int nloop = TW / L, last_n = TW % L;
-    if (!last_n && w->W % 4) {
-        nloop--;
-        last_n = L;
-    }
-    emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the 4 x 4",
-         isa->name, isa->target, L);
-    emit(e, "   outputs of each interleaved into output rows; the same operations as the plain loops */");
-    if (w->bias)
-        emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
-    emit(e, "/* over tile rows */");
-    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
-    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
-    if (nloop > 0) {
-        emit(e, "/* over chunks of %d tile columns */", L);
-        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", nloop * L, L);
-        emit_wino4_chunk(e, isa, w, "tw0", L, 4 * L);
-        emit_end(e, "tw0");
-    }
-    if (last_n) {
-        char tw0[16];
-        snprintf(tw0, sizeof tw0, "%d", nloop * L);
-        emit(e, "/* the last %d tile columns: %d output columns */", last_n, w->W - 4 * nloop * L);
-        emit_wino4_chunk(e, isa, w, tw0, last_n, w->W - 4 * nloop * L);
-    }
-    emit_end(e, "th");
+    emit_wino_output_rows(e, isa, w, 4, emit_wino4_chunk);
 }
