@@ -347,7 +347,7 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
     KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
-                      s->lanes == LANES_CO, tile_panel};
+                      s->lanes == LANES_CO, tile_panel, NULL};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
                     packed && cout_g % MR != 0, tiled, K};
     RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
@@ -464,10 +464,75 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
 /* ---------------------------------------------------------------- direct */
 
 /*
- * conv2d as a direct loop nest: blocks of reg_co output channels x reg_pix
- * columns of one output row accumulate every (input channel, kernel tap)
- * straight from the input rows, skipping the taps that fall in the padding.
- * No scratch.  Weights as for gemm.
+ * The geometry of a direct convolution's zero-padded input copy: padded
+ * rows of sw phases, column q of a padded row at phase q % sw, offset
+ * q / sw, so that the columns one kernel tap meets in a row of output
+ * pixels are contiguous at any stride.  Only the rows and columns the
+ * output reaches are kept.
+ */
+static KernelTaps
+direct_taps(const Node *n)
+{
+    const Attrs *a = &n->a;
+    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    int hp = (out.h - 1) * a->sh + (a->kh - 1) * a->dh + 1;
+    int wp = (out.w - 1) * a->sw + (a->kw - 1) * a->dw + 1;
+    int pw = (wp + a->sw - 1) / a->sw;
+    KernelTaps t = {in.c / a->groups, a->kh, a->kw, a->sw, a->dh, a->dw, a->sw * pw, hp * a->sw * pw, pw};
+    return t;
+}
+
+/* The group's input channels into the zero-padded copy xp (direct_taps). */
+static void
+emit_direct_pad(Emitter *e, const Node *n, const Schedule *s, const KernelTaps *t)
+{
+    const Attrs *a = &n->a;
+    Dims in = dims_of(n->in[0]);
+    int hp = t->chan / t->row;
+    emit(e, "/* the group's input zero-padded in scratch: padded row r, column q of channel c at");
+    if (t->sw == 1)
+        emit(e, "   xp[c * %d + r * %d + q], input row r - %d, column q - %d */", t->chan, t->row, a->ph, a->pw);
+    else
+        emit(e, "   xp[c * %d + r * %d + q %% %d * %d + q / %d] (the %d column phases of the stride apart), input row"
+             " r - %d, column q - %d */", t->chan, t->row, t->sw, t->pw, t->sw, t->sw, a->ph, a->pw);
+    emit(e, "float *restrict xp = sn;");
+    omp_if(e, s->parallel == PAR_INSIDE, 1);
+    emit_for(e, "c", "for (int c = 0; c < %d; c++)", t->cin);
+    emit_for(e, "r", "for (int r = 0; r < %d; r++)", hp);
+    emit(e, "float *restrict o = xp + (size_t)c * %d + r * %d;", t->chan, t->row);
+    emit(e, "const int ih = r - %d;", a->ph);
+    emit_for(e, "ph", "for (int ph = 0; ph < %d; ph++)", t->sw);
+    emit(e, "/* offsets t of the phase inside the input: column t * %d + ph - %d in [0, %d) */", t->sw, a->pw,
+         in.w);
+    emit(e, "const int c0 = ph - %d;", a->pw);
+    emit(e, "int lo = c0 >= 0 ? 0 : (%d - c0) / %d, hi = c0 >= %d ? 0 : (%d - c0) / %d;", t->sw - 1, t->sw, in.w,
+         in.w + t->sw - 1, t->sw);
+    emit(e, "if (ih < 0 || ih >= %d)", in.h);
+    emit(e, "    lo = hi = 0; /* a row of padding */");
+    emit(e, "lo = lo < %d ? lo : %d;", t->pw, t->pw);
+    emit(e, "hi = hi < lo ? lo : hi < %d ? hi : %d;", t->pw, t->pw);
+    emit(e, "float *restrict op = o + ph * %d;", t->pw);
+    emit(e, "for (int q = 0; q < lo; q++)");
+    emit(e, "    op[q] = 0.0f;");
+    emit_open(e, NULL, "if (hi > lo)");
+    emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d + c0;", in.hw, in.w);
+    emit(e, "for (int q = lo; q < hi; q++)");
+    emit(e, "    op[q] = xr[q * %d];", t->sw);
+    emit_end(e, NULL);
+    emit(e, "for (int q = hi; q < %d; q++)", t->pw);
+    emit(e, "    op[q] = 0.0f;");
+    emit_end(e, "ph");
+    emit_end(e, "r");
+    emit_end(e, "c");
+}
+
+/*
+ * conv2d as a direct loop nest: the group's input is first copied, zero
+ * padded, into scratch (emit_direct_pad; much smaller than an im2col
+ * panel), then blocks of reg_co output channels x reg_pix columns of one
+ * output row accumulate every (input channel, kernel tap) straight from
+ * the padded rows, through the same block kernels as gemm (the vector
+ * kernels where the target has them; KernelTaps).  Weights as for gemm.
  */
 static void
 emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
@@ -479,13 +544,17 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     bool packed = n->param[P_WEIGHT]->pack_mr > 0;
     int MR = s->reg_co, NT = s->reg_pix;
     int ncb = (cout_g + MR - 1) / MR, nct = (out.w + NT - 1) / NT, npt = out.h * nct;
-    bool row_tail = cout_g % MR != 0 && !packed;
+    KernelTaps taps = direct_taps(n);
+    if (n->scratch != (int64_t)taps.cin * taps.chan * 4)
+        bug("direct %s: scratch differs from the padded input", n->name);
 
     emit_conv_params(e, n);
     open_image_and_group(e, n, s, &in, &out, packed);
+    emit_direct_pad(e, n, s, &taps);
     emit(e, "/* direct: blocks of %d output channels x %d columns of one output row */", MR, NT);
     open_block_loops(e, s, ncb, npt, "output row segments");
-    emit(e, "const int co0 = cb * %d, oh = pt / %d, ow0 = pt %% %d * %d;", MR, nct, nct, NT);
+    emit(e, "const int co0 = cb * %d, oh = pt / %d, ow0 = pt %% %d * %d, p0 = oh * %d + ow0;", MR, nct, nct, NT,
+         out.w);
     if (cout_g % MR)
         emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
     else
@@ -494,46 +563,26 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
         emit(e, "const int pn = ow0 + %d <= %d ? %d : %d - ow0;", NT, out.w, NT, out.w);
     else
         emit(e, "const int pn = %d;", NT);
-    emit_acc_init(e, MR, NT, false, NULL);
+    emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
+    emit(e, "(void)pn;");
+    emit(e, "const float *restrict xb = xp + (size_t)oh * %d + ow0; /* the block's origin in the padded input */",
+         a->sh * taps.row);
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
-    emit(e, "/* over input channels and kernel rows */");
-    emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", cin_g);
-    emit_for(e, "i", "for (int i = 0; i < %d; i++)", a->kh);
-    emit(e, "const int ih = oh * %d - %d + i * %d;", a->sh, a->ph, a->dh);
-    emit(e, "if (ih < 0 || ih >= %d)", in.h);
-    emit(e, "    continue; /* the kernel row is in the padding */");
-    emit(e, "const float *restrict xr = xg + (size_t)ci * %d + (size_t)ih * %d;", in.hw, in.w);
-    emit(e, "/* over kernel columns */");
-    emit_for(e, "j", "for (int j = 0; j < %d; j++)", a->kw);
-    emit(e, "const int k = (ci * %d + i) * %d + j;", a->kh, a->kw);
-    emit(e, "/* column ow0 + c meets input column c0 + c * %d; [clo, chi) are inside the input */", a->sw);
-    emit(e, "const int c0 = ow0 * %d - %d + j * %d;", a->sw, a->pw, a->dw);
-    emit(e, "int clo = c0 >= 0 ? 0 : (%d - c0) / %d, chi = (%d - c0 + %d) / %d;", a->sw - 1, a->sw,
-         in.w, a->sw - 1, a->sw);
-    emit(e, "clo = clo < pn ? clo : pn;");
-    emit(e, "chi = chi < clo ? clo : chi < pn ? chi : pn;");
-    emit(e, "/* over the block's output channels */");
-    if (row_tail)
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-    else
-        emit_for(e, "r", "for (int r = 0; r < %d; r++)", MR);
-    if (packed)
-        emit(e, "const float wk = wt[k * %d + r];", MR);
-    else
-        emit(e, "const float wk = wg[(co0 + r) * %d + k];", K);
-    emit(e, "for (int c = clo; c < chi; c++)");
-    emit(e, "    acc[r][c] += wk * xr[c0 + c * %d];", a->sw);
-    emit_end(e, "r");
-    emit_end(e, "j");
-    emit_end(e, "i");
-    emit_end(e, "ci");
-    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + oh * %d + ow0", out.hw, out.w);
-    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + oh * %d + ow0", out.hw, out.w);
-    emit_epilogue(e, n, cout_g, yrow, rrow, K, false);
+    char kto[16];
+    snprintf(kto, sizeof kto, "%d", K);
+    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", out.hw);
+    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", out.hw);
+    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps};
+    KernelOut ko = {"yg", out.hw, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
+                    packed && cout_g % MR != 0, false, K};
+    RefBlock ref = {n, cout_g, K, false, yrow, rrow};
+    emit_blocks(e, kb, &ko, &ref, out.w, cout_g % MR != 0);
     free(yrow);
     free(rrow);
+    free(bias);
     close_block_loops(e, s);
     emit_end(e, "g");
     emit_end(e, "n");
@@ -580,7 +629,7 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
     char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
     KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
-                      false};
+                      false, NULL};
     KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
     RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
     emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);

@@ -182,7 +182,7 @@ typedef enum Algo {
     ALGO_NONE,          /* not scheduled yet (only before the schedule pass) */
     ALGO_PLAIN,         /* an op with one way to run: its own loop nest */
     ALGO_GEMM,          /* conv as a matrix product: 1x1 reads the input, others an im2col panel */
-    ALGO_DIRECT,        /* conv as a direct loop nest: no scratch */
+    ALGO_DIRECT,        /* conv as a direct loop nest over a zero-padded copy of the input */
     ALGO_WINOGRAD2,     /* conv 3x3 stride 1 by Winograd F(2x2,3x3) */
     ALGO_WINOGRAD4,     /* conv 3x3 stride 1 by Winograd F(4x4,3x3) */
     ALGO_COUNT

@@ -8,15 +8,56 @@
 #include "kernels.h"
 
 void
+kernel_open_reduction(Emitter *e, const KernelBlock *kb)
+{
+    const KernelTaps *t = kb->taps;
+    if (!t) {
+        emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
+        emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P,
+             kb->tile_panel ? "" : " + p0");
+        return;
+    }
+    emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", t->cin);
+    emit_for(e, "i", "for (int i = 0; i < %d; i++)", t->kh);
+    if (t->dh == 1)
+        emit(e, "const float *restrict xr = %s + (size_t)ci * %d + %d * i; /* padded row i of the block */", kb->B,
+             t->chan, t->row);
+    else
+        emit(e, "const float *restrict xr = %s + (size_t)ci * %d + %d * i; /* padded row i * %d of the block */",
+             kb->B, t->chan, t->dh * t->row, t->dh);
+    emit_for(e, "j", "for (int j = 0; j < %d; j++)", t->kw);
+    emit(e, "const int k = (ci * %d + i) * %d + j;", t->kh, t->kw);
+    if (t->sw == 1)
+        emit(e, "const float *restrict bk = xr + j * %d; /* the columns tap j meets */", t->dw);
+    else if (t->dw == 1)
+        emit(e, "const float *restrict bk = xr + j %% %d * %d + j / %d; /* phase and offset of tap j */", t->sw,
+             t->pw, t->sw);
+    else
+        emit(e, "const float *restrict bk = xr + j * %d %% %d * %d + j * %d / %d; /* phase and offset of tap j */",
+             t->dw, t->sw, t->pw, t->dw, t->sw);
+}
+
+void
+kernel_close_reduction(Emitter *e, const KernelBlock *kb)
+{
+    if (!kb->taps) {
+        emit_end(e, "k");
+        return;
+    }
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit_end(e, "ci");
+}
+
+void
 kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
 {
     char rb[16], jb[16];
     snprintf(rb, sizeof rb, "%d", kb->MR);
     snprintf(jb, sizeof jb, "%d", kb->cols);
-    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kb->tile_panel ? "j" : "p0 + j");
+    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kb->tile_panel || kb->taps ? "j" : "p0 + j");
     emit(e, "/* over the reduction: input channels x kernel taps */");
-    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
+    kernel_open_reduction(e, kb);
     emit(e, "/* over the block's output channels */");
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", constant ? rb : "mr");
     if (kb->packed)
@@ -27,5 +68,5 @@ kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
     emit(e, "for (int j = 0; j < %s; j++)", constant ? jb : "pn");
     emit(e, "    acc[r][j] += wk * bk[j];");
     emit_end(e, "r");
-    emit_end(e, "k");
+    kernel_close_reduction(e, kb);
 }

@@ -279,7 +279,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     char line[1024], v[32], p[96];
 
     emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
-         isa->name, isa->target, kb->tile_panel ? "j" : "p0 + j", MR, kb->cols);
+         isa->name, isa->target, kb->tile_panel || kb->taps ? "j" : "p0 + j", MR, kb->cols);
     emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
          MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
     emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -305,8 +305,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
         emit_end(e, NULL);
     }
     emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel */");
-    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
+    kernel_open_reduction(e, kb);
     if (kb->packed)
         emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
     snprintf(line, sizeof line, "%s", isa->vtype);
@@ -334,7 +333,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
         }
         emit(e, "%s", line);
     }
-    emit_end(e, "k");
+    kernel_close_reduction(e, kb);
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
@@ -398,7 +397,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
          isa->name, isa->target);
     emit(e, "   B[k][%s] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
-         kb->tile_panel ? "j" : "p0 + j", MR, cols, cols * nv, L);
+         kb->tile_panel || kb->taps ? "j" : "p0 + j", MR, cols, cols * nv, L);
     emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
          nv);
     emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
@@ -443,8 +442,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
         emit_end(e, NULL);
     }
     emit(e, "/* over the reduction: the weight vectors of row k, then a broadcast operand value per column */");
-    emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
+    kernel_open_reduction(e, kb);
     emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
     snprintf(line, sizeof line, "%s", isa->vtype);
     for (int v = 0; v < nv; v++)
@@ -461,7 +459,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
         }
         emit(e, "%s", line);
     }
-    emit_end(e, "k");
+    kernel_close_reduction(e, kb);
     emit(e, "/* the accumulators to tb[column][channel] */");
     for (int j = 0; j < cols; j++) {
         line[0] = '\0';

@@ -30,6 +30,21 @@
  * it in registers and store the results themselves (KernelOut).  W is wt[k * MR + r] (packed panel) or
  * wg[(co0 + r) * K + k] (PyTorch's layout).
  */
+/*
+ * The reduction of a direct convolution block: k = (ci, i, j) runs over the
+ * group's input channels and the kernel taps, and the operand row of tap k
+ * is a run of the zero-padded input copy (emit_conv.c): channel ci, padded
+ * row i * dh of the block's origin xb, column phase (j * dw) % sw at
+ * offset (j * dw) / sw, so the block's columns are contiguous whatever
+ * the stride.
+ */
+typedef struct KernelTaps {
+    int cin, kh, kw;        /* input channels of the group, kernel rows and columns */
+    int sw, dh, dw;         /* column stride, dilations */
+    int row, chan;          /* floats per padded row (sw phases of pw each) and per padded channel */
+    int pw;                 /* floats per phase of a padded row */
+} KernelTaps;
+
 typedef struct KernelBlock {
     const char *B;          /* the right-hand matrix (an expression) */
     int P;                  /* its row stride in floats */
@@ -41,7 +56,17 @@ typedef struct KernelBlock {
     bool packed;            /* W in packed [K][MR] panels (wt) */
     bool co_lanes;          /* the schedule's lanes = co: output channels in the vector lanes */
     bool tile_panel;        /* B holds this pixel tile's columns only: column j at B[k * P + j] */
+    const KernelTaps *taps; /* a direct convolution: B is the block's origin in the padded input (NULL: a matrix) */
 } KernelBlock;
+
+/*
+ * Opens the reduction of kb, defining k and bk (the operand row of k,
+ * column 0 of the block): one loop over k, or for a direct convolution
+ * the loops over input channels, kernel rows and kernel columns.
+ * kernel_close_reduction closes it.
+ */
+void kernel_open_reduction(Emitter *e, const KernelBlock *kb);
+void kernel_close_reduction(Emitter *e, const KernelBlock *kb);
 
 /*
  * Where a vector kernel leaves its block, straight from the registers:

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "passes.h"
 
 char *
@@ -21,7 +23,7 @@ schedule(Graph *g, const SchedOptions *o)
 {
     const Target *t = o->target;
     uint64_t rng = o->random_seed * 0x9e3779b97f4a7c15u + 1;
-    int convs = 0, wino = 0, wino4 = 0;
+    int convs = 0, wino = 0, wino4 = 0, direct = 0;
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
         if (o->trivial)
@@ -42,10 +44,13 @@ schedule(Graph *g, const SchedOptions *o)
         convs += n->op == OP_CONV2D;
         wino += n->sched.algo == ALGO_WINOGRAD2;
         wino4 += n->sched.algo == ALGO_WINOGRAD4;
+        direct += n->sched.algo == ALGO_DIRECT;
     }
-    char four[48] = "";
+    char four[96] = "";
     if (wino4)
         snprintf(four, sizeof four, ", %d winograd(4)", wino4);
+    if (direct)
+        snprintf(four + strlen(four), sizeof four - strlen(four), ", %d direct", direct);
     return xprintf("%d layers scheduled for %s (%s%s%s), %d convolutions, %d of them winograd(2)%s",
                    g->nodes.n, t->name, o->trivial ? "trivial" : o->random_seed ? "random" : "defaults",
                    o->file ? " + " : "", o->file ? o->file->src->path : "", convs, wino, four);

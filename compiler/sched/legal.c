@@ -85,6 +85,14 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
         int m = sched_winograd_m(s->algo), P = (m + 2) * (m + 2);
         return P * (winograd_tiles(n, m) * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
     }
+    case ALGO_DIRECT: {
+        /* the group's input zero-padded, the rows and columns the output reaches, in phases of the
+         * column stride (codegen's direct_taps) */
+        const Attrs *a = &n->a;
+        int64_t hp = (n->out->shape.dim[2] - 1) * a->sh + (a->kh - 1) * a->dh + 1;
+        int64_t wp = (n->out->shape.dim[3] - 1) * a->sw + (a->kw - 1) * a->dw + 1;
+        return n->in[0]->shape.dim[1] / a->groups * hp * a->sw * ((wp + a->sw - 1) / a->sw) * 4;
+    }
     case ALGO_GEMM:
         if (is_plain_1x1(n))
             return 0;   /* the input itself is the right-hand matrix */
@@ -185,9 +193,6 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
     *field = SF_LANES;
     if (s->lanes != LANES_PIX && s->lanes != LANES_CO)
         return xprintf("lanes: not set");
-    if (s->lanes == LANES_CO && s->algo == ALGO_DIRECT)
-        return xprintf("lanes co: direct reads its operand from the input rows; co needs gemm or a Winograd "
-                       "algorithm");
     return NULL;
 }
 
@@ -251,7 +256,7 @@ Schedule
 sched_lanes_co(const Node *n, const Target *t, Schedule s)
 {
     int64_t cout_g = n->op == OP_CONV2D ? n->a.out / n->a.groups : 0;
-    if (t->lanes < 2 || cout_g < t->lanes || s.algo == ALGO_DIRECT || s.algo == ALGO_PLAIN)
+    if (t->lanes < 2 || cout_g < t->lanes || s.algo == ALGO_PLAIN)
         return s;
     /* up to 4 vectors of channels, and columns for the rest of the registers
      * less the weight vectors and one broadcast */
@@ -275,7 +280,11 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                 tiles >= t->winograd_tiles;
     /* F(4x4) where its larger tiles are many enough to pay for its 36 weight matrices */
     bool wino4 = wino && t->winograd4_tiles && tiles4 >= t->winograd4_tiles;
-    Schedule s = sched_default_for(n, t, wino4 ? ALGO_WINOGRAD4 : wino ? ALGO_WINOGRAD2 : ALGO_GEMM);
+    /* direct for kernels larger than 3x3 (the stem's 7x7): their im2col panel is kh * kw times the
+     * input, while direct copies only the padded input (measured in docs/generated-code.md) */
+    bool direct = !wino && n->a.kh * n->a.kw > 9;
+    Algo algo = wino4 ? ALGO_WINOGRAD4 : wino ? ALGO_WINOGRAD2 : direct ? ALGO_DIRECT : ALGO_GEMM;
+    Schedule s = sched_default_for(n, t, algo);
     bool pix_outside = pixels_outside(n, t, &operand);
     if (why) {
         char *algo_why =
@@ -287,6 +296,8 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                           tiles, t->winograd_tiles, tiles4, t->winograd4_tiles)
             : wino ? xprintf("winograd(2): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
                              " >= %d tiles", cin, t->winograd_cin, tiles, t->winograd_tiles)
+            : direct ? xprintf("direct: a %dx%d kernel, larger than 3x3: the padded input instead of an im2col "
+                               "panel %d times the input", n->a.kh, n->a.kw, n->a.kh * n->a.kw)
             : sched_winograd_shape(n)
                 ? xprintf("gemm: %s", !can_pack ? "pack_weights is disabled"
                                       : !t->winograd_cin ? "the target uses no Winograd"
@@ -378,7 +389,7 @@ sched_random(const Node *n, const Target *t, bool can_pack, uint64_t *rng)
         s.reg_pix = draw(rng, 1, pix_max);
     s.tile_k = r.tile_k_max && draw(rng, 0, 1) ? draw(rng, 1, r.tile_k_max) : 0;
     s.order = (LoopOrder)draw(rng, ORDER_CO_PIX, ORDER_PIX_CO);
-    s.lanes = s.algo == ALGO_DIRECT ? LANES_PIX : (Lanes)draw(rng, LANES_PIX, LANES_CO);
+    s.lanes = (Lanes)draw(rng, LANES_PIX, LANES_CO);
     /* Half of those a block the target's channel-lane kernels take. */
     if (s.lanes == LANES_CO && draw(rng, 0, 1)) {
         Schedule v = sched_lanes_co(n, t, s);

@@ -668,6 +668,65 @@ START_TEST(co_lanes_match_interpreter)
 }
 END_TEST
 
+/*
+ * direct over the zero-padded input copy: a 7x7 stride-2 stem, a dilated
+ * 3x3, a grouped 3x3 with a fused residual and relu and a strided 1x1, with
+ * pixel and channel lanes, column tails and blocks short of channels, for
+ * the vector kernels the CPU runs and for the generic target.
+ */
+START_TEST(direct_matches_interpreter)
+{
+    static const struct {
+        const char *target, *cpu, *cflags;
+    } cases[] = {
+        {"x86-64-v4", "avx512f", "-march=x86-64-v4"},
+        {"x86-64-v3", "avx2", "-march=x86-64-v3"},
+        {"generic", "", ""},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const Target *t = target_find(cases[i].target);
+        ck_assert_ptr_nonnull(t);
+        if (!cpu_runs(cases[i].cpu))
+            continue;
+        ran++;
+        int L = t->lanes > 1 ? t->lanes : 4;
+        Graph *g = graph_new("direct");
+        Value *x = graph_input(g, "x", shape4(DIM_N, 5, 13, 23));
+        /* 7x7 stride 2 pad 3: 7 x 12, 12 columns in blocks of 8 (a tail of 4), 2L + 3 channels in 6s */
+        Attrs a = conv_attrs(2 * L + 3, 7, 2, 3, 1, 1, true);
+        Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+        c1->def->epi = EPI_RELU;
+        c1->def->sched = (Schedule){ALGO_DIRECT, 6, 8, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE};
+        /* 3x3 dilation 2 pad 2, channels in the lanes, 12 columns in blocks of 5 */
+        a = conv_attrs(2 * L, 3, 1, 2, 2, 1, false);
+        Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
+        c2->def->sched = (Schedule){ALGO_DIRECT, L, 5, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE};
+        /* 3x3 in 2 groups with the residual and relu fused, images in parallel */
+        a = conv_attrs(2 * L, 3, 1, 1, 1, 2, true);
+        Value *in3[2] = {c2, c2};
+        Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
+        c3->def->epi = EPI_ADD | EPI_RELU;
+        c3->def->sched = (Schedule){ALGO_DIRECT, 3, 12, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH};
+        /* 1x1 stride 2: 4 x 6 */
+        a = conv_attrs(7, 1, 2, 0, 1, 1, true);
+        Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
+        c4->def->sched = (Schedule){ALGO_DIRECT, 4, 6, 0, ORDER_PIX_CO, LANES_PIX, PAR_NONE};
+        graph_output(g, "y", c4);
+        fill_all(g);
+        for (int k = 0; k < g->nodes.n; k++) {
+            Node *n = GRAPH_NODE(g, k);
+            ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
+            n->scratch = sched_scratch_bytes(n, &n->sched);
+        }
+        free(pack_weights(g));
+        check_against_interp_for(g, false, t, cases[i].cflags, "phase and offset of tap j");
+        graph_free(g);
+    }
+    ck_assert_int_ge(ran, 2);
+}
+END_TEST
+
 START_TEST(ops_match_interpreter)
 {
     Graph *g = ops_graph();
@@ -882,6 +941,16 @@ START_TEST(default_schedule)
         ck_assert_int_eq(s.reg_co, outs[i] < 4 ? outs[i] : 4);
         ck_assert_int_eq(s.reg_pix, 16);
     }
+    /* kernels larger than 3x3 run direct (the padded input), 3x3 and 1x1 as gemm */
+    for (int k = 1; k <= 7; k += 2) {
+        Attrs a = conv_attrs(8, k, 2, k / 2, 1, 1, false);
+        char pre[16];
+        snprintf(pre, sizeof pre, "k%d", k);
+        Value *v = op(g, OP_CONV2D, &x, 1, &a, pre);
+        Schedule s = sched_default(v->def, v4, true, NULL);
+        ck_assert_int_eq(s.algo, k > 3 ? ALGO_DIRECT : ALGO_GEMM);
+        ck_assert_ptr_null(sched_check(v->def, v4, &s, true, NULL));
+    }
     graph_free(g);
 }
 END_TEST
@@ -1014,6 +1083,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, winograd4_legality);
     tcase_add_test(t, vector_kernels_match_interpreter);
     tcase_add_test(t, co_lanes_match_interpreter);
+    tcase_add_test(t, direct_matches_interpreter);
     tcase_add_test(t, ops_match_interpreter);
     tcase_add_test(t, embedded_matches_interpreter);
     tcase_add_test(t, bad_weights_refused);
