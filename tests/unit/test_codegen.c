@@ -941,6 +941,18 @@ START_TEST(default_schedule)
         ck_assert_int_eq(s.reg_co, outs[i] < 4 ? outs[i] : 4);
         ck_assert_int_eq(s.reg_pix, 16);
     }
+    /* x86-64-v4 (1 MiB L2), 1x1 over 256 x 28 x 28 (a 784 KiB operand, more than half of L2): pixel
+     * tiles outside for 64 output channels (64 KiB of weights), channel blocks outside for 512
+     * (512 KiB: more than half the operand) */
+    Value *x28 = graph_input(g, "x28", shape4(DIM_N, 256, 28, 28));
+    for (int co = 64; co <= 512; co *= 8) {
+        Attrs a = conv_attrs(co, 1, 1, 0, 1, 1, false);
+        char pre[16];
+        snprintf(pre, sizeof pre, "o%d", co);
+        Value *v = op(g, OP_CONV2D, &x28, 1, &a, pre);
+        Schedule s = sched_default(v->def, v4, true, NULL);
+        ck_assert_int_eq(s.order, co == 64 ? ORDER_PIX_CO : ORDER_CO_PIX);
+    }
     /* kernels larger than 3x3 run direct (the padded input), 3x3 and 1x1 as gemm */
     for (int k = 1; k <= 7; k += 2) {
         Attrs a = conv_attrs(8, k, 2, k / 2, 1, 1, false);
