@@ -49,25 +49,26 @@ struct KernelIsa {
     const char *fma;        /* fused multiply-add acc + a * b: fma(a, b, acc), or fma(acc, a, b) */
     bool fma_acc_first;     /* the second form (NEON) */
     Tail tail;
+    const char *prefetch;   /* prefetch into L1 of an address (an integer expression), NULL: none */
 };
 
 static const KernelIsa avx512 = {
     ISA_AVX512, "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
     "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
     "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_sub_ps", "_mm512_max_ps",
-    "_mm512_fmadd_ps", false, TAIL_MASK_REG,
+    "_mm512_fmadd_ps", false, TAIL_MASK_REG, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
 };
 static const KernelIsa avx2 = {
     ISA_AVX2, "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
     "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
     "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_sub_ps", "_mm256_max_ps",
-    "_mm256_fmadd_ps", false, TAIL_MASK_VEC,
+    "_mm256_fmadd_ps", false, TAIL_MASK_VEC, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
 };
 static const KernelIsa neon = {
     ISA_NEON, "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
     32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
     "vdupq_n_f32(0.0f)", "vaddq_f32", "vsubq_f32", "vmaxq_f32",
-    "vfmaq_f32", true, TAIL_COPY,
+    "vfmaq_f32", true, TAIL_COPY, NULL,
 };
 static const KernelIsa *const isas[] = {&avx512, &avx2, &neon, NULL};
 
@@ -127,6 +128,34 @@ append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const
         snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, acc, a, b);
     else
         snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, a, b, acc);
+}
+
+/* Steps of the reduction the weight prefetch runs ahead: far enough ahead
+ * (about a thousand cycles) to hide a load from memory. */
+#define PREFETCH_STEPS 64
+
+/*
+ * The packed weight panel of a block is read once, front to back, straight
+ * from memory (all the weights of a model do not stay in the caches between
+ * runs), and the hardware prefetchers alone leave the kernel waiting for
+ * it: per step k, the cache lines of the panel PREFETCH_STEPS steps ahead
+ * are prefetched into L1.  The address is computed as an integer, as it may
+ * lie past the end of the panel (a prefetch never faults).  One thread,
+ * batch 1, VisE on the development machine: 57-58 ms without, 49-52 with.
+ */
+static void
+emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
+{
+    if (!isa->prefetch || !kb->packed)
+        return;
+    int bytes = kb->MR * 4, ahead = PREFETCH_STEPS * bytes;
+    for (int off = 0; off < bytes; off += 64) {
+        char addr[96];
+        snprintf(addr, sizeof addr, "(uintptr_t)wk + %d", ahead + off);
+        char line[160];
+        snprintf(line, sizeof line, isa->prefetch, addr);
+        emit(e, "%s%s", line, off ? "" : " /* the weight panel, ahead */");
+    }
 }
 
 /* The mask of the first n lanes, as an expression. */
@@ -308,6 +337,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     kernel_open_reduction(e, kb);
     if (kb->packed)
         emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+    emit_weight_prefetch(e, isa, kb);
     snprintf(line, sizeof line, "%s", isa->vtype);
     for (int j = 0; j < nv; j++)
         snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);
@@ -444,6 +474,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     emit(e, "/* over the reduction: the weight vectors of row k, then a broadcast operand value per column */");
     kernel_open_reduction(e, kb);
     emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+    emit_weight_prefetch(e, isa, kb);
     snprintf(line, sizeof line, "%s", isa->vtype);
     for (int v = 0; v < nv; v++)
         snprintf(line + strlen(line), sizeof line - strlen(line), "%s w%d = %s(wk + %d)", v ? "," : "", v,
