@@ -347,7 +347,7 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
     KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
-                      s->lanes == LANES_CO, tile_panel, NULL};
+                      s->lanes == LANES_CO, tile_panel, NULL, !tile_panel && s->order == ORDER_PIX_CO};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
                     packed && cout_g % MR != 0, tiled, K};
     RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
@@ -575,7 +575,7 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", out.hw);
     char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", out.hw);
     char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
-    KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps};
+    KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps, false};
     KernelOut ko = {"yg", out.hw, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
                     packed && cout_g % MR != 0, false, K};
     RefBlock ref = {n, cout_g, K, false, yrow, rrow};
@@ -629,7 +629,7 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
     char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
     KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
-                      false, NULL};
+                      false, NULL, false};
     KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
     RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
     emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);

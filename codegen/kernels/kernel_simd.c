@@ -158,6 +158,30 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
     }
 }
 
+/*
+ * The operand rows of a gemm straight on the input with pixel tiles outside
+ * (a 1x1 conv on a large map) lie a whole map apart and are read once per
+ * tile before the later channel blocks find them in L2: their cache lines
+ * PREFETCH_ROWS rows ahead are prefetched too.  Measured on VisE (one
+ * thread, batch 1): 0.04-0.09 ms less on each such layer, about 1 % of
+ * the run; the other layers, whose operand the prefetchers or L2 already
+ * serve, ran as fast or slower with it.
+ */
+#define PREFETCH_ROWS 8
+
+static void
+emit_row_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
+{
+    if (!isa->prefetch || !kb->prefetch_rows)
+        return;
+    for (int off = 0; off < kb->cols * 4; off += 64) {
+        char addr[96], line[160];
+        snprintf(addr, sizeof addr, "(uintptr_t)bk + %d", PREFETCH_ROWS * kb->P * 4 + off);
+        snprintf(line, sizeof line, isa->prefetch, addr);
+        emit(e, "%s%s", line, off ? "" : " /* the operand rows, ahead */");
+    }
+}
+
 /* The mask of the first n lanes, as an expression. */
 static void
 mask_expr(const KernelIsa *isa, int n, char *buf, size_t size)
@@ -338,6 +362,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     if (kb->packed)
         emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
     emit_weight_prefetch(e, isa, kb);
+    emit_row_prefetch(e, isa, kb);
     snprintf(line, sizeof line, "%s", isa->vtype);
     for (int j = 0; j < nv; j++)
         snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);

@@ -729,7 +729,8 @@ END_TEST
 
 /* The vector kernels prefetch the packed weight panel 64 steps ahead on
  * x86 (one line per step for 6 channels, two for 32), not on NEON, and
- * never for unpacked weights. */
+ * never for unpacked weights; and the operand rows of a 1x1 with pixel
+ * tiles outside 8 rows ahead. */
 START_TEST(weight_prefetch)
 {
     static const struct {
@@ -742,7 +743,12 @@ START_TEST(weight_prefetch)
         {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)wk + 8256), _MM_HINT_T0);\n", NULL},
         {"x86-64-v3", true, "_mm_prefetch((const char *)((uintptr_t)wk + 1536), _MM_HINT_T0);", NULL},
         {"aarch64", true, "vfmaq_f32", "prefetch"},
-        {"x86-64-v4", false, "_mm512_fmadd_ps", "_mm_prefetch"},
+        {"x86-64-v4", false, "_mm512_fmadd_ps", "the weight panel, ahead"},
+        /* w1 is a 1x1 on the input with pixel tiles outside: its rows (99 floats apart) 8 ahead */
+        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)bk + 3168), _MM_HINT_T0); /* the operand rows",
+         NULL},
+        {"x86-64-v3", false, "_mm_prefetch((const char *)((uintptr_t)bk + 3168), _MM_HINT_T0); /* the operand",
+         "bk + 3232"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const Target *t = target_find(cases[i].target);
@@ -751,7 +757,7 @@ START_TEST(weight_prefetch)
         Value *x = graph_input(g, "x", shape4(DIM_N, 8, 9, 11));
         Attrs a = conv_attrs(12, 1, 1, 0, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-        c1->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE};
+        c1->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE};
         a = conv_attrs(t->lanes * 2, 1, 1, 0, 1, 1, true);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
         c2->def->sched = (Schedule){ALGO_GEMM, t->lanes * 2, 4, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE};
