@@ -515,9 +515,9 @@ emit_direct_pad(Emitter *e, const Node *n, const Schedule *s, const KernelTaps *
     emit(e, "for (int q = 0; q < lo; q++)");
     emit(e, "    op[q] = 0.0f;");
     emit_open(e, NULL, "if (hi > lo)");
-    emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d + c0;", in.hw, in.w);
+    emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d;", in.hw, in.w);
     emit(e, "for (int q = lo; q < hi; q++)");
-    emit(e, "    op[q] = xr[q * %d];", t->sw);
+    emit(e, "    op[q] = xr[q * %d + c0];", t->sw);
     emit_end(e, NULL);
     emit(e, "for (int q = hi; q < %d; q++)", t->pw);
     emit(e, "    op[q] = 0.0f;");
