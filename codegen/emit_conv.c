@@ -464,21 +464,19 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
 /* ---------------------------------------------------------------- direct */
 
 /*
- * The geometry of a direct convolution's zero-padded input copy: padded
- * rows of sw phases, column q of a padded row at phase q % sw, offset
- * q / sw, so that the columns one kernel tap meets in a row of output
- * pixels are contiguous at any stride.  Only the rows and columns the
- * output reaches are kept.
+ * The reduction of a direct convolution over its zero-padded input copy
+ * (sched_direct_pad): padded rows of sw phases, column q of a padded row at
+ * phase q % sw, offset q / sw, so that the columns one kernel tap meets in
+ * a row of output pixels are contiguous at any stride.
  */
 static KernelTaps
 direct_taps(const Node *n)
 {
     const Attrs *a = &n->a;
-    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
-    int hp = (out.h - 1) * a->sh + (a->kh - 1) * a->dh + 1;
-    int wp = (out.w - 1) * a->sw + (a->kw - 1) * a->dw + 1;
-    int pw = (wp + a->sw - 1) / a->sw;
-    KernelTaps t = {in.c / a->groups, a->kh, a->kw, a->sw, a->dh, a->dw, a->sw * pw, hp * a->sw * pw, pw};
+    SchedPad pad = sched_direct_pad(n);
+    int row = (int)(pad.phases * pad.cols);
+    KernelTaps t = {(int)(n->in[0]->shape.dim[1] / a->groups), a->kh, a->kw, a->sw, a->dh, a->dw, row,
+                    (int)pad.rows * row, (int)pad.cols};
     return t;
 }
 

@@ -71,6 +71,15 @@ is_plain_1x1(const Node *n)
     return a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->ph == 0 && a->pw == 0;
 }
 
+SchedPad
+sched_direct_pad(const Node *n)
+{
+    const Attrs *a = &n->a;
+    int64_t wp = (n->out->shape.dim[3] - 1) * a->sw + (a->kw - 1) * a->dw + 1;
+    SchedPad p = {(n->out->shape.dim[2] - 1) * a->sh + (a->kh - 1) * a->dh + 1, a->sw, (wp + a->sw - 1) / a->sw};
+    return p;
+}
+
 int64_t
 sched_scratch_bytes(const Node *n, const Schedule *s)
 {
@@ -86,12 +95,9 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
         return P * (winograd_tiles(n, m) * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
     }
     case ALGO_DIRECT: {
-        /* the group's input zero-padded, the rows and columns the output reaches, in phases of the
-         * column stride (codegen's direct_taps) */
-        const Attrs *a = &n->a;
-        int64_t hp = (n->out->shape.dim[2] - 1) * a->sh + (a->kh - 1) * a->dh + 1;
-        int64_t wp = (n->out->shape.dim[3] - 1) * a->sw + (a->kw - 1) * a->dw + 1;
-        return n->in[0]->shape.dim[1] / a->groups * hp * a->sw * ((wp + a->sw - 1) / a->sw) * 4;
+        /* the group's input zero-padded */
+        SchedPad pad = sched_direct_pad(n);
+        return n->in[0]->shape.dim[1] / n->a.groups * pad.rows * pad.phases * pad.cols * 4;
     }
     case ALGO_GEMM:
         if (is_plain_1x1(n))

@@ -79,6 +79,16 @@ const char *sched_algo_illegal(const Node *n, const Target *t, Algo a, bool can_
  */
 char *sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, unsigned *field);
 
+/*
+ * The zero-padded input copy of a direct conv: the padded rows the output
+ * reaches, each stored as sw column phases (column q at phase q % sw,
+ * offset q / sw) of `cols` floats, for each input channel of a group.
+ */
+typedef struct SchedPad {
+    int64_t rows, phases, cols;
+} SchedPad;
+SchedPad sched_direct_pad(const Node *n);
+
 /* Scratch bytes per image n's kernel needs under schedule s (0 none). */
 int64_t sched_scratch_bytes(const Node *n, const Schedule *s);
 
