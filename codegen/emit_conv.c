@@ -30,18 +30,22 @@ omp_if(Emitter *e, bool yes, int collapse)
         emit_omp_for(e, collapse);
 }
 
-/* mr and pn: the rows and columns of the block at (co0, p0). */
+/* const int var: the extent of a block of step starting at origin, short at the end of total. */
 static void
-emit_block_extent(Emitter *e, int MR, int rows, int NT, int cols)
+emit_extent(Emitter *e, const char *var, const char *origin, int step, int total)
 {
-    if (rows % MR)
-        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, rows, MR, rows);
+    if (total % step)
+        emit(e, "const int %s = %s + %d <= %d ? %d : %d - %s;", var, origin, step, total, step, total, origin);
     else
-        emit(e, "const int mr = %d;", MR);
-    if (cols % NT)
-        emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, cols, NT, cols);
-    else
-        emit(e, "const int pn = %d;", NT);
+        emit(e, "const int %s = %d;", var, step);
+}
+
+/* mr and pn: the rows and columns of the block at (co0, origin); origin is p0, or ow0 in a row. */
+static void
+emit_block_extent(Emitter *e, int MR, int rows, const char *origin, int NT, int cols)
+{
+    emit_extent(e, "mr", "co0", MR, rows);
+    emit_extent(e, "pn", origin, NT, cols);
     emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
     emit(e, "(void)pn;");
 }
@@ -382,10 +386,7 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     emit(e, "/* over tiles of output pixels */");
     emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
     emit(e, "const int p0 = pt * %d;", NT);
-    if (P % NT)
-        emit(e, "const int pn = p0 + %d <= %d ? %d : %d - p0;", NT, P, NT, P);
-    else
-        emit(e, "const int pn = %d;", NT);
+    emit_extent(e, "pn", "p0", NT, P);
     emit(e, "(void)pn;");
     emit(e, "float *restrict tp = sn + (size_t)pt * %d; /* this tile's panel [%d][%d] */", K * NT, K, NT);
     emit(e, "/* im2col of the tile: row k = (ci, i, j) holds the input pixels that kernel tap (i, j) of");
@@ -395,10 +396,7 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     emit(e, "/* over blocks of output channels */");
     emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
     emit(e, "const int co0 = cb * %d;", MR);
-    if (cout_g % MR)
-        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
-    else
-        emit(e, "const int mr = %d;", MR);
+    emit_extent(e, "mr", "co0", MR, cout_g);
     emit(e, "(void)mr; /* the vector kernels of whole blocks need it not */");
     emit_gemm_block(e, n, s, "tp", NT, true, K, P, cout_g, packed, tiled);
     emit_end(e, "cb");
@@ -452,7 +450,7 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
          MR, NT);
     open_block_loops(e, s, ncb, npt, "output pixels");
     emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
-    emit_block_extent(e, MR, cout_g, NT, P);
+    emit_block_extent(e, MR, cout_g, "p0", NT, P);
     emit_gemm_block(e, n, s, B, P, false, K, P, cout_g, packed, tiled);
     close_block_loops(e, s);
     if (tiled)
@@ -553,16 +551,7 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     open_block_loops(e, s, ncb, npt, "output row segments");
     emit(e, "const int co0 = cb * %d, oh = pt / %d, ow0 = pt %% %d * %d, p0 = oh * %d + ow0;", MR, nct, nct, NT,
          out.w);
-    if (cout_g % MR)
-        emit(e, "const int mr = co0 + %d <= %d ? %d : %d - co0;", MR, cout_g, MR, cout_g);
-    else
-        emit(e, "const int mr = %d;", MR);
-    if (out.w % NT)
-        emit(e, "const int pn = ow0 + %d <= %d ? %d : %d - ow0;", NT, out.w, NT, out.w);
-    else
-        emit(e, "const int pn = %d;", NT);
-    emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
-    emit(e, "(void)pn;");
+    emit_block_extent(e, MR, cout_g, "ow0", NT, out.w);
     emit(e, "const float *restrict xb = xp + (size_t)oh * %d + ow0; /* the block's origin in the padded input */",
          a->sh * taps.row);
     if (packed)
@@ -620,7 +609,7 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
     }
     emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
     emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
-    emit_block_extent(e, MR, cout, NT, T);
+    emit_block_extent(e, MR, cout, "p0", NT, T);
     emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
          ncb, cin * MR, MR);
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
@@ -817,10 +806,7 @@ open_wino4_chunks(Emitter *e, int TW, int CH)
         emit(e, "/* over chunks of %d tile columns */", CH);
         emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", TW, CH);
     }
-    if (TW % CH)
-        emit(e, "const int nt = tw0 + %d <= %d ? %d : %d - tw0;", CH, TW, CH, TW);
-    else
-        emit(e, "const int nt = %d;", CH);
+    emit_extent(e, "nt", "tw0", CH, TW);
 }
 
 /*
