@@ -130,6 +130,25 @@ append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const
         snprintf(line + l, size - l, " %s = %s(%s, %s, %s);", acc, isa->fma, a, b, acc);
 }
 
+/* Prefetches into L1 the cache lines of the bytes at base + ahead (base a
+ * pointer, the address computed as an integer: it may lie past the array,
+ * and a prefetch never faults); the first line carries the comment. */
+static void
+emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, int ahead, int bytes, const char *comment)
+{
+    if (!isa->prefetch)
+        return;
+    for (int off = 0; off < bytes; off += 64) {
+        char addr[96], line[160];
+        snprintf(addr, sizeof addr, "(uintptr_t)%s + %d", base, ahead + off);
+        snprintf(line, sizeof line, isa->prefetch, addr);
+        if (off)
+            emit(e, "%s", line);
+        else
+            emit(e, "%s /* %s */", line, comment);
+    }
+}
+
 /* Steps of the reduction the weight prefetch runs ahead: far enough ahead
  * (about a thousand cycles) to hide a load from memory. */
 #define PREFETCH_STEPS 64
@@ -146,16 +165,8 @@ append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const
 static void
 emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 {
-    if (!isa->prefetch || !kb->packed)
-        return;
-    int bytes = kb->MR * 4, ahead = PREFETCH_STEPS * bytes;
-    for (int off = 0; off < bytes; off += 64) {
-        char addr[96];
-        snprintf(addr, sizeof addr, "(uintptr_t)wk + %d", ahead + off);
-        char line[160];
-        snprintf(line, sizeof line, isa->prefetch, addr);
-        emit(e, "%s%s", line, off ? "" : " /* the weight panel, ahead */");
-    }
+    if (kb->packed)
+        emit_prefetch(e, isa, "wk", PREFETCH_STEPS * kb->MR * 4, kb->MR * 4, "the weight panel, ahead");
 }
 
 /*
@@ -172,14 +183,8 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 static void
 emit_row_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 {
-    if (!isa->prefetch || !kb->prefetch_rows)
-        return;
-    for (int off = 0; off < kb->cols * 4; off += 64) {
-        char addr[96], line[160];
-        snprintf(addr, sizeof addr, "(uintptr_t)bk + %d", PREFETCH_ROWS * kb->P * 4 + off);
-        snprintf(line, sizeof line, isa->prefetch, addr);
-        emit(e, "%s%s", line, off ? "" : " /* the operand rows, ahead */");
-    }
+    if (kb->prefetch_rows)
+        emit_prefetch(e, isa, "bk", PREFETCH_ROWS * kb->P * 4, kb->cols * 4, "the operand rows, ahead");
 }
 
 /* The mask of the first n lanes, as an expression. */
@@ -323,6 +328,32 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
     }
 }
 
+/* The block's output row yb, residual rb and bias bb (KernelOut). */
+static void
+emit_block_out(Emitter *e, const KernelOut *o)
+{
+    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
+         o->ystride);
+    if (o->res)
+        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
+    if (o->bias)
+        emit(e, "const float *restrict bb = %s;", o->bias);
+}
+
+/* Accumulators a<i>_<v> for i < n, v < nv, zero: one declaration per i. */
+static void
+emit_zero_accs(Emitter *e, const KernelIsa *isa, int n, int nv)
+{
+    char line[1024];
+    for (int i = 0; i < n; i++) {
+        snprintf(line, sizeof line, "%s", isa->vtype);
+        for (int v = 0; v < nv; v++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", v ? "," : "", i, v,
+                     isa->zero);
+        emit(e, "%s;", line);
+    }
+}
+
 /* The vector kernel of kb for isa (the caller checked kernel_vector_for). */
 void
 kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
@@ -338,19 +369,8 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
          o->relu ? " relu," : "");
     emit_scope(e, "kernel");
-    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
-         o->ystride);
-    if (o->res)
-        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
-    if (o->bias)
-        emit(e, "const float *restrict bb = %s;", o->bias);
-    for (int r = 0; r < MR; r++) {
-        snprintf(line, sizeof line, "%s", isa->vtype);
-        for (int j = 0; j < nv; j++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", j ? "," : "", r, j,
-                     isa->zero);
-        emit(e, "%s;", line);
-    }
+    emit_block_out(e, o);
+    emit_zero_accs(e, isa, MR, nv);
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far */");
         emit_open(e, NULL, "if (k0 > 0)");
@@ -458,20 +478,9 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
          o->res ? ", residual" : "", o->relu ? ", relu" : "");
     emit_scope(e, "kernel");
-    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
-         o->ystride);
-    if (o->res)
-        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
-    if (o->bias)
-        emit(e, "const float *restrict bb = %s;", o->bias);
+    emit_block_out(e, o);
     emit(e, "float tb[%d][%d]; /* the block transposed: [column][channel] */", cols, MR);
-    for (int j = 0; j < cols; j++) {
-        snprintf(line, sizeof line, "%s", isa->vtype);
-        for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", v ? "," : "", j, v,
-                     isa->zero);
-        emit(e, "%s;", line);
-    }
+    emit_zero_accs(e, isa, cols, nv);
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far, transposed */");
         emit_open(e, NULL, "if (k0 > 0)");
