@@ -616,6 +616,24 @@ START_TEST(vector_kernels_match_interpreter)
 }
 END_TEST
 
+/* g, whose convs carry hand-set schedules, against the interpreter on t
+ * (check_against_interp_for): random parameters, every schedule legal, its
+ * scratch sized, the weights packed if pack; frees g. */
+static void
+check_hand_scheduled(Graph *g, const Target *t, bool pack, const char *cflags, const char *must_contain)
+{
+    fill_all(g);
+    for (int k = 0; k < g->nodes.n; k++) {
+        Node *n = GRAPH_NODE(g, k);
+        ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
+        n->scratch = sched_scratch_bytes(n, &n->sched);
+    }
+    if (pack)
+        free(pack_weights(g));
+    check_against_interp_for(g, false, t, cflags, must_contain);
+    graph_free(g);
+}
+
 /* lanes = co: the kernels with the output channels in the vector lanes,
  * against the interpreter, for each instruction set this CPU runs and
  * without -march (the reference kernels under '#else'): a 1x1 with guard
@@ -654,15 +672,7 @@ START_TEST(co_lanes_match_interpreter)
         c3->def->epi = EPI_ADD | EPI_RELU;
         c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH};
         graph_output(g, "y", c3);
-        fill_all(g);
-        for (int k = 0; k < g->nodes.n; k++) {
-            Node *n = GRAPH_NODE(g, k);
-            ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
-            n->scratch = sched_scratch_bytes(n, &n->sched);
-        }
-        free(pack_weights(g));
-        check_against_interp_for(g, false, t, cases[i].cflags, "output channels in the lanes");
-        graph_free(g);
+        check_hand_scheduled(g, t, true, cases[i].cflags, "output channels in the lanes");
     }
     ck_assert_int_ge(ran, 2);
 }
@@ -718,16 +728,7 @@ START_TEST(direct_matches_interpreter)
         Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
         c4->def->sched = (Schedule){ALGO_DIRECT, 4, 6, 0, ORDER_PIX_CO, LANES_PIX, PAR_NONE};
         graph_output(g, "y", c4);
-        fill_all(g);
-        for (int k = 0; k < g->nodes.n; k++) {
-            Node *n = GRAPH_NODE(g, k);
-            ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
-            n->scratch = sched_scratch_bytes(n, &n->sched);
-        }
-        if (cases[i].pack)
-            free(pack_weights(g));
-        check_against_interp_for(g, false, t, cases[i].cflags, "phase and offset of tap j");
-        graph_free(g);
+        check_hand_scheduled(g, t, cases[i].pack, cases[i].cflags, "phase and offset of tap j");
     }
     ck_assert_int_ge(ran, 3);
 }
