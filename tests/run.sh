@@ -10,6 +10,10 @@
 #   4. script tests                tests/cli/*.sh, each run as: script VISEC WORKDIR
 #                                  exit 0 = pass, 77 = skipped, anything else = fail
 #
+# A script test's WORKDIR (tests/work/NAME) is removed when the test passes or
+# is skipped, and kept when it fails; VISEC_KEEP_WORK=1 keeps every one.  The
+# VisE tests write 0.3-1.4 GB each, and the whole suite would leave 7 GB.
+#
 # The last line is "tests: N passed, N failed, N skipped".
 set -u
 build=${1:-build/san}
@@ -20,6 +24,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 work=tests/work
 mkdir -p "$work"
+echo "disk: $(df -Ph "$work" | awk 'NR == 2 { print $4 }') free in $work"
 pass=0 fail=0 skip=0
 failed=()
 
@@ -78,6 +83,9 @@ for t in tests/cli/*.sh; do
     if [ $st -ne 0 ] && [ $st -ne 77 ]; then tail -30 "$d.log"; fi
     [ $st -eq 77 ] && tail -1 "$d.log"
     result "$t" $st
+    if [ $st -eq 0 ] || [ $st -eq 77 ]; then
+        [ "${VISEC_KEEP_WORK:-0}" = 1 ] || rm -rf "$d"
+    fi
 done
 
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"

@@ -25,6 +25,7 @@ compile_run() { # MODEL CHECKPOINT NAME REF
         -I"$work/$3" "$src/tools/vx_driver.c" "$work/$3/vise_resnet50.c" -lm -o "$work/$3/t" || fail "build $3"
     OMP_NUM_THREADS=2 "$work/$3/t" "$work/$3/vise_resnet50.weights" "$work/x.npy" "$work/$3/y.npy"
     $py "$src/tools/compare_npy.py" "$work/$3/y.npy" "$4" || fail "$3 differs from PyTorch"
+    rm -rf "$work/${3:?}"    # 100 MB
 }
 expect_fail() { # PATTERN ARGS...  (exit 1, the pattern in stderr)
     local pat=$1; shift

@@ -29,6 +29,7 @@ mkdir -p "$work/out" "$work/again" "$work/emb" "$work/other"
 for f in vise_resnet50.h vise_resnet50.c vise_resnet50.weights; do
     cmp "$work/out/$f" "$work/again/$f" || fail "$f differs between two compilations"
 done
+rm -rf "$work/again"
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/emb" --embed-weights
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/other" --name other_net
 
@@ -75,6 +76,7 @@ for spec in generic: x86-64-v3:avx2 x86-64-v4:avx512f; do
             compare "$work/t_$t/y$b$cc.npy" "$work/ref$b.npy"
         done
     done
+    rm -rf "$work/t_$t"    # 110 MB each
 done
 
 # Embedded weights: one gcc build (the 270 MB source takes a while).
@@ -82,6 +84,7 @@ build gcc -fopenmp "$work/emb" "$work/t_emb"
 OMP_NUM_THREADS=2 "$work/t_emb" - "$work/x3.npy" "$work/y3emb.npy"
 compare "$work/y3emb.npy" "$work/ref3.npy"
 cmp "$work/y3emb.npy" "$work/y3gcc-fopenmp.npy" || fail "embedded weights give other results"
+rm -rf "$work/emb" "$work/t_emb"
 
 # Weights files that open() must refuse, each with its message.
 exe=$work/t_gcc-fopenmp
@@ -98,6 +101,7 @@ cp "$w" "$work/flip.weights"
 printf '\x01' | dd of="$work/flip.weights" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 cmp -s "$w" "$work/flip.weights" && fail "the flip did not change the file"
 refuse "$work/flip.weights" "CRC-32"
+rm -f "$work/trunc.weights" "$work/flip.weights"
 refuse "$work/other/other_net.weights" "another model"
 
 # AddressSanitizer and UBSan on the generated code.

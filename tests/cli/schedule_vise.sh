@@ -35,6 +35,8 @@ for t in generic x86-64-v3 x86-64-v4 aarch64 native; do
     done
     grep -q "Scheduled for target $t" "$work/a_$t/vise_resnet50.c" || fail "$t: target not recorded"
     echo "round trip $t: identical"
+    rm -rf "$work/b_$t"
+    [ $t = x86-64-v4 ] || rm -rf "$work/a_$t"    # 100 MB each; a_x86-64-v4 is used below
 done
 # A schedule is data: one changed entry changes that layer's code only.
 sed '/^l4_0_conv2 {/,/^}/s/reg = .*/reg = 4x32;/' "$work/x86-64-v4.sched" >"$work/edit.sched"
@@ -43,6 +45,7 @@ grep -q "layer l4_0_conv2: conv2d" "$work/e/vise_resnet50.c" || fail "no l4_0_co
 grep -A30 "layer l4_0_conv2: conv2d" "$work/e/vise_resnet50.c" | grep -q "schedule:  algo=winograd(4) reg=4x32" ||
     fail "the edited block size is not in l4_0_conv2's comment"
 cmp -s "$work/e/vise_resnet50.c" "$work/a_x86-64-v4/vise_resnet50.c" && fail "the edit changed nothing"
+rm -rf "$work/e" "$work/a_x86-64-v4" "$work/w.safetensors"
 
 # ---- 2. random legal schedules against the interpreter, 64x64 input
 sed 's/\[N, 3, 224, 224\]/[N, 3, 64, 64]/' "$model" >"$work/v64.vise"
