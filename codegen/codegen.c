@@ -841,27 +841,40 @@ emit_forward_omp(Emitter *e, const Graph *g, const Placement *pl, const char *up
 static void
 emit_omp_run(Emitter *e, const char *up)
 {
-    emit(e, "#if defined(_OPENMP) && !defined(VX_PROFILE)");
+    emit(e, "#ifndef VX_PROFILE");
     emit_scope(e, NULL);
-    emit(e, "/* A batch of whole rounds of at least as many images as threads: one parallel region for");
-    emit(e, "   the run, each thread taking whole images through every layer on that image's own part");
-    emit(e, "   of the arena (offsets per image), so an image's activations stay in its core's caches");
-    emit(e, "   from layer to layer.  The layers' own parallel loops are then nested, and run on the");
-    emit(e, "   one thread (OpenMP's default: one active level).  Each image is computed exactly as");
-    emit(e, "   in the other path. */");
-    emit(e, "const int threads = omp_get_max_threads();");
-    emit_open(e, NULL, "if (threads > 1 && batch >= threads && batch %% threads == 0 && !omp_in_parallel())");
+    emit(e, "/* A batch of whole rounds of as many images as threads (any batch on one thread, or");
+    emit(e, "   without OpenMP): each thread takes whole images, one at a time, through every layer,");
+    emit(e, "   on its own part of the arena, so an image's activations stay in its core's caches");
+    emit(e, "   from layer to layer, and with two threads or more one parallel region serves the");
+    emit(e, "   run.  The layers' own parallel loops are then nested, and run on the one thread");
+    emit(e, "   (OpenMP's default: one active level).  Each image is computed exactly as in the");
+    emit(e, "   layer-by-layer path below. */");
+    emit(e, "#ifdef _OPENMP");
+    emit(e, "const int threads = omp_in_parallel() ? 0 : omp_get_max_threads();");
+    emit(e, "#else");
+    emit(e, "const int threads = 1;");
+    emit(e, "#endif");
+    emit_open(e, NULL, "if (threads > 0 && batch %% threads == 0)");
     emit(e, "const unsigned char *wb = model->wb;");
     emit(e, "float *a = model->arena;");
-    emit(e, "VX_OMP(omp parallel for schedule(static))");
-    emit(e, "for (int n = 0; n < batch; n++)");
-    emit(e, "    vx_forward(wb, a + (size_t)n * (VX_ARENA_BYTES / sizeof(float)), 1, input + (size_t)n * %s_INPUT_SIZE,",
+    emit(e, "VX_OMP(omp parallel for schedule(static) if (threads > 1))");
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit(e, "#ifdef _OPENMP");
+    emit(e, "const size_t part = (size_t)omp_get_thread_num();");
+    emit(e, "#else");
+    emit(e, "const size_t part = 0;");
+    emit(e, "#endif");
+    emit(e, "vx_forward(wb, a + part * (VX_ARENA_BYTES / sizeof(float)), 1, input + (size_t)n * %s_INPUT_SIZE,",
          up);
-    emit(e, "               output + (size_t)n * %s_OUTPUT_SIZE, NULL);", up);
+    emit(e, "           output + (size_t)n * %s_OUTPUT_SIZE, NULL);", up);
+    emit_end(e, "n");
     emit(e, "return %s_OK;", up);
     emit_end(e, NULL);
     emit_end(e, NULL);
     emit(e, "#endif");
+    emit(e, "/* Otherwise (batch 1 on two threads, say) layer by layer, each with the schedule's");
+    emit(e, "   parallel loops inside. */");
     emit(e, "#ifdef VX_PROFILE");
     emit(e, "model->runs++;");
     emit(e, "model->images += batch;");
