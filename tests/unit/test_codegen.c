@@ -557,6 +557,19 @@ cpu_runs(const char *feature)
     return !strcmp(feature, "");
 }
 
+/* The target NAME of a test's case, or NULL when this CPU cannot run code
+ * built with its flags (cpu_runs(cpu)); counts the cases that run in *ran. */
+static const Target *
+runnable_target(const char *name, const char *cpu, int *ran)
+{
+    const Target *t = target_find(name);
+    ck_assert_ptr_nonnull(t);
+    if (!cpu_runs(cpu))
+        return NULL;
+    (*ran)++;
+    return t;
+}
+
 /* The explicit-vector kernels (codegen/kernels) compiled for their
  * instruction set against the interpreter: the target's default blocks
  * (6 x 64 on x86-64-v4, so the 90 and 63 pixels of these layers end in
@@ -576,11 +589,9 @@ START_TEST(vector_kernels_match_interpreter)
     };
     int ran = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const Target *t = target_find(cases[i].target);
-        ck_assert_ptr_nonnull(t);
-        if (!cpu_runs(cases[i].cpu))
+        const Target *t = runnable_target(cases[i].target, cases[i].cpu, &ran);
+        if (!t)
             continue;
-        ran++;
         for (int packed = 0; packed < 2; packed++) {
             Graph *g = conv_graph();
             GRAPH_NODE(g, 3)->sched.tile_k = 5;     /* c4: K = 12 in tiles of 5 */
@@ -651,11 +662,9 @@ START_TEST(co_lanes_match_interpreter)
     };
     int ran = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const Target *t = target_find(cases[i].target);
-        ck_assert_ptr_nonnull(t);
-        if (!cpu_runs(cases[i].cpu))
+        const Target *t = runnable_target(cases[i].target, cases[i].cpu, &ran);
+        if (!t)
             continue;
-        ran++;
         int L = t->lanes;
         Graph *g = graph_new("colanes");
         Value *x = graph_input(g, "x", shape4(DIM_N, 20, 9, 11));
@@ -700,11 +709,9 @@ START_TEST(direct_matches_interpreter)
     };
     int ran = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const Target *t = target_find(cases[i].target);
-        ck_assert_ptr_nonnull(t);
-        if (!cpu_runs(cases[i].cpu))
+        const Target *t = runnable_target(cases[i].target, cases[i].cpu, &ran);
+        if (!t)
             continue;
-        ran++;
         int L = t->lanes > 1 ? t->lanes : 4;
         Graph *g = graph_new("direct");
         Value *x = graph_input(g, "x", shape4(DIM_N, 5, 13, 23));
