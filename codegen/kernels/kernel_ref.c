@@ -7,6 +7,12 @@
 
 #include "kernels.h"
 
+const char *
+kernel_block_column(const KernelBlock *kb)
+{
+    return kb->tile_panel || kb->taps ? "j" : "p0 + j";
+}
+
 void
 kernel_open_reduction(Emitter *e, const KernelBlock *kb)
 {
@@ -55,7 +61,7 @@ kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
     char rb[16], jb[16];
     snprintf(rb, sizeof rb, "%d", kb->MR);
     snprintf(jb, sizeof jb, "%d", kb->cols);
-    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kb->tile_panel || kb->taps ? "j" : "p0 + j");
+    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kernel_block_column(kb));
     emit(e, "/* over the reduction: input channels x kernel taps */");
     kernel_open_reduction(e, kb);
     emit(e, "/* over the block's output channels */");

@@ -363,7 +363,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     char line[1024], v[32], p[96];
 
     emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
-         isa->name, isa->target, kb->tile_panel || kb->taps ? "j" : "p0 + j", MR, kb->cols);
+         isa->name, isa->target, kernel_block_column(kb), MR, kb->cols);
     emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
          MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
     emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -472,7 +472,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
          isa->name, isa->target);
     emit(e, "   B[k][%s] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
-         kb->tile_panel || kb->taps ? "j" : "p0 + j", MR, cols, cols * nv, L);
+         kernel_block_column(kb), MR, cols, cols * nv, L);
     emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
          nv);
     emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",

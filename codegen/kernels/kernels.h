@@ -67,6 +67,9 @@ typedef struct KernelBlock {
  * kernel_close_reduction closes it.
  */
 void kernel_open_reduction(Emitter *e, const KernelBlock *kb);
+/* Column j of the block in B's rows, for the kernels' comments: "j" where bk starts at the block's
+ * first column (a tile's own panel, a direct conv's taps), else "p0 + j". */
+const char *kernel_block_column(const KernelBlock *kb);
 void kernel_close_reduction(Emitter *e, const KernelBlock *kb);
 
 /*

@@ -45,12 +45,12 @@ schedule(Graph *g, const SchedOptions *o)
         wino4 += n->sched.algo == ALGO_WINOGRAD4;
         direct += n->sched.algo == ALGO_DIRECT;
     }
-    char four[96] = "";
+    char more[96] = ""; /* the other algorithms counted */
     if (wino4)
-        snprintf(four, sizeof four, ", %d winograd(4)", wino4);
+        snprintf(more, sizeof more, ", %d winograd(4)", wino4);
     if (direct)
-        snprintf(four + strlen(four), sizeof four - strlen(four), ", %d direct", direct);
+        snprintf(more + strlen(more), sizeof more - strlen(more), ", %d direct", direct);
     return xprintf("%d layers scheduled for %s (%s%s%s), %d convolutions, %d of them winograd(2)%s",
                    g->nodes.n, t->name, o->trivial ? "trivial" : o->random_seed ? "random" : "defaults",
-                   o->file ? " + " : "", o->file ? o->file->src->path : "", convs, wino, four);
+                   o->file ? " + " : "", o->file ? o->file->src->path : "", convs, wino, more);
 }
