@@ -89,6 +89,22 @@ static void
 open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *what)
 {
     omp_if(e, s->parallel == PAR_INSIDE, 2);
+    if (s->tile_pix) {
+        /* groups of pixel tiles (tile_pix; order pix,co only) */
+        int gt = s->tile_pix / s->reg_pix, ng = (npt + gt - 1) / gt;
+        emit(e, "/* over groups of %d tiles of %s (tile_pix %d) */", gt, what, s->tile_pix);
+        emit_for(e, "pg", "for (int pg = 0; pg < %d; pg++)", ng);
+        emit(e, "/* over blocks of output channels */");
+        emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
+        emit(e, "/* over the group's tiles: the block's weights stay in L1, its output rows are written");
+        emit(e, "   %d cache lines at a time */", s->tile_pix * 4 / 64 > 0 ? s->tile_pix * 4 / 64 : 1);
+        if (npt % gt)
+            emit(e, "const int pt1 = pg * %d + %d < %d ? pg * %d + %d : %d;", gt, gt, npt, gt, gt, npt);
+        else
+            emit(e, "const int pt1 = pg * %d + %d;", gt, gt);
+        emit_for(e, "pt", "for (int pt = pg * %d; pt < pt1; pt++)", gt);
+        return;
+    }
     if (s->order == ORDER_PIX_CO) {
         emit(e, "/* over tiles of %s */", what);
         emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
@@ -105,6 +121,12 @@ open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *wh
 static void
 close_block_loops(Emitter *e, const Schedule *s)
 {
+    if (s->tile_pix) {
+        emit_end(e, "pt");
+        emit_end(e, "cb");
+        emit_end(e, "pg");
+        return;
+    }
     emit_end(e, s->order == ORDER_PIX_CO ? "cb" : "pt");
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "cb");
 }

@@ -222,6 +222,8 @@ typedef struct Schedule {
     LoopOrder order;    /* conv: order of the block loops */
     Lanes lanes;        /* conv: the block axis in the vector lanes */
     ParAxes parallel;   /* parallel loops */
+    int tile_pix;       /* conv cache tile: pixels each block of output channels runs over at a time,
+                           a whole number of pixel tiles (gemm read in place, order pix,co; 0 = one tile) */
 } Schedule;
 
 /* Names in schedule files, dumps and comments (print.c). */

@@ -105,7 +105,7 @@ print_schedule(FILE *f, const Node *n)
         return;
     fprintf(f, "\n      schedule algo=%s", algo_name(s->algo));
     if (n->op == OP_CONV2D)
-        fprintf(f, " reg=%dx%d tile_k=%d order=%s lanes=%s", s->reg_co, s->reg_pix, s->tile_k,
+        fprintf(f, " reg=%dx%d tile_k=%d tile_pix=%d order=%s lanes=%s", s->reg_co, s->reg_pix, s->tile_k, s->tile_pix,
                 order_name(s->order), lanes_name(s->lanes));
     fprintf(f, " parallel=%s", parallel_name(s->parallel));
     if (n->scratch)

@@ -13,7 +13,7 @@
 
 #include "sched_parse.h"
 
-static const char *const field_names[SF_NFIELDS] = {"algo", "reg", "tile_k", "order", "parallel", "lanes"};
+static const char *const field_names[SF_NFIELDS] = {"algo", "reg", "tile_k", "order", "parallel", "lanes", "tile_pix"};
 
 /* ---------------------------------------------------------------- actions */
 
@@ -78,7 +78,7 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
     if (!e)
         goto done;      /* inside an entry whose header was broken */
     if (bit < 0) {
-        error_at(p->d, key_loc, "unknown key '%s' (keys: algo, reg, tile_k, order, lanes, parallel)", key);
+        error_at(p->d, key_loc, "unknown key '%s' (keys: algo, reg, tile_k, tile_pix, order, lanes, parallel)", key);
         goto done;
     }
     Schedule *s = &e->s;
@@ -116,6 +116,13 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
             goto done;
         }
         s->tile_k = v.i;
+        break;
+    case SF_TILE_PIX:
+        if (v.kind != SV_INT) {
+            error_at(p->d, v.loc, "tile_pix takes a whole number of pixels, a multiple of the block's (0: one tile)");
+            goto done;
+        }
+        s->tile_pix = v.i;
         break;
     case SF_ORDER:
         if (v.kind == SV_PAIR && !strcmp(v.name, "co") && !strcmp(v.name2, "pix")) {
@@ -353,7 +360,8 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
                                      b == 1   ? "register block"
                                      : b == 2 ? "reduction tiles"
                                      : b == 3 ? "loop order"
-                                              : "choice of vector lanes"));
+                                     : b == 5 ? "choice of vector lanes"
+                                              : "pixel tile groups"));
                 continue;
             }
             const Schedule *v = &by[b]->s;
@@ -374,8 +382,14 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
             case SF_LANES:
                 s.lanes = v->lanes;
                 break;
+            case SF_TILE_PIX:
+                s.tile_pix = v->tile_pix;
+                break;
             }
         }
+        /* unset, it follows the fields set (a new reg or order) */
+        if (n->op == OP_CONV2D && !by[bit_index(SF_TILE_PIX)])
+            s.tile_pix = sched_default_tile_pix(n, &s);
         unsigned field = 0;
         char *bad = sched_check(n, t, &s, can_pack, &field);
         if (bad) {
@@ -448,7 +462,8 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
     fprintf(f, "# Every layer spelled out; edit any field and compile with --schedule FILE.\n");
     fprintf(f, "# Fields: algo (gemm, direct, winograd(2), winograd(4); plain for other ops),\n");
     fprintf(f, "# reg (output channels x pixels per register block), tile_k (reduction rows per\n");
-    fprintf(f, "# pass, 0 all), order (co,pix or pix,co), lanes (pix or co: the block axis in the\n");
+    fprintf(f, "# pass, 0 all), tile_pix (pixels each block of output channels runs over at a time,\n");
+    fprintf(f, "# 0 one tile), order (co,pix or pix,co), lanes (pix or co: the block axis in the\n");
     fprintf(f, "# vector lanes), parallel (none, batch, inside).  docs/schedules.md.\n");
     fprintf(f, "target %s;\n", t->name);
     for (int i = 0; i < g->nodes.n; i++) {
@@ -470,6 +485,7 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
         if (n->op == OP_CONV2D) {
             fprintf(f, "    reg = %dx%d;\n", s->reg_co, s->reg_pix);
             fprintf(f, "    tile_k = %d;\n", s->tile_k);
+            fprintf(f, "    tile_pix = %d;\n", s->tile_pix);
             fprintf(f, "    order = %s;\n", order_name(s->order));
             fprintf(f, "    lanes = %s;\n", lanes_name(s->lanes));
         }

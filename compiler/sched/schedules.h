@@ -99,6 +99,9 @@ int64_t sched_scratch_bytes(const Node *n, const Schedule *s);
 Schedule sched_default(const Node *n, const Target *t, bool can_pack, char **why);
 /* The default schedule of n on t once its algorithm is chosen (legal for n). */
 Schedule sched_default_for(const Node *n, const Target *t, Algo algo);
+/* The default tile_pix of schedule s for n (its other fields set): 8 pixel
+ * tiles where a tile is one cache line of a row, else 0. */
+int sched_default_tile_pix(const Node *n, const Schedule *s);
 /* s with the output channels in the vector lanes (lanes = co) and the
  * register block of t's kernels for that: whole vectors of channels x as
  * many columns as the registers hold.  s itself where t has no vectors,
@@ -124,8 +127,9 @@ enum {
     SF_ORDER = 1 << 3,
     SF_PARALLEL = 1 << 4,
     SF_LANES = 1 << 5,
+    SF_TILE_PIX = 1 << 6,
 };
-#define SF_NFIELDS 6
+#define SF_NFIELDS 7
 
 /* One entry of a schedule file: a pattern and the fields it sets. */
 typedef struct SchedEntry {

@@ -150,14 +150,21 @@ candidates(const Node *n, const Target *t, Schedule *list)
         int lanes = t->lanes > 1 ? t->lanes : 8;
         Schedule v = s;
         v.reg_pix = s.reg_pix * 2;
+        v.tile_pix = sched_default_tile_pix(n, &v);
         add(n, t, list, &k, v);
         v.reg_pix = s.reg_pix / 2 >= lanes ? s.reg_pix / 2 : s.reg_pix;
+        v.tile_pix = sched_default_tile_pix(n, &v);
         add(n, t, list, &k, v);
         v = s;
         v.reg_co = s.reg_co == 4 ? 8 : 4;
         add(n, t, list, &k, v);
         v = s;
         v.order = s.order == ORDER_CO_PIX ? ORDER_PIX_CO : ORDER_CO_PIX;
+        v.tile_pix = sched_default_tile_pix(n, &v);
+        add(n, t, list, &k, v);
+        /* pixel tiles in groups of 8, or none */
+        v = s;
+        v.tile_pix = s.tile_pix ? 0 : 8 * s.reg_pix;
         add(n, t, list, &k, v);
         v = s;
         v.tile_k = 256;

@@ -200,6 +200,8 @@ complete_schedules(Graph *g)
             t.reg_pix = s->reg_pix;
         if (s->tile_k)
             t.tile_k = s->tile_k;
+        if (s->tile_pix)
+            t.tile_pix = s->tile_pix;
         if (s->order)
             t.order = s->order;
         if (s->lanes)
@@ -246,6 +248,7 @@ target_schedules(Graph *g, const Target *t)
             d.lanes = s->lanes;
         if (s->parallel)
             d.parallel = s->parallel;
+        d.tile_pix = s->tile_pix ? s->tile_pix : sched_default_tile_pix(n, &d);
         *s = d;
     }
 }
@@ -594,14 +597,24 @@ START_TEST(vector_kernels_match_interpreter)
             continue;
         for (int packed = 0; packed < 2; packed++) {
             Graph *g = conv_graph();
-            GRAPH_NODE(g, 3)->sched.tile_k = 5;     /* c4: K = 12 in tiles of 5 */
+            Schedule *c4 = &GRAPH_NODE(g, 3)->sched;
+            c4->tile_k = 5;                         /* c4: K = 12 in tiles of 5 */
+            if (packed) {
+                /* and its 90 pixels in tiles of 16, 3 tiles a group: a group of 2 tiles last, */
+                c4->reg_pix = 16;                   /* the last tile 10 pixels */
+                c4->order = ORDER_PIX_CO;
+                c4->tile_pix = 48;
+            }
             target_schedules(g, t);
             if (packed) {
                 complete_schedules(g);
                 free(pack_weights(g));
                 fill_all(g);
             }
-            check_against_interp_for(g, false, t, cases[i].cflags, cases[i].fma);
+            /* the FMAs checked once, the groups where c4 has them */
+            check_against_interp_for(g, false, t, cases[i].cflags,
+                                     packed ? "over groups of 3 tiles of output pixels (tile_pix 48)"
+                                            : cases[i].fma);
             graph_free(g);
         }
         /* Winograd output sizes: odd (a last tile row and column of one output),
@@ -671,15 +684,15 @@ START_TEST(co_lanes_match_interpreter)
         Attrs a = conv_attrs(40, 1, 1, 0, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
         c1->def->epi = EPI_RELU;
-        c1->def->sched = (Schedule){ALGO_GEMM, 2 * L, 5, 7, ORDER_CO_PIX, LANES_CO, PAR_INSIDE};
+        c1->def->sched = (Schedule){ALGO_GEMM, 2 * L, 5, 7, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
         a = conv_attrs(2 * L, 3, 2, 1, 1, 1, true);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
-        c2->def->sched = (Schedule){ALGO_GEMM, L, 4, 0, ORDER_PIX_CO, LANES_CO, PAR_INSIDE};
+        c2->def->sched = (Schedule){ALGO_GEMM, L, 4, 0, ORDER_PIX_CO, LANES_CO, PAR_INSIDE, 0};
         a = conv_attrs(2 * L, 3, 1, 1, 1, 1, false);
         Value *in3[2] = {c2, c2};
         Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
         c3->def->epi = EPI_ADD | EPI_RELU;
-        c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH};
+        c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH, 0};
         graph_output(g, "y", c3);
         check_hand_scheduled(g, t, true, cases[i].cflags, "output channels in the lanes");
     }
@@ -719,21 +732,21 @@ START_TEST(direct_matches_interpreter)
         Attrs a = conv_attrs(2 * L + 3, 7, 2, 3, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
         c1->def->epi = EPI_RELU;
-        c1->def->sched = (Schedule){ALGO_DIRECT, 6, 8, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE};
+        c1->def->sched = (Schedule){ALGO_DIRECT, 6, 8, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
         /* 3x3 dilation 2 pad 2, channels in the lanes, 12 columns in blocks of 5 */
         a = conv_attrs(2 * L, 3, 1, 2, 2, 1, false);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
-        c2->def->sched = (Schedule){ALGO_DIRECT, L, 5, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE};
+        c2->def->sched = (Schedule){ALGO_DIRECT, L, 5, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
         /* 3x3 in 2 groups with the residual and relu fused, images in parallel */
         a = conv_attrs(2 * L, 3, 1, 1, 1, 2, true);
         Value *in3[2] = {c2, c2};
         Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
         c3->def->epi = EPI_ADD | EPI_RELU;
-        c3->def->sched = (Schedule){ALGO_DIRECT, 3, 12, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH};
+        c3->def->sched = (Schedule){ALGO_DIRECT, 3, 12, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH, 0};
         /* 1x1 stride 2: 4 x 6 */
         a = conv_attrs(7, 1, 2, 0, 1, 1, true);
         Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
-        c4->def->sched = (Schedule){ALGO_DIRECT, 4, 6, 0, ORDER_PIX_CO, LANES_PIX, PAR_NONE};
+        c4->def->sched = (Schedule){ALGO_DIRECT, 4, 6, 0, ORDER_PIX_CO, LANES_PIX, PAR_NONE, 0};
         graph_output(g, "y", c4);
         check_hand_scheduled(g, t, cases[i].pack, cases[i].cflags, "phase and offset of tap j");
     }
@@ -771,10 +784,10 @@ START_TEST(weight_prefetch)
         Value *x = graph_input(g, "x", shape4(DIM_N, 8, 9, 11));
         Attrs a = conv_attrs(12, 1, 1, 0, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-        c1->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE};
+        c1->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
         a = conv_attrs(t->lanes * 2, 1, 1, 0, 1, 1, true);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
-        c2->def->sched = (Schedule){ALGO_GEMM, t->lanes * 2, 4, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE};
+        c2->def->sched = (Schedule){ALGO_GEMM, t->lanes * 2, 4, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
         graph_output(g, "y", c2);
         fill_all(g);
         if (cases[i].pack)
@@ -933,7 +946,7 @@ START_TEST(layer_comments)
     ck_assert_ptr_nonnull(strstr(c, "origin:    conv c4 + add + relu (fused)"));
     ck_assert_ptr_nonnull(strstr(c, "attrs:     out=12 kernel=1x1 stride=1x1 pad=0x0 bias +add +relu"));
     ck_assert_ptr_nonnull(strstr(c, "weight     c1.weight [6, 2, 3, 3] at file offset 128"));
-    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg=5x4 tile_k=0 order=co,pix lanes=pix parallel=inside\n"));
+    ck_assert_ptr_nonnull(strstr(c, "schedule:  algo=gemm reg=5x4 tile_k=0 tile_pix=0 order=co,pix lanes=pix parallel=inside\n"));
     ck_assert_ptr_nonnull(strstr(c, "static void\nlayer_c1("));
     ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
     ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
