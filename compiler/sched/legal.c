@@ -238,7 +238,7 @@ operand_past_l2(const Node *n, const Target *t)
  * prefetchers follow, where one line per row at a time, each row a
  * channel apart, left them behind.  Measured on VisE for x86-64-v3
  * (blocks of 16 pixels, Sapphire Rapids, one thread): the 1x1 convs on
- * 56x56 maps with a residual 2.4 -> 1.5 ms and 1.7 -> 1.3 ms; 4 and 32
+ * 56x56 maps with a residual 2.4 -> 1.5 ms and 1.7 -> 1.3 ms; 16 and 32
  * tiles a group did no better than 8.  With AVX-512's 64-pixel blocks (4
  * lines), groups measured the same as none, so they get none. */
 int
