@@ -55,10 +55,11 @@ sp_end(SchedParser *p)
     p->cur = NULL;
 }
 
+/* Is v of the given kind?  If not, "KEY takes EXPECTED" at the value. */
 static bool
-value_is_name(SchedParser *p, const char *key, const SchedValue *v, const char *expected)
+value_is(SchedParser *p, const char *key, const SchedValue *v, SchedValueKind kind, const char *expected)
 {
-    if (v->kind == SV_NAME)
+    if (v->kind == kind)
         return true;
     error_at(p->d, v->loc, "%s takes %s", key, expected);
     return false;
@@ -111,17 +112,13 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
         s->reg_pix = v.j;
         break;
     case SF_TILE_K:
-        if (v.kind != SV_INT) {
-            error_at(p->d, v.loc, "tile_k takes a whole number of reduction rows (0: all)");
+        if (!value_is(p, "tile_k", &v, SV_INT, "a whole number of reduction rows (0: all)"))
             goto done;
-        }
         s->tile_k = v.i;
         break;
     case SF_TILE_PIX:
-        if (v.kind != SV_INT) {
-            error_at(p->d, v.loc, "tile_pix takes a whole number of pixels, a multiple of the block's (0: one tile)");
+        if (!value_is(p, "tile_pix", &v, SV_INT, "a whole number of pixels, a multiple of the block's (0: one tile)"))
             goto done;
-        }
         s->tile_pix = v.i;
         break;
     case SF_ORDER:
@@ -136,7 +133,7 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
         }
         break;
     case SF_LANES:
-        if (!value_is_name(p, "lanes", &v, "pix or co"))
+        if (!value_is(p, "lanes", &v, SV_NAME, "pix or co"))
             goto done;
         if (!strcmp(v.name, "pix"))
             s->lanes = LANES_PIX;
@@ -149,7 +146,7 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
         }
         break;
     case SF_PARALLEL:
-        if (!value_is_name(p, "parallel", &v, "none, batch or inside"))
+        if (!value_is(p, "parallel", &v, SV_NAME, "none, batch or inside"))
             goto done;
         if (!strcmp(v.name, "none"))
             s->parallel = PAR_NONE;
