@@ -71,6 +71,14 @@ is_plain_1x1(const Node *n)
     return a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->ph == 0 && a->pw == 0;
 }
 
+/* Bytes of a gemm's right-hand matrix for one image: the input itself
+ * (1x1, stride 1) or its im2col panel, K x the output pixels. */
+static int64_t
+gemm_operand_bytes(const Node *n)
+{
+    return sched_reduction(n, ALGO_GEMM) * n->out->shape.dim[2] * n->out->shape.dim[3] * 4;
+}
+
 SchedPad
 sched_direct_pad(const Node *n)
 {
@@ -107,7 +115,7 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
             int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3], NT = s->reg_pix > 0 ? s->reg_pix : 1;
             return sched_reduction(n, ALGO_GEMM) * ((P + NT - 1) / NT) * NT * 4;
         }
-        return sched_reduction(n, ALGO_GEMM) * n->out->shape.dim[2] * n->out->shape.dim[3] * 4;
+        return gemm_operand_bytes(n);
     default:
         return 0;
     }
@@ -228,7 +236,7 @@ plain_parallel(const Node *n)
 static bool
 operand_past_l2(const Node *n, const Target *t)
 {
-    return is_plain_1x1(n) && sched_reduction(n, ALGO_GEMM) * n->out->shape.dim[2] * n->out->shape.dim[3] * 4 > t->l2;
+    return is_plain_1x1(n) && gemm_operand_bytes(n) > t->l2;
 }
 
 /* Pixel tiles in groups (tile_pix) where a block's row of pixels is no
@@ -262,9 +270,8 @@ sched_default_tile_pix(const Node *n, const Schedule *s)
 static bool
 weights_beside(const Node *n, const Target *t, int64_t *operand)
 {
-    int64_t K = sched_reduction(n, ALGO_GEMM), P = n->out->shape.dim[2] * n->out->shape.dim[3];
-    int64_t weights = K * (n->a.out / n->a.groups) * 4;
-    *operand = K * P * 4;
+    int64_t weights = sched_reduction(n, ALGO_GEMM) * (n->a.out / n->a.groups) * 4;
+    *operand = gemm_operand_bytes(n);
     return *operand > t->l2 / 2 && weights <= t->l2 / 2 && 2 * weights < *operand;
 }
 
@@ -285,9 +292,7 @@ pixels_outside(const Node *n, const Target *t, int64_t *operand)
 static bool
 tile_panels(const Node *n, const Target *t, Algo algo)
 {
-    int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3];
-    return algo == ALGO_GEMM && (n->a.kh > 1 || n->a.kw > 1) &&
-           sched_reduction(n, ALGO_GEMM) * P * 4 > t->l2 / 2;
+    return algo == ALGO_GEMM && (n->a.kh > 1 || n->a.kw > 1) && gemm_operand_bytes(n) > t->l2 / 2;
 }
 
 Schedule
