@@ -11,7 +11,12 @@
  * The last vector of a row whose width is not a multiple of the lanes is
  * loaded and stored with a mask (AVX-512 mask registers, AVX2 maskload /
  * maskstore) or through a small zero-padded copy (NEON): the pixel tail of
- * a block runs in vectors too.
+ * a block runs in vectors too.  Where that tail is fewer pixels than the
+ * block has rows and the weights are packed, it runs with the output
+ * channels in the lanes instead (block_tail_vectors() in target.c): per
+ * step the MR weights of W[.][k] as a vector and one broadcast operand value
+ * per tail column, so a 7x7 map's 49 pixels take 8 rows in 3 vectors and
+ * one column, not 6 rows in 4 vectors the last of which holds one pixel.
  *
  * The accumulators start from zero (or, with reduction tiles, the partial
  * sums stored in the output) and leave through the epilogue straight from
@@ -95,15 +100,15 @@ kernel_isa_guard(const KernelIsa *isa)
     return isa->guard;
 }
 
-/* MR x nv accumulators, nv operand vectors and one broadcast weight. */
+/* The block fits the registers (block_vregs(): MR x nv accumulators, nv
+ * operand vectors and one broadcast weight, and the tail in channel lanes). */
 const KernelIsa *
 kernel_vector_for(const Target *t, const KernelBlock *kb)
 {
     const KernelIsa *isa = kernel_isa(t);
     if (!isa)
         return NULL;
-    int nv = (kb->cols + isa->lanes - 1) / isa->lanes;
-    return kb->MR * nv + nv + 1 <= isa->vregs ? isa : NULL;
+    return block_vregs(isa->lanes, kb->MR, kb->cols, kb->packed) <= isa->vregs ? isa : NULL;
 }
 
 void
@@ -340,89 +345,205 @@ emit_block_out(Emitter *e, const KernelOut *o)
         emit(e, "const float *restrict bb = %s;", o->bias);
 }
 
-/* Accumulators a<i>_<v> for i < n, v < nv, zero: one declaration per i. */
+/* Accumulators <name><i>_<v> for i < n, v < nv, zero: one declaration per i. */
 static void
-emit_zero_accs(Emitter *e, const KernelIsa *isa, int n, int nv)
+emit_zero_accs(Emitter *e, const KernelIsa *isa, const char *name, int n, int nv)
 {
     char line[1024];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && nv > 0; i++) {
         snprintf(line, sizeof line, "%s", isa->vtype);
         for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s a%d_%d = %s", v ? "," : "", i, v,
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s %s%d_%d = %s", v ? "," : "", name, i, v,
                      isa->zero);
         emit(e, "%s;", line);
     }
+}
+
+/* The tail columns' accumulators t<j>_<v> (column full * lanes + j,
+ * channels v * lanes ..) from tc[j][r], which the caller filled. */
+static void
+emit_tail_from(Emitter *e, const KernelIsa *isa, int rem, int tv)
+{
+    char line[1024];
+    for (int j = 0; j < rem; j++) {
+        line[0] = '\0';
+        for (int v = 0; v < tv; v++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%st%d_%d = %s(&tc[%d][%d]);", v ? " " : "",
+                     j, v, isa->load, j, v * isa->lanes);
+        emit(e, "%s", line);
+    }
+}
+
+/* The tail columns (col0 + j) of rows r < MR (guard: r < mr) of the
+ * output from tc[j][r]: raw partial sums (epi false) or through the
+ * reference epilogue, in its order. */
+static void
+emit_tail_columns_store(Emitter *e, const KernelBlock *kb, const KernelOut *o, int col0, int rem, bool epi)
+{
+    char rows[16];
+    snprintf(rows, sizeof rows, "%d", kb->MR);
+    emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
+    emit(e, "float *restrict yr = yb + (size_t)r * %d + %d;", o->ystride, col0);
+    if (epi && o->res)
+        emit(e, "const float *restrict rr = rb + (size_t)r * %d + %d;", o->ystride, col0);
+    emit_for(e, "j", "for (int j = 0; j < %d; j++)", rem);
+    emit(e, "float v = tc[j][r]%s;", epi && o->bias ? " + bb[r]" : "");
+    if (epi && o->res)
+        emit(e, "v += rr[j];");
+    if (epi && o->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[j] = v;");
+    emit_end(e, "j");
+    emit_end(e, "r");
+}
+
+/* The tail accumulators to tc[column][channel]. */
+static void
+emit_tail_spill(Emitter *e, const KernelIsa *isa, int rem, int tv)
+{
+    char line[1024];
+    for (int j = 0; j < rem; j++) {
+        line[0] = '\0';
+        for (int v = 0; v < tv; v++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s(&tc[%d][%d], t%d_%d);", v ? " " : "",
+                     isa->store, j, v * isa->lanes, j, v);
+        emit(e, "%s", line);
+    }
+}
+
+/* The block's stores after the reduction: the pixel vectors and, with a
+ * tail in channel lanes, its columns, raw (epi false) or through the epilogue. */
+static void
+emit_block_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
+                 int rem, int tv, bool epi)
+{
+    if (nv)
+        emit_acc_store(e, isa, kb, o, nv, full, tv ? 0 : rem, epi);
+    if (tv)
+        emit_tail_columns_store(e, kb, o, full * isa->lanes, rem, epi);
 }
 
 /* The vector kernel of kb for isa (the caller checked kernel_vector_for). */
 void
 kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
 {
-    int L = isa->lanes, MR = kb->MR, nv = (kb->cols + L - 1) / L, rem = kb->cols % L;
-    int full = rem ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem */
+    int L = isa->lanes, MR = kb->MR, rem = kb->cols % L;
+    int tv = block_tail_vectors(L, MR, kb->cols, kb->packed);  /* the tail in channel lanes: vectors per column */
+    int nv = tv ? kb->cols / L : (kb->cols + L - 1) / L;       /* pixel vectors per row */
+    int full = rem && !tv ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem and no tail */
     char line[1024], v[32], p[96];
 
     emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
          isa->name, isa->target, kernel_block_column(kb), MR, kb->cols);
-    emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
-         MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
+    if (tv)
+        emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs; the last %d"
+             " column%s with the channels in the lanes (t<j>_<v>: column %d + j, %d vector%s of channels), one"
+             " broadcast operand value each: %d FMAs a step instead of %d in partial vectors;",
+             MR * nv, L, nv, rem, rem > 1 ? "s" : "", nv * L, tv, tv > 1 ? "s" : "", rem * tv, MR);
+    else
+        emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
+             MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
     emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
          o->relu ? " relu," : "");
     emit_scope(e, "kernel");
     emit_block_out(e, o);
-    emit_zero_accs(e, isa, MR, nv);
+    emit_zero_accs(e, isa, "a", MR, nv);
+    if (tv) {
+        emit(e, "float tc[%d][%d]; /* the tail columns through memory: [column][channel] */", rem, tv * L);
+        emit_zero_accs(e, isa, "t", rem, tv);
+    }
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far */");
         emit_open(e, NULL, "if (k0 > 0)");
-        emit_acc_from(e, isa, kb, o, nv, full, rem);
+        if (nv)
+            emit_acc_from(e, isa, kb, o, nv, full, tv ? 0 : rem);
+        if (tv) {
+            char rows[16];
+            snprintf(rows, sizeof rows, "%d", MR);
+            emit_for(e, "r", "for (int r = 0; r < %d; r++)", tv * L);
+            emit(e, "for (int j = 0; j < %d; j++)", rem);
+            emit(e, "    tc[j][r] = r < %s ? yb[(size_t)r * %d + %d + j] : 0.0f;", o->guard_rows ? "mr" : rows,
+                 o->ystride, nv * L);
+            emit_end(e, "r");
+            emit_tail_from(e, isa, rem, tv);
+        }
         emit_end(e, NULL);
     }
-    emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel */");
+    emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel%s */",
+         tv ? "; the tail columns: the step's weights, then a broadcast operand value per column" : "");
     kernel_open_reduction(e, kb);
     if (kb->packed)
         emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
     emit_weight_prefetch(e, isa, kb);
     emit_row_prefetch(e, isa, kb);
-    snprintf(line, sizeof line, "%s", isa->vtype);
-    for (int j = 0; j < nv; j++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);
-    emit(e, "%s, wv;", line);
-    for (int j = 0; j < nv; j++) {
-        snprintf(v, sizeof v, "b%d", j);
-        snprintf(p, sizeof p, "bk + %d", j * L);
-        if (j < full)
-            emit(e, "%s = %s(%s);", v, isa->load, p);
-        else
-            emit_tail_load(e, isa, v, p, rem);
-    }
-    for (int r = 0; r < MR; r++) {
-        if (kb->packed)
-            snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
-        else
-            snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * %d + k]);", isa->bcast, r, kb->K);
+    if (nv) {
+        snprintf(line, sizeof line, "%s", isa->vtype);
+        for (int j = 0; j < nv; j++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);
+        emit(e, "%s, wv;", line);
         for (int j = 0; j < nv; j++) {
-            char acc[32], b[32];
-            snprintf(acc, sizeof acc, "a%d_%d", r, j);
-            snprintf(b, sizeof b, "b%d", j);
-            append_fma(isa, line, sizeof line, acc, "wv", b);
+            snprintf(v, sizeof v, "b%d", j);
+            snprintf(p, sizeof p, "bk + %d", j * L);
+            if (j < full)
+                emit(e, "%s = %s(%s);", v, isa->load, p);
+            else
+                emit_tail_load(e, isa, v, p, rem);
         }
-        emit(e, "%s", line);
+        for (int r = 0; r < MR; r++) {
+            if (kb->packed)
+                snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
+            else
+                snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * %d + k]);", isa->bcast, r, kb->K);
+            for (int j = 0; j < nv; j++) {
+                char acc[32], b[32];
+                snprintf(acc, sizeof acc, "a%d_%d", r, j);
+                snprintf(b, sizeof b, "b%d", j);
+                append_fma(isa, line, sizeof line, acc, "wv", b);
+            }
+            emit(e, "%s", line);
+        }
+    }
+    if (tv) {
+        snprintf(line, sizeof line, "%s", isa->vtype);
+        for (int u = 0; u < tv; u++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s tw%d", u ? "," : "", u);
+        emit(e, "%s, tx;", line);
+        for (int u = 0; u < tv; u++) {
+            snprintf(v, sizeof v, "tw%d", u);
+            snprintf(p, sizeof p, "wk + %d", u * L);
+            if ((u + 1) * L <= MR)
+                emit(e, "%s = %s(%s);", v, isa->load, p);
+            else
+                emit_tail_load(e, isa, v, p, MR - u * L);
+        }
+        for (int j = 0; j < rem; j++) {
+            snprintf(line, sizeof line, "tx = %s(bk[%d]);", isa->bcast, nv * L + j);
+            for (int u = 0; u < tv; u++) {
+                char acc[32], w[16];
+                snprintf(acc, sizeof acc, "t%d_%d", j, u);
+                snprintf(w, sizeof w, "tw%d", u);
+                append_fma(isa, line, sizeof line, acc, w, "tx");
+            }
+            emit(e, "%s", line);
+        }
     }
     kernel_close_reduction(e, kb);
+    if (tv)
+        emit_tail_spill(e, isa, rem, tv);
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
         emit_open(e, NULL, "if (k1 < %d)", o->K);
-        emit_acc_store(e, isa, kb, o, nv, full, rem, false);
+        emit_block_store(e, isa, kb, o, nv, full, rem, tv, false);
         emit_else(e, "else");
         emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
              o->relu ? " relu," : "");
-        emit_acc_store(e, isa, kb, o, nv, full, rem, true);
+        emit_block_store(e, isa, kb, o, nv, full, rem, tv, true);
         emit_end(e, NULL);
     } else {
         emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
              o->res ? " residual," : "", o->relu ? " relu," : "");
-        emit_acc_store(e, isa, kb, o, nv, full, rem, epi);
+        emit_block_store(e, isa, kb, o, nv, full, rem, tv, epi);
     }
     emit_end(e, "kernel");
 }
@@ -480,7 +601,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     emit_scope(e, "kernel");
     emit_block_out(e, o);
     emit(e, "float tb[%d][%d]; /* the block transposed: [column][channel] */", cols, MR);
-    emit_zero_accs(e, isa, cols, nv);
+    emit_zero_accs(e, isa, "a", cols, nv);
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far, transposed */");
         emit_open(e, NULL, "if (k0 > 0)");

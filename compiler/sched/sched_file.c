@@ -346,7 +346,7 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
                 continue;
             }
             if (by[0]->s.algo != s.algo)
-                s = sched_default_for(n, t, by[0]->s.algo);
+                s = sched_default_for(n, t, by[0]->s.algo, can_pack);
         }
         for (int b = 1; b < SF_NFIELDS; b++) {
             if (!by[b])

@@ -46,6 +46,14 @@ const Target *target_native(void);
 /* "generic, x86-64-v3, x86-64-v4, aarch64, native": for messages. */
 const char *target_names(void);
 
+/* The pixel-lane vector kernel's register block of MR output channels x
+ * cols pixels on vectors of `lanes` floats (codegen/kernels/kernel_simd.c):
+ * the channel vectors per column with which the pixels past the last whole
+ * vector run with output channels in the lanes (0: in a partial vector per
+ * row), and the vector registers the block needs. */
+int block_tail_vectors(int lanes, int MR, int cols, bool packed);
+int block_vregs(int lanes, int MR, int cols, bool packed);
+
 /* ------------------------------------------------------------------ legal.c */
 
 /* The legal range of each block field for node n; min > max: not settable. */
@@ -97,8 +105,9 @@ int64_t sched_scratch_bytes(const Node *n, const Schedule *s);
  * line saying why it was chosen.
  */
 Schedule sched_default(const Node *n, const Target *t, bool can_pack, char **why);
-/* The default schedule of n on t once its algorithm is chosen (legal for n). */
-Schedule sched_default_for(const Node *n, const Target *t, Algo algo);
+/* The default schedule of n on t once its algorithm is chosen (legal for n;
+ * can_pack: the weights will be packed in blocks of output channels). */
+Schedule sched_default_for(const Node *n, const Target *t, Algo algo, bool can_pack);
 /* The default tile_pix of schedule s for n (its other fields set): 8 pixel
  * tiles where a tile is one cache line of a row, else 0. */
 int sched_default_tile_pix(const Node *n, const Schedule *s);

@@ -4,7 +4,8 @@
  * Retuning for a machine is a change to this data (or a schedule file), not
  * to code.  Block sizes: a register block of reg_co x reg_pix accumulators
  * must fit the vector registers with room for the operand row and one
- * broadcast weight: reg_co * reg_pix / lanes + reg_pix / lanes + 1 <= vregs.
+ * broadcast weight: reg_co * reg_pix / lanes + reg_pix / lanes + 1 <= vregs
+ * (block_vregs() below, which also counts a pixel tail in channel lanes).
  *   x86-64-v4  32 x 16 floats: 6 x 64 (24 accumulators + 4 + 1)
  *   x86-64-v3  16 x 8 floats:  6 x 16 (12 + 2 + 1)
  *   aarch64    32 x 4 floats:  6 x 16 (24 + 4 + 1)
@@ -81,6 +82,35 @@ target_native(void)
     if (base != &generic)
         t.cflags = "-march=native";
     return &t;
+}
+
+/*
+ * A block's pixels past its last whole vector (rem = cols % lanes) go either
+ * into one more, partial vector per row, which costs MR fused multiply-adds
+ * a step of the reduction for rem pixels, or, with packed weights (the MR
+ * weights of a step side by side), with the output channels in the lanes:
+ * per tail column, ceil(MR / lanes) accumulator vectors times one broadcast
+ * operand value, rem * ceil(MR / lanes) FMAs a step.  The second where it
+ * does fewer: a 7x7 map's 49 pixels are 3 vectors of 16 and one pixel, so 8
+ * channels x 49 pixels take 3 * 8 + 1 FMAs a step instead of 4 * 8, all
+ * but one lane of which is useful.
+ */
+int
+block_tail_vectors(int lanes, int MR, int cols, bool packed)
+{
+    int rem = lanes > 1 ? cols % lanes : 0, tv = (MR + lanes - 1) / lanes;
+    return packed && rem && rem * tv < MR ? tv : 0;
+}
+
+/* MR x nv accumulators, nv operand vectors and one broadcast weight; with a
+ * tail in channel lanes, rem x tv accumulators, tv weight vectors and one
+ * broadcast operand value besides. */
+int
+block_vregs(int lanes, int MR, int cols, bool packed)
+{
+    int tv = block_tail_vectors(lanes, MR, cols, packed);
+    int nv = tv ? cols / lanes : (cols + lanes - 1) / lanes;
+    return (nv ? MR * nv + nv + 1 : 0) + (tv ? cols % lanes * tv + tv + 1 : 0);
 }
 
 const Target *

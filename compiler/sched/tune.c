@@ -143,7 +143,7 @@ candidates(const Node *n, const Target *t, Schedule *list)
     add(n, t, list, &k, d);
     for (int a = ALGO_GEMM; a < ALGO_COUNT; a++)
         if (a != (int)d.algo && !sched_algo_illegal(n, t, (Algo)a, true))
-            add(n, t, list, &k, sched_default_for(n, t, (Algo)a));
+            add(n, t, list, &k, sched_default_for(n, t, (Algo)a, true));
     int nbase = k;
     for (int b = 0; b < nbase; b++) {
         Schedule s = list[b];

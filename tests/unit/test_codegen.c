@@ -235,7 +235,7 @@ target_schedules(Graph *g, const Target *t)
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
         Schedule *s = &n->sched;
-        Schedule d = s->algo ? sched_default_for(n, t, s->algo) : sched_default(n, t, true, NULL);
+        Schedule d = s->algo ? sched_default_for(n, t, s->algo, true) : sched_default(n, t, true, NULL);
         if (s->reg_co)
             d.reg_co = s->reg_co;
         if (s->reg_pix)
@@ -519,7 +519,7 @@ START_TEST(winograd4_legality)
     ck_assert_int_eq(sched_block_columns(ok->def, ALGO_WINOGRAD4), 16);
     ck_assert_int_eq(sched_block_columns(ok->def, ALGO_WINOGRAD2), 49);
     ck_assert_int_eq(sched_reduction(ok->def, ALGO_WINOGRAD4), 8);
-    Schedule s = sched_default_for(ok->def, v4, ALGO_WINOGRAD4);
+    Schedule s = sched_default_for(ok->def, v4, ALGO_WINOGRAD4, true);
     ck_assert_int_eq(s.algo, ALGO_WINOGRAD4);
     ck_assert_int_eq(s.reg_pix, 16);
     ck_assert_ptr_null(sched_check(ok->def, v4, &s, true, NULL));
@@ -536,7 +536,7 @@ START_TEST(winograd4_legality)
     ck_assert_str_eq(m, "tile_k 9: must be 0 (all) or from 1 to 8 here");
     ck_assert_uint_eq(field, SF_TILE_K);
     free(m);
-    s = sched_default_for(strided->def, v4, ALGO_WINOGRAD4);
+    s = sched_default_for(strided->def, v4, ALGO_WINOGRAD4, true);
     m = sched_check(strided->def, v4, &s, true, &field);
     ck_assert_str_eq(m, "algo winograd(4): winograd(4) needs a 3x3 convolution with stride 1, padding 1, "
                         "dilation 1 and one group");
@@ -649,7 +649,8 @@ check_hand_scheduled(Graph *g, const Target *t, bool pack, const char *cflags, c
     fill_all(g);
     for (int k = 0; k < g->nodes.n; k++) {
         Node *n = GRAPH_NODE(g, k);
-        ck_assert_ptr_null(sched_check(n, t, &n->sched, true, NULL));
+        char *bad = sched_check(n, t, &n->sched, true, NULL);
+        ck_assert_msg(bad == NULL, "%s: %s", n->name, bad ? bad : "");
         n->scratch = sched_scratch_bytes(n, &n->sched);
     }
     if (pack)
@@ -697,6 +698,70 @@ START_TEST(co_lanes_match_interpreter)
         check_hand_scheduled(g, t, true, cases[i].cflags, "output channels in the lanes");
     }
     ck_assert_int_ge(ran, 2);
+}
+END_TEST
+
+/*
+ * A block's pixels past its whole vectors in channel lanes (block_tail_vectors),
+ * against the interpreter, for each instruction set this CPU runs and
+ * without -march: on a 7x7 map (49 = 3L + 1 pixels for 16, 8 and 4 lanes),
+ * blocks of R x (3L + 1) with the most rows that fit, for a 1x1 with
+ * channels short of a block (2L + 3) and a tiled reduction (20 = 7 + 7 + 6),
+ * bias and relu; an im2col 3x3 with the residual and relu; Winograd (49
+ * tiles of a 14x14 map), whose blocks store M raw; direct in blocks of L x 7
+ * (a row: 7 = 0 x 16, 0 x 8 or 1 x 4 pixels and the rest in channel lanes);
+ * and 7 channels in blocks of 6 x L, whose edge block is one column in
+ * channel lanes alone (in two vectors of 4 channels on NEON).
+ */
+START_TEST(pixel_tail_in_channel_lanes)
+{
+    static const struct {
+        const char *target, *cpu, *cflags;
+    } cases[] = {
+        {"x86-64-v4", "avx512f", "-march=x86-64-v4"},
+        {"x86-64-v3", "avx2", "-march=x86-64-v3"},
+        {"x86-64-v4", "", ""},
+        {"aarch64", "", ""},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const Target *t = runnable_target(cases[i].target, cases[i].cpu, &ran);
+        if (!t)
+            continue;
+        int L = t->lanes, cols = 3 * L + 1, rows = 0;
+        for (int r = 2; r <= L; r++)
+            if (block_tail_vectors(L, r, cols, true) && block_vregs(L, r, cols, true) <= t->vregs)
+                rows = r;
+        ck_assert_int_gt(rows, 1);
+        Graph *g = graph_new("tails");
+        Value *x = graph_input(g, "x", shape4(DIM_N, 20, 7, 7));
+        Attrs a = conv_attrs(2 * L + 3, 1, 1, 0, 1, 1, true);
+        Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+        c1->def->epi = EPI_RELU;
+        c1->def->sched = (Schedule){ALGO_GEMM, rows, cols, 7, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, false);
+        Value *in2[2] = {c1, c1};
+        Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
+        c2->def->epi = EPI_ADD | EPI_RELU;
+        c2->def->sched = (Schedule){ALGO_GEMM, rows, cols, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
+        a = conv_attrs(L + 2, 3, 1, 1, 1, 1, true);
+        Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "w3");
+        c3->def->sched = (Schedule){ALGO_DIRECT, L, 7, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH, 0};
+        a = conv_attrs(7, 1, 1, 0, 1, 1, true);
+        Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
+        c4->def->sched = (Schedule){ALGO_GEMM, 6, L, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        graph_output(g, "y", c4);
+        check_hand_scheduled(g, t, true, cases[i].cflags, "with the channels in the lanes");
+        g = graph_new("wtails");
+        x = graph_input(g, "x", shape4(DIM_N, 6, 14, 14));
+        a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, true);
+        Value *c5 = op(g, OP_CONV2D, &x, 1, &a, "w5");
+        c5->def->epi = EPI_RELU;
+        c5->def->sched = (Schedule){ALGO_WINOGRAD2, rows, cols, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        graph_output(g, "y", c5);
+        check_hand_scheduled(g, t, true, cases[i].cflags, "with the channels in the lanes");
+    }
+    ck_assert_int_ge(ran, 3);
 }
 END_TEST
 
@@ -1037,6 +1102,21 @@ START_TEST(default_schedule)
         Schedule s = sched_default(v->def, v4, true, NULL);
         ck_assert_int_eq(s.order, co == 64 ? ORDER_PIX_CO : ORDER_CO_PIX);
     }
+    /* a 7x7 map's 49 pixels, 3 vectors of 16 and one column in channel lanes: 8 rows fit the
+     * AVX-512 registers; 6 rows in 4 pixel vectors without packed weights; x86-64-v3's 6 x 16 */
+    Value *x7 = graph_input(g, "x7", shape4(DIM_N, 64, 7, 7));
+    Attrs a7 = conv_attrs(512, 1, 1, 0, 1, 1, false);
+    Value *c7 = op(g, OP_CONV2D, &x7, 1, &a7, "m7");
+    Schedule s7 = sched_default(c7->def, v4, true, NULL);
+    ck_assert_int_eq(s7.reg_co, 8);
+    ck_assert_int_eq(s7.reg_pix, 49);
+    ck_assert_int_eq(block_vregs(16, 8, 49, true), 31);
+    ck_assert_int_eq(block_vregs(16, 8, 49, false), 37);
+    s7 = sched_default(c7->def, v4, false, NULL);
+    ck_assert_int_eq(s7.reg_co, 6);
+    s7 = sched_default(c7->def, target_find("x86-64-v3"), true, NULL);
+    ck_assert_int_eq(s7.reg_co, 6);
+    ck_assert_int_eq(s7.reg_pix, 16);
     /* kernels larger than 3x3 run direct (the padded input), 3x3 and 1x1 as gemm */
     for (int k = 1; k <= 7; k += 2) {
         Attrs a = conv_attrs(8, k, 2, k / 2, 1, 1, false);
@@ -1179,6 +1259,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, winograd4_legality);
     tcase_add_test(t, vector_kernels_match_interpreter);
     tcase_add_test(t, co_lanes_match_interpreter);
+    tcase_add_test(t, pixel_tail_in_channel_lanes);
     tcase_add_test(t, direct_matches_interpreter);
     tcase_add_test(t, weight_prefetch);
     tcase_add_test(t, ops_match_interpreter);
