@@ -388,7 +388,18 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
  * tile builds its own [K][NT] panel in scratch just before every block of
  * output channels reads it, so the panel is read from L1/L2 and never
  * makes the round trip through memory that the whole-image panel does.
+ *
+ * With parallel = inside the threads share out the tiles, each building
+ * and using its own panels, when there are many; with fewer than
+ * SPLIT_TILES tiles (a 7x7 map is one tile of 49; a 14x14 map three of 64
+ * and one of 4) that leaves threads idle or waiting for the one with the
+ * extra tile, so each tile is run by all of them instead: the rows of its
+ * panel in parallel, then, once it is whole, its blocks of output
+ * channels.  Each block is still computed whole by one thread: the same
+ * sums either way.
  */
+#define SPLIT_TILES 8
+
 static void
 emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
                       bool packed)
@@ -398,13 +409,19 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     int K = cin_g * a->kh * a->kw, P = out->hw;
     int MR = s->reg_co, NT = s->reg_pix;
     int ncb = (cout_g + MR - 1) / MR, npt = (P + NT - 1) / NT;
+    bool split = s->parallel == PAR_INSIDE && npt < SPLIT_TILES;
     if (n->scratch != (int64_t)K * npt * NT * 4)
         bug("gemm %s: scratch differs from the schedule's tile panels", n->name);
 
     emit(e, "/* Y[co][p] = sum_k W[co][k] * B[k][p] in blocks of %d output channels x %d pixels; B, the im2col",
          MR, NT);
-    emit(e, "   panel, is built one pixel tile at a time, right before the blocks of that tile use it */");
-    omp_if(e, s->parallel == PAR_INSIDE, 1);
+    if (split) {
+        emit(e, "   panel, is built one pixel tile at a time, right before the blocks of that tile use it; with");
+        emit(e, "   %d tile%s, the threads share each one: its panel rows, then its blocks */", npt, npt > 1 ? "s" : "");
+    } else {
+        emit(e, "   panel, is built one pixel tile at a time, right before the blocks of that tile use it */");
+    }
+    omp_if(e, s->parallel == PAR_INSIDE && !split, 1);
     emit(e, "/* over tiles of output pixels */");
     emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
     emit(e, "const int p0 = pt * %d;", NT);
@@ -413,9 +430,11 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     emit(e, "float *restrict tp = sn + (size_t)pt * %d; /* this tile's panel [%d][%d] */", K * NT, K, NT);
     emit(e, "/* im2col of the tile: row k = (ci, i, j) holds the input pixels that kernel tap (i, j) of");
     emit(e, "   input channel ci meets at output pixels p0 .. p0 + pn, zero in the padding */");
+    omp_if(e, split, 1);
     emit_im2col(e, n, in, out, "tp", NT, "pn");
     bool tiled = open_k_tiles(e, K, s->tile_k);
     emit(e, "/* over blocks of output channels */");
+    omp_if(e, split, 1);
     emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
     emit(e, "const int co0 = cb * %d;", MR);
     emit_extent(e, "mr", "co0", MR, cout_g);

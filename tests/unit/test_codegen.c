@@ -711,7 +711,8 @@ END_TEST
  * tiles of a 14x14 map), whose blocks store M raw; direct in blocks of L x 7
  * (a row: 7 = 0 x 16, 0 x 8 or 1 x 4 pixels and the rest in channel lanes);
  * and 7 channels in blocks of 6 x L, whose edge block is one column in
- * channel lanes alone (in two vectors of 4 channels on NEON).
+ * channel lanes alone (in two vectors of 4 channels on NEON).  And an
+ * im2col gemm with few pixel tiles, whose tiles the threads share.
  */
 START_TEST(pixel_tail_in_channel_lanes)
 {
@@ -760,6 +761,16 @@ START_TEST(pixel_tail_in_channel_lanes)
         c5->def->sched = (Schedule){ALGO_WINOGRAD2, rows, cols, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
         graph_output(g, "y", c5);
         check_hand_scheduled(g, t, true, cases[i].cflags, "with the channels in the lanes");
+        /* an im2col gemm with pixel tiles outside and fewer tiles than SPLIT_TILES (one of 49;
+         * 25 and 24; three of 13 and one of 10): the two threads share each tile */
+        g = graph_new("split");
+        x = graph_input(g, "x", shape4(DIM_N, 20, 7, 7));
+        a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, true);
+        Value *c6 = op(g, OP_CONV2D, &x, 1, &a, "w6");
+        c6->def->epi = EPI_RELU;
+        c6->def->sched = (Schedule){ALGO_GEMM, rows, cols, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
+        graph_output(g, "y", c6);
+        check_hand_scheduled(g, t, true, cases[i].cflags, "the threads share each one");
     }
     ck_assert_int_ge(ran, 3);
 }
