@@ -298,16 +298,17 @@ tile_panels(const Node *n, const Target *t, Algo algo)
 /* Rows of a block that holds all of a layer's columns: where they end in a
  * pixel tail that runs with the channels in the lanes (block_tail_vectors())
  * at the table's rows already, as many rows as fit the registers, up to one
- * vector of them.  On a 7x7 map
- * (49 columns, AVX-512) that is 8 rows for the table's 6: VisE's 7x7 layers
- * took 11.0-11.6 ms in all against 12.3-13.2 with 6 rows and the same tail,
- * and 12.8-13.7 with 6 rows in 4 pixel vectors (one thread, batch 1). */
+ * vector of them.  On a 7x7 map (49 columns, AVX-512) that is 8 rows for
+ * the table's 6: VisE's 7x7 layers took 11.0-11.6 ms in all against
+ * 12.3-13.2 with 6 rows and the same tail, and 12.8-13.7 with 6 rows in 4
+ * pixel vectors (one thread, batch 1). */
 static int
 tail_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
 {
     int64_t cout_g = n->a.out / n->a.groups;
     int rows = s->reg_co;
-    if (!can_pack || !t->isa_macro || s->reg_pix >= t->reg_pix || !block_tail_vectors(t->lanes, rows, s->reg_pix, true))
+    if (!can_pack || !t->isa_macro || s->reg_pix >= t->reg_pix ||
+        !block_tail_vectors(t->lanes, rows, s->reg_pix, true))
         return rows;
     for (int mr = s->reg_co + 1; mr <= t->lanes && mr <= cout_g; mr++)
         if (block_tail_vectors(t->lanes, mr, s->reg_pix, true) &&
