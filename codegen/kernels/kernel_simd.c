@@ -359,35 +359,84 @@ emit_zero_accs(Emitter *e, const KernelIsa *isa, const char *name, int n, int nv
     }
 }
 
-/* The tail columns' accumulators t<j>_<v> (column full * lanes + j,
- * channels v * lanes ..) from tc[j][r], which the caller filled. */
+/* ---------------------------------------------------------------- columns with the channels in the lanes */
+
+/*
+ * A column of a block whose accumulators hold output channels in their
+ * lanes (the lanes = co kernel, and the tail columns of the pixel-lane
+ * kernel) goes to the output, and with reduction tiles comes back from it,
+ * through a transposed array arr[column][channel] in memory.
+ */
+
+/* Accumulators <acc><j>_<v> (column j, channels v * lanes ..) to (store)
+ * or from arr[j][v * lanes], one line per column. */
 static void
-emit_tail_from(Emitter *e, const KernelIsa *isa, int rem, int tv)
+emit_columns_through(Emitter *e, const KernelIsa *isa, const char *acc, const char *arr, int cols, int nv,
+                     bool store)
 {
     char line[1024];
-    for (int j = 0; j < rem; j++) {
+    for (int j = 0; j < cols; j++) {
         line[0] = '\0';
-        for (int v = 0; v < tv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%st%d_%d = %s(&tc[%d][%d]);", v ? " " : "",
-                     j, v, isa->load, j, v * isa->lanes);
+        for (int v = 0; v < nv; v++)
+            if (store)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s(&%s[%d][%d], %s%d_%d);",
+                         v ? " " : "", isa->store, arr, j, v * isa->lanes, acc, j, v);
+            else
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d_%d = %s(&%s[%d][%d]);",
+                         v ? " " : "", acc, j, v, isa->load, arr, j, v * isa->lanes);
         emit(e, "%s", line);
     }
 }
 
-/* The tail columns (col0 + j) of rows r < MR (guard: r < mr) of the
- * output from tc[j][r]: raw partial sums (epi false) or through the
- * reference epilogue, in its order. */
+/* " + col0", or nothing for column 0. */
 static void
-emit_tail_columns_store(Emitter *e, const KernelBlock *kb, const KernelOut *o, int col0, int rem, bool epi)
+column_offset(char *buf, size_t size, int col0)
 {
-    char rows[16];
+    if (col0)
+        snprintf(buf, size, " + %d", col0);
+    else
+        buf[0] = '\0';
+}
+
+/* arr[j][r] from column col0 + j of output row r, for j < cols and the
+ * rows r < MR (guard_rows: r < mr); the rows past those, up to alloc, zero. */
+static void
+emit_columns_read(Emitter *e, const KernelBlock *kb, const KernelOut *o, const char *arr, int col0, int cols,
+                  int alloc)
+{
+    char rows[16], off[32];
     snprintf(rows, sizeof rows, "%d", kb->MR);
+    column_offset(off, sizeof off, col0);
+    if (o->guard_rows || alloc > kb->MR) {
+        emit(e, "for (int r = %s; r < %d; r++)", o->guard_rows ? "mr" : rows, alloc);
+        emit(e, "    for (int j = 0; j < %d; j++)", cols);
+        emit(e, "        %s[j][r] = 0.0f;", arr);
+    }
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-    emit(e, "float *restrict yr = yb + (size_t)r * %d + %d;", o->ystride, col0);
+    emit(e, "const float *restrict yr = yb + (size_t)r * %d%s;", o->ystride, off);
+    emit(e, "for (int j = 0; j < %d; j++)", cols);
+    emit(e, "    %s[j][r] = yr[j];", arr);
+    emit_end(e, "r");
+}
+
+/* arr[j][r] out to column col0 + j of output row r, for j < cols and the
+ * rows r < MR (guard_rows: r < mr): raw partial sums (epi false) or
+ * through the reference epilogue, in its order. */
+static void
+emit_columns_write(Emitter *e, const KernelBlock *kb, const KernelOut *o, const char *arr, int col0, int cols,
+                   bool epi)
+{
+    char rows[16], off[32];
+    snprintf(rows, sizeof rows, "%d", kb->MR);
+    column_offset(off, sizeof off, col0);
+    emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
+    emit(e, "float *restrict yr = yb + (size_t)r * %d%s;", o->ystride, off);
     if (epi && o->res)
-        emit(e, "const float *restrict rr = rb + (size_t)r * %d + %d;", o->ystride, col0);
-    emit_for(e, "j", "for (int j = 0; j < %d; j++)", rem);
-    emit(e, "float v = tc[j][r]%s;", epi && o->bias ? " + bb[r]" : "");
+        emit(e, "const float *restrict rr = rb + (size_t)r * %d%s;", o->ystride, off);
+    if (epi && o->bias)
+        emit(e, "const float b = bb[r];");
+    emit_for(e, "j", "for (int j = 0; j < %d; j++)", cols);
+    emit(e, "float v = %s[j][r]%s;", arr, epi && o->bias ? " + b" : "");
     if (epi && o->res)
         emit(e, "v += rr[j];");
     if (epi && o->relu)
@@ -397,19 +446,7 @@ emit_tail_columns_store(Emitter *e, const KernelBlock *kb, const KernelOut *o, i
     emit_end(e, "r");
 }
 
-/* The tail accumulators to tc[column][channel]. */
-static void
-emit_tail_spill(Emitter *e, const KernelIsa *isa, int rem, int tv)
-{
-    char line[1024];
-    for (int j = 0; j < rem; j++) {
-        line[0] = '\0';
-        for (int v = 0; v < tv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s(&tc[%d][%d], t%d_%d);", v ? " " : "",
-                     isa->store, j, v * isa->lanes, j, v);
-        emit(e, "%s", line);
-    }
-}
+/* ---------------------------------------------------------------- pixels in the lanes */
 
 /* The block's stores after the reduction: the pixel vectors and, with a
  * tail in channel lanes, its columns, raw (epi false) or through the epilogue. */
@@ -420,7 +457,7 @@ emit_block_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const 
     if (nv)
         emit_acc_store(e, isa, kb, o, nv, full, tv ? 0 : rem, epi);
     if (tv)
-        emit_tail_columns_store(e, kb, o, full * isa->lanes, rem, epi);
+        emit_columns_write(e, kb, o, "tc", full * isa->lanes, rem, epi);
 }
 
 /* The vector kernel of kb for isa (the caller checked kernel_vector_for). */
@@ -458,14 +495,8 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
         if (nv)
             emit_acc_from(e, isa, kb, o, nv, full, tv ? 0 : rem);
         if (tv) {
-            char rows[16];
-            snprintf(rows, sizeof rows, "%d", MR);
-            emit_for(e, "r", "for (int r = 0; r < %d; r++)", tv * L);
-            emit(e, "for (int j = 0; j < %d; j++)", rem);
-            emit(e, "    tc[j][r] = r < %s ? yb[(size_t)r * %d + %d + j] : 0.0f;", o->guard_rows ? "mr" : rows,
-                 o->ystride, nv * L);
-            emit_end(e, "r");
-            emit_tail_from(e, isa, rem, tv);
+            emit_columns_read(e, kb, o, "tc", nv * L, rem, tv * L);
+            emit_columns_through(e, isa, "t", "tc", rem, tv, false);
         }
         emit_end(e, NULL);
     }
@@ -529,7 +560,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     }
     kernel_close_reduction(e, kb);
     if (tv)
-        emit_tail_spill(e, isa, rem, tv);
+        emit_columns_through(e, isa, "t", "tc", rem, tv, true);
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
@@ -560,30 +591,6 @@ kernel_vector_co_for(const Target *t, const KernelBlock *kb)
     return kb->cols * nv + nv + 1 <= isa->vregs ? isa : NULL;
 }
 
-/* The transposed block tb[j][r] out to row r, column j of the output:
- * raw partial sums (epi false) or through the reference epilogue. */
-static void
-emit_co_writeout(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool epi)
-{
-    char rows[16];
-    snprintf(rows, sizeof rows, "%d", kb->MR);
-    emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-    emit(e, "float *restrict yr = yb + (size_t)r * %d;", o->ystride);
-    if (epi && o->res)
-        emit(e, "const float *restrict rr = rb + (size_t)r * %d;", o->ystride);
-    if (epi && o->bias)
-        emit(e, "const float b = bb[r];");
-    emit_for(e, "j", "for (int j = 0; j < %d; j++)", kb->cols);
-    emit(e, "float v = tb[j][r]%s;", epi && o->bias ? " + b" : "");
-    if (epi && o->res)
-        emit(e, "v += rr[j];");
-    if (epi && o->relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[j] = v;");
-    emit_end(e, "j");
-    emit_end(e, "r");
-}
-
 void
 kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
 {
@@ -605,25 +612,8 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far, transposed */");
         emit_open(e, NULL, "if (k0 > 0)");
-        if (o->guard_rows) {
-            emit(e, "for (int r = mr; r < %d; r++)", MR);
-            emit(e, "    for (int j = 0; j < %d; j++)", cols);
-            emit(e, "        tb[j][r] = 0.0f;");
-        }
-        char rows[16];
-        snprintf(rows, sizeof rows, "%d", MR);
-        emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-        emit(e, "const float *restrict yr = yb + (size_t)r * %d;", o->ystride);
-        emit(e, "for (int j = 0; j < %d; j++)", cols);
-        emit(e, "    tb[j][r] = yr[j];");
-        emit_end(e, "r");
-        for (int j = 0; j < cols; j++) {
-            line[0] = '\0';
-            for (int v = 0; v < nv; v++)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%sa%d_%d = %s(&tb[%d][%d]);",
-                         v ? " " : "", j, v, isa->load, j, v * L);
-            emit(e, "%s", line);
-        }
+        emit_columns_read(e, kb, o, "tb", 0, cols, MR);
+        emit_columns_through(e, isa, "a", "tb", cols, nv, false);
         emit_end(e, NULL);
     }
     emit(e, "/* over the reduction: the weight vectors of row k, then a broadcast operand value per column */");
@@ -647,27 +637,21 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     }
     kernel_close_reduction(e, kb);
     emit(e, "/* the accumulators to tb[column][channel] */");
-    for (int j = 0; j < cols; j++) {
-        line[0] = '\0';
-        for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s(&tb[%d][%d], a%d_%d);", v ? " " : "",
-                     isa->store, j, v * L, j, v);
-        emit(e, "%s", line);
-    }
+    emit_columns_through(e, isa, "a", "tb", cols, nv, true);
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
         emit_open(e, NULL, "if (k1 < %d)", o->K);
-        emit_co_writeout(e, kb, o, false);
+        emit_columns_write(e, kb, o, "tb", 0, cols, false);
         emit_else(e, "else");
         emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
              o->relu ? " relu," : "");
-        emit_co_writeout(e, kb, o, true);
+        emit_columns_write(e, kb, o, "tb", 0, cols, true);
         emit_end(e, NULL);
     } else {
         emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
              o->res ? " residual," : "", o->relu ? " relu," : "");
-        emit_co_writeout(e, kb, o, epi);
+        emit_columns_write(e, kb, o, "tb", 0, cols, epi);
     }
     emit_end(e, "kernel");
 }
