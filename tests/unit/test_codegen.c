@@ -777,6 +777,56 @@ START_TEST(pixel_tail_in_channel_lanes)
 END_TEST
 
 /*
+ * Tall blocks (sched_default's 2 vectors of pixels and 13 or 14 rows for a
+ * 1x1 gemm with channel blocks outside and a long reduction) against the
+ * interpreter, as the default schedule picks them for x86-64-v4: a 1x1 over
+ * 18x18 (324 = 10 x 32 + 4 pixels, the 4 in channel lanes; 35 channels in
+ * 13s, the last block 9) with relu, and a strided 1x1 over an im2col panel
+ * (81 = 2 x 32 + 17 pixels: a vector and one column in channel lanes; 28
+ * channels in 14s) with the residual and relu; built with -march and
+ * without (the reference kernels under '#else').
+ */
+START_TEST(tall_blocks_match_interpreter)
+{
+    static const struct {
+        const char *cpu, *cflags;
+    } cases[] = {
+        {"avx512f", "-march=x86-64-v4"},
+        {"", ""},
+    };
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const Target *t = runnable_target("x86-64-v4", cases[i].cpu, &ran);
+        if (!t)
+            continue;
+        Graph *g = graph_new("tall");
+        Value *x = graph_input(g, "x", shape4(DIM_N, 256, 18, 18));
+        Attrs a = conv_attrs(35, 1, 1, 0, 1, 1, true);
+        Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
+        c1->def->epi = EPI_RELU;
+        a = conv_attrs(256, 1, 1, 0, 1, 1, true);
+        Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
+        a = conv_attrs(28, 1, 2, 0, 1, 1, false);
+        Value *c4 = op(g, OP_CONV2D, &c1, 1, &a, "w4");
+        Value *in3[2] = {c2, c4};
+        a = conv_attrs(28, 1, 2, 0, 1, 1, true);
+        Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
+        c3->def->epi = EPI_ADD | EPI_RELU;
+        graph_output(g, "y", c3);
+        for (int k = 0; k < g->nodes.n; k++)
+            GRAPH_NODE(g, k)->sched = sched_default(GRAPH_NODE(g, k), t, true, NULL);
+        ck_assert_int_eq(c1->def->sched.reg_co, 13);
+        ck_assert_int_eq(c1->def->sched.reg_pix, 32);
+        ck_assert_int_eq(c3->def->sched.reg_co, 14);
+        ck_assert_int_eq(c3->def->sched.reg_pix, 32);
+        ck_assert_int_eq(c2->def->sched.reg_co, 6);    /* 35 input channels: the table's block */
+        check_hand_scheduled(g, t, true, cases[i].cflags, "for 13 x 32,");
+    }
+    ck_assert_int_ge(ran, 1);
+}
+END_TEST
+
+/*
  * direct over the zero-padded input copy: a 7x7 stride-2 stem, a dilated
  * 3x3, a grouped 3x3 with a fused residual and relu and a strided 1x1, with
  * pixel and channel lanes, column tails and blocks short of channels, for
@@ -1128,6 +1178,38 @@ START_TEST(default_schedule)
     s7 = sched_default(c7->def, target_find("x86-64-v3"), true, NULL);
     ck_assert_int_eq(s7.reg_co, 6);
     ck_assert_int_eq(s7.reg_pix, 16);
+    /* 1x1 over 1024 x 14 x 14 (channel blocks outside): 2 vectors of pixels and 13 rows for 256
+     * channels (260 against 14 rows' 266), 14 for 512 (518 against 520); the table's 6 x 64 with
+     * 128 input channels, without packed weights, with pixel tiles outside (over 256 x 56 x 56),
+     * and on x86-64-v3 and aarch64 */
+    Value *x14 = graph_input(g, "x14", shape4(DIM_N, 1024, 14, 14));
+    Value *x14s = graph_input(g, "x14s", shape4(DIM_N, 128, 14, 14));
+    Value *x56 = graph_input(g, "x56", shape4(DIM_N, 256, 56, 56));
+    Attrs a256 = conv_attrs(256, 1, 1, 0, 1, 1, false), a512 = conv_attrs(512, 1, 1, 0, 1, 1, false);
+    Value *t256 = op(g, OP_CONV2D, &x14, 1, &a256, "t256"), *t512 = op(g, OP_CONV2D, &x14, 1, &a512, "t512");
+    Value *tshort = op(g, OP_CONV2D, &x14s, 1, &a256, "ts"), *twide = op(g, OP_CONV2D, &x56, 1, &a256, "tw");
+    Schedule st = sched_default(t256->def, v4, true, NULL);
+    ck_assert_int_eq(st.order, ORDER_CO_PIX);
+    ck_assert_int_eq(st.reg_co, 13);
+    ck_assert_int_eq(st.reg_pix, 32);
+    ck_assert_ptr_null(sched_check(t256->def, v4, &st, true, NULL));
+    st = sched_default(t512->def, v4, true, NULL);
+    ck_assert_int_eq(st.reg_co, 14);
+    ck_assert_int_eq(st.reg_pix, 32);
+    ck_assert_int_eq(block_vregs(16, 14, 32, true), 31);
+    Schedule table[] = {sched_default(tshort->def, v4, true, NULL), sched_default(t256->def, v4, false, NULL),
+                        sched_default(twide->def, v4, true, NULL)};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(table[i].reg_co, 6);
+        ck_assert_int_eq(table[i].reg_pix, 64);
+    }
+    ck_assert_int_eq(table[2].order, ORDER_PIX_CO);
+    st = sched_default(t256->def, target_find("x86-64-v3"), true, NULL);
+    ck_assert_int_eq(st.reg_co, 6);
+    ck_assert_int_eq(st.reg_pix, 16);
+    st = sched_default(t256->def, target_find("aarch64"), true, NULL);
+    ck_assert_int_eq(st.reg_co, 6);
+    ck_assert_int_eq(st.reg_pix, 16);
     /* kernels larger than 3x3 run direct (the padded input), 3x3 and 1x1 as gemm */
     for (int k = 1; k <= 7; k += 2) {
         Attrs a = conv_attrs(8, k, 2, k / 2, 1, 1, false);
@@ -1271,6 +1353,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, vector_kernels_match_interpreter);
     tcase_add_test(t, co_lanes_match_interpreter);
     tcase_add_test(t, pixel_tail_in_channel_lanes);
+    tcase_add_test(t, tall_blocks_match_interpreter);
     tcase_add_test(t, direct_matches_interpreter);
     tcase_add_test(t, weight_prefetch);
     tcase_add_test(t, ops_match_interpreter);
