@@ -266,20 +266,33 @@ sched_default_tile_pix(const Node *n, const Schedule *s)
  * each tile of the operand is then read once and used by every channel
  * block, while the weights are read once per tile.  Measured on VisE's 1x1 convs of
  * 512 channels on 28x28 maps (1.5 MiB operand, 2 MiB L2): 0.93-1.2 ms with
- * channel blocks outside, 0.68-0.70 ms with pixel tiles outside. */
+ * channel blocks outside, 0.68-0.70 ms with pixel tiles outside.
+ *
+ * Winograd runs one matrix product per position of its tiles, (m + 2)^2
+ * of them, position by position, so what has to stay in L2 is one
+ * position's operand (input channels x tiles) and weights (input x output
+ * channels), not the whole im2col panel, which its order once went by.
+ * VisE's F(4x4) convs on 56x56 maps (50 KiB a position) had pixel tiles
+ * outside by that measure, which also handed the two threads whole tiles,
+ * two of 64 to one and one of 64 and one of 4 to the other: their three
+ * layers took 1.80-1.88 ms on two threads, 1.36-1.38 with channel blocks
+ * outside (2.73-2.79 and 2.47-2.74 on one; Sapphire Rapids, batch 1), and
+ * on x86-64-v3 2.08-2.29 against 1.95-1.96 on two threads, the same on one. */
 static bool
-weights_beside(const Node *n, const Target *t, int64_t *operand)
+weights_beside(const Node *n, const Target *t, Algo a, int64_t *operand)
 {
-    int64_t weights = sched_reduction(n, ALGO_GEMM) * (n->a.out / n->a.groups) * 4;
-    *operand = gemm_operand_bytes(n);
+    Algo product = sched_winograd_m(a) ? a : ALGO_GEMM;
+    int64_t weights = sched_reduction(n, product) * (n->a.out / n->a.groups) * 4;
+    *operand = sched_winograd_m(a) ? sched_reduction(n, a) * winograd_tiles(n, sched_winograd_m(a)) * 4
+                                   : gemm_operand_bytes(n);
     return *operand > t->l2 / 2 && weights <= t->l2 / 2 && 2 * weights < *operand;
 }
 
 /* Pixel tiles outside: for either reason above. */
 static bool
-pixels_outside(const Node *n, const Target *t, int64_t *operand)
+pixels_outside(const Node *n, const Target *t, Algo a, int64_t *operand)
 {
-    return weights_beside(n, t, operand) || operand_past_l2(n, t);
+    return weights_beside(n, t, a, operand) || operand_past_l2(n, t);
 }
 
 /* An im2col gemm with pixel tiles outside builds each tile's panel just
@@ -363,7 +376,7 @@ sched_default_for(const Node *n, const Target *t, Algo algo, bool can_pack)
     s.reg_pix = (int)min64(t->reg_pix, sched_block_columns(n, algo));
     s.reg_co = tail_rows(n, t, &s, can_pack);
     s.parallel = PAR_INSIDE;
-    s.order = tile_panels(n, t, algo) || pixels_outside(n, t, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
+    s.order = tile_panels(n, t, algo) || pixels_outside(n, t, algo, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
     int tall = tall_rows(n, t, &s, can_pack);
     if (tall) {
         s.reg_co = tall;
@@ -409,7 +422,7 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
     Algo algo = wino4 ? ALGO_WINOGRAD4 : wino ? ALGO_WINOGRAD2 : direct ? ALGO_DIRECT : ALGO_GEMM;
     Schedule s = sched_default_for(n, t, algo, can_pack);
     int64_t cout_g = n->a.out / n->a.groups;
-    bool beside = weights_beside(n, t, &operand);
+    bool beside = weights_beside(n, t, s.algo, &operand);
     if (why) {
         char *algo_why =
             wino4 ? xprintf("winograd(4): 3x3 stride 1 with %" PRId64 " >= %d input channels and %" PRId64
@@ -452,7 +465,8 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                            t->l2 / 2 / 1048576.0);
         else {
             char *order_why = xprintf(
-                "order %s: the %.2f MiB operand %s half of L2 (%.2f MiB)%s", order_name(s.order), operand / 1048576.0,
+                "order %s: the %.2f MiB operand%s %s half of L2 (%.2f MiB)%s", order_name(s.order), operand / 1048576.0,
+                sched_winograd_m(s.algo) ? " of each position's product" : "",
                 operand > t->l2 / 2 ? "exceeds" : "fits", t->l2 / 2 / 1048576.0,
                 beside                ? " and the weights, under half of it, fit the other half"
                 : operand_past_l2(n, t) ? " and all of it, so pixel tiles go outside and it is read once"

@@ -1210,6 +1210,19 @@ START_TEST(default_schedule)
     st = sched_default(t256->def, target_find("aarch64"), true, NULL);
     ck_assert_int_eq(st.reg_co, 6);
     ck_assert_int_eq(st.reg_pix, 16);
+    /* Winograd's order goes by one position's product: F(4x4) over 64 x 56 x 56 has a 6.9 MiB
+     * im2col panel but 50 KiB a position, so channel blocks outside; with 8 MiB a position
+     * (1024 channels x 2048 tiles of 2x2) and 256 KiB of weights, pixel tiles outside */
+    Value *x56w = graph_input(g, "x56w", shape4(DIM_N, 64, 56, 56));
+    Value *x90w = graph_input(g, "x90w", shape4(DIM_N, 1024, 64, 128));
+    Attrs a3 = conv_attrs(64, 3, 1, 1, 1, 1, false);
+    Value *w56 = op(g, OP_CONV2D, &x56w, 1, &a3, "wi");
+    Value *w90 = op(g, OP_CONV2D, &x90w, 1, &a3, "wo");
+    st = sched_default(w56->def, v4, true, NULL);
+    ck_assert_int_eq(st.algo, ALGO_WINOGRAD4);
+    ck_assert_int_eq(st.order, ORDER_CO_PIX);
+    Schedule s2 = sched_default_for(w90->def, v4, ALGO_WINOGRAD2, true);
+    ck_assert_int_eq(s2.order, ORDER_PIX_CO);
     /* kernels larger than 3x3 run direct (the padded input), 3x3 and 1x1 as gemm */
     for (int k = 1; k <= 7; k += 2) {
         Attrs a = conv_attrs(8, k, 2, k / 2, 1, 1, false);
