@@ -84,16 +84,38 @@ open_k_tiles(Emitter *e, int K, int tile_k)
     return true;
 }
 
+/*
+ * With parallel = inside, the threads share out whole tiles (or groups of
+ * them, tile_pix) where there are many; with few, that leaves threads idle
+ * or waiting for the one with the extra or the larger one, so each is run
+ * by all of them instead, its blocks of output channels shared out (below
+ * SPLIT_TILES tiles of an im2col panel, SPLIT_GROUPS groups).  Each block
+ * is still computed whole by one thread: the same sums either way.  A
+ * 14x14 map in groups of 8 tiles of 16 pixels (x86-64-v3) is one group of
+ * 8 and one of 5: its 1x1 convs took 0.70 ms on two threads with the
+ * groups shared out and 0.64 ms split (Sapphire Rapids, batch 1); a 28x28
+ * map's 7 groups split took 0.72-0.74 ms against 0.63-0.64, the barrier
+ * after each group costing more than the imbalance.
+ */
+#define SPLIT_TILES 8
+#define SPLIT_GROUPS 4
+
 /* The two block loops, in the schedule's order, with the parallel pragma. */
 static void
 open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *what)
 {
-    omp_if(e, s->parallel == PAR_INSIDE, 2);
     if (s->tile_pix) {
         /* groups of pixel tiles (tile_pix; order pix,co only) */
         int gt = s->tile_pix / s->reg_pix, ng = (npt + gt - 1) / gt;
-        emit(e, "/* over groups of %d tiles of %s (tile_pix %d) */", gt, what, s->tile_pix);
+        bool split = s->parallel == PAR_INSIDE && ng < SPLIT_GROUPS;
+        omp_if(e, s->parallel == PAR_INSIDE && !split, 2);
+        if (split)
+            emit(e, "/* over groups of %d tiles of %s (tile_pix %d): with %d group%s, the threads share each "
+                    "one's blocks */", gt, what, s->tile_pix, ng, ng > 1 ? "s" : "");
+        else
+            emit(e, "/* over groups of %d tiles of %s (tile_pix %d) */", gt, what, s->tile_pix);
         emit_for(e, "pg", "for (int pg = 0; pg < %d; pg++)", ng);
+        omp_if(e, split, 1);
         emit(e, "/* over blocks of output channels */");
         emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", ncb);
         emit(e, "/* over the group's tiles: the block's weights stay in L1, its output rows are written");
@@ -105,6 +127,7 @@ open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *wh
         emit_for(e, "pt", "for (int pt = pg * %d; pt < pt1; pt++)", gt);
         return;
     }
+    omp_if(e, s->parallel == PAR_INSIDE, 2);
     if (s->order == ORDER_PIX_CO) {
         emit(e, "/* over tiles of %s */", what);
         emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
@@ -391,14 +414,10 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
  *
  * With parallel = inside the threads share out the tiles, each building
  * and using its own panels, when there are many; with fewer than
- * SPLIT_TILES tiles (a 7x7 map is one tile of 49; a 14x14 map three of 64
- * and one of 4) that leaves threads idle or waiting for the one with the
- * extra tile, so each tile is run by all of them instead: the rows of its
- * panel in parallel, then, once it is whole, its blocks of output
- * channels.  Each block is still computed whole by one thread: the same
- * sums either way.
+ * SPLIT_TILES (a 7x7 map is one tile of 49; a 14x14 map three of 64 and
+ * one of 4) each tile is run by all of them instead: the rows of its panel
+ * in parallel, then, once it is whole, its blocks of output channels.
  */
-#define SPLIT_TILES 8
 
 static void
 emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,

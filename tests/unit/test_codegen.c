@@ -611,9 +611,11 @@ START_TEST(vector_kernels_match_interpreter)
                 free(pack_weights(g));
                 fill_all(g);
             }
-            /* the FMAs checked once, the groups where c4 has them */
+            /* the FMAs checked once, the groups where c4 has them: two, fewer than
+             * SPLIT_GROUPS, so each group's blocks are shared out among the threads */
             check_against_interp_for(g, false, t, cases[i].cflags,
-                                     packed ? "over groups of 3 tiles of output pixels (tile_pix 48)"
+                                     packed ? "over groups of 3 tiles of output pixels (tile_pix 48): with 2 "
+                                              "groups, the threads share each one's blocks"
                                             : cases[i].fma);
             graph_free(g);
         }
