@@ -1212,6 +1212,21 @@ START_TEST(default_schedule)
     st = sched_default(t256->def, target_find("aarch64"), true, NULL);
     ck_assert_int_eq(st.reg_co, 6);
     ck_assert_int_eq(st.reg_pix, 16);
+    /* x86-64-v3's groups of pixel tiles, as even as 8 tiles at most allow: 49 tiles of 16 pixels
+     * (28x28) in 7 groups of 7, 196 (56x56) in groups of 8, 13 (14x14) in 7 and 6 */
+    static const int side[] = {28, 56, 14}, want[] = {112, 128, 112};
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "xg%d", side[i]);
+        Value *xg = graph_input(g, name, shape4(DIM_N, 1024, side[i], side[i]));
+        snprintf(name, sizeof name, "g%d", side[i]);
+        Attrs ag = conv_attrs(128, 1, 1, 0, 1, 1, false);
+        Value *vg = op(g, OP_CONV2D, &xg, 1, &ag, name);
+        st = sched_default(vg->def, target_find("x86-64-v3"), true, NULL);
+        ck_assert_int_eq(st.order, ORDER_PIX_CO);
+        ck_assert_int_eq(st.reg_pix, 16);
+        ck_assert_int_eq(st.tile_pix, want[i]);
+    }
     /* Winograd's order goes by one position's product: F(4x4) over 64 x 56 x 56 has a 6.9 MiB
      * im2col panel but 50 KiB a position, so channel blocks outside; with 8 MiB a position
      * (1024 channels x 2048 tiles of 2x2) and 256 KiB of weights, pixel tiles outside */
