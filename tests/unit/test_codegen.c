@@ -1227,12 +1227,17 @@ START_TEST(default_schedule)
         ck_assert_int_eq(st.reg_pix, 16);
         ck_assert_int_eq(st.tile_pix, want[i]);
     }
+    Attrs a3 = conv_attrs(64, 3, 1, 1, 1, 1, false);
+    /* a 3x3 over 512 x 7 x 7 (16 tiles of 2x2): Winograd F(2x2) on x86-64-v3, gemm on x86-64-v4 */
+    Value *x7w = graph_input(g, "x7w", shape4(DIM_N, 512, 7, 7));
+    Value *w7 = op(g, OP_CONV2D, &x7w, 1, &a3, "w7");
+    ck_assert_int_eq(sched_default(w7->def, target_find("x86-64-v3"), true, NULL).algo, ALGO_WINOGRAD2);
+    ck_assert_int_eq(sched_default(w7->def, v4, true, NULL).algo, ALGO_GEMM);
     /* Winograd's order goes by one position's product: F(4x4) over 64 x 56 x 56 has a 6.9 MiB
      * im2col panel but 50 KiB a position, so channel blocks outside; with 8 MiB a position
      * (1024 channels x 2048 tiles of 2x2) and 256 KiB of weights, pixel tiles outside */
     Value *x56w = graph_input(g, "x56w", shape4(DIM_N, 64, 56, 56));
     Value *x90w = graph_input(g, "x90w", shape4(DIM_N, 1024, 64, 128));
-    Attrs a3 = conv_attrs(64, 3, 1, 1, 1, 1, false);
     Value *w56 = op(g, OP_CONV2D, &x56w, 1, &a3, "wi");
     Value *w90 = op(g, OP_CONV2D, &x90w, 1, &a3, "wo");
     st = sched_default(w56->def, v4, true, NULL);
