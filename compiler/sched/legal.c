@@ -335,23 +335,25 @@ tail_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
     return rows;
 }
 
-/* Rows of a block of a 1x1 gemm with channel blocks outside (order co,pix)
- * and a reduction of at least TALL_K rows, on a map wider than the table's
- * block.  Such a layer reads its operand from L2 once per block of output
- * channels, 4 vectors a step of the reduction for the table's 6 x 64 on
- * AVX-512, or 4 per 24 FMAs; two vectors of pixels and as many rows as fit
- * the registers beside them (14, or 13 where that pads fewer channels) read
- * 2 per 26-28, half the traffic.  With pixel tiles outside it is the
- * weights that stream, and a taller, narrower block reads more of them;
- * with a short reduction the output rows, written once per TALL_K steps or
- * fewer, dominate, and more rows at a time are more streams for the
- * prefetchers.  Measured on VisE (Sapphire Rapids, one thread, batch 1):
- * the eleven 1x1 convs on 14x14 maps 7.9-8.3 -> 7.3-7.4 ms, the two
- * strided 1x1 downsampling convs 2.9-3.1 -> 2.6-2.7, the trunk 47.7-49.8
- * -> 46.5-47.3; batch 8 the same within noise; on 56x56 maps (pixel tiles
- * outside) up to 30 % slower at batch 8, and on x86-64-v3 (16 registers:
- * 13 x 8) slower, so the rule asks for 16 lanes and 32 registers. */
-#define TALL_K 256
+/* Rows of a block of a 1x1 gemm with a reduction of at least TALL_K rows,
+ * on a map wider than the table's block.  The operand is the larger stream
+ * such a layer reads from L2, in either loop order: all of it once per
+ * block of output channels with channel blocks outside, and with pixel
+ * tiles outside a tile of K x 64 pixels too large for L1, read again by
+ * each block.  The table's 6 x 64 on AVX-512 loads 4 operand vectors a step
+ * of the reduction for 24 FMAs; two vectors of pixels and as many rows as
+ * fit the registers beside them (14, or 13 where that pads fewer channels)
+ * load 2 for 26-28, and the 13 or 14 broadcast weights a step cost less.
+ * With a short reduction the output rows, written once per 64 steps, are
+ * the larger stream, and more rows at a time are more streams for the
+ * prefetchers: slower.  Measured on VisE (Sapphire Rapids, batch 1, one
+ * thread): the eleven 1x1 convs on 14x14 maps 7.9-8.3 -> 7.3-7.4 ms, the
+ * two strided 1x1 downsampling convs 2.9-3.1 -> 2.6-2.7 (channel blocks
+ * outside); the eleven with pixel tiles outside or 128 input channels, on
+ * 56x56 and 28x28 maps, 8.5-8.8 -> 8.0-8.3 (two threads 4.7-5.3 -> 4.5-4.9);
+ * those with 64 input channels 5-16 % slower.  On x86-64-v3 (16 registers:
+ * 13 x 8) it was slower, so the rule asks for 16 lanes and 32 registers. */
+#define TALL_K 128
 
 static int
 tall_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
@@ -359,7 +361,7 @@ tall_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
     int64_t cout_g = n->a.out / n->a.groups;
     int rows = (t->vregs - 3) / 2;
     if (!can_pack || !t->isa_macro || t->lanes < 16 || t->vregs < 32 || s->algo != ALGO_GEMM ||
-        n->a.kh != 1 || n->a.kw != 1 || s->order != ORDER_CO_PIX || sched_reduction(n, s->algo) < TALL_K ||
+        n->a.kh != 1 || n->a.kw != 1 || sched_reduction(n, s->algo) < TALL_K ||
         sched_block_columns(n, s->algo) <= t->reg_pix || cout_g <= rows)
         return 0;
     int64_t pad = (cout_g + rows - 1) / rows * rows, pad1 = (cout_g + rows - 2) / (rows - 1) * (rows - 1);
@@ -426,7 +428,6 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
     bool direct = !wino && n->a.kh * n->a.kw > 9;
     Algo algo = wino4 ? ALGO_WINOGRAD4 : wino ? ALGO_WINOGRAD2 : direct ? ALGO_DIRECT : ALGO_GEMM;
     Schedule s = sched_default_for(n, t, algo, can_pack);
-    int64_t cout_g = n->a.out / n->a.groups;
     bool beside = weights_beside(n, t, s.algo, &operand);
     if (why) {
         char *algo_why =
@@ -449,12 +450,12 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
         char *reg_why = s.reg_co == t->reg_co && s.reg_pix == t->reg_pix
                             ? xprintf("reg %dx%d from the %s table", s.reg_co, s.reg_pix, t->name)
                         : s.reg_pix == 2 * t->lanes && s.reg_co > t->reg_co
-                            ? xprintf("reg %dx%d: 2 vectors of pixels and %d rows, %s: the operand streams "
-                                      "from L2 once per block of output channels, %" PRId64 " times against %" PRId64
-                                      " for the %s table's %dx%d", s.reg_co, s.reg_pix, s.reg_co,
+                            ? xprintf("reg %dx%d: 2 vectors of pixels and %d rows, %s: %d FMAs a step of the "
+                                      "reduction for 2 operand vectors from L2, against %d for %d with the %s "
+                                      "table's %dx%d", s.reg_co, s.reg_pix, s.reg_co,
                                       s.reg_co == (t->vregs - 3) / 2 ? "as many as fit the registers"
                                                                      : "one fewer than fit, which pads fewer channels",
-                                      (cout_g + s.reg_co - 1) / s.reg_co, (cout_g + t->reg_co - 1) / t->reg_co,
+                                      2 * s.reg_co, t->reg_co * t->reg_pix / t->lanes, t->reg_pix / t->lanes,
                                       t->name, t->reg_co, t->reg_pix)
                         : s.reg_co > t->reg_co
                             ? xprintf("reg %dx%d: the %s table's %dx%d, no larger than the layer; its %d "
