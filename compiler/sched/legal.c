@@ -343,7 +343,8 @@ tail_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
  * each block.  The table's 6 x 64 on AVX-512 loads 4 operand vectors a step
  * of the reduction for 24 FMAs; two vectors of pixels and as many rows as
  * fit the registers beside them (14, or 13 where that pads fewer channels)
- * load 2 for 26-28, and the 13 or 14 broadcast weights a step cost less.
+ * load 2 for 26-28, besides 13 or 14 broadcast weights that come in order
+ * from the packed panel.
  * With a short reduction the output rows, written once per 64 steps, are
  * the larger stream, and more rows at a time are more streams for the
  * prefetchers: slower.  Measured on VisE (Sapphire Rapids, batch 1, one
