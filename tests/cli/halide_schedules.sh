@@ -3,7 +3,7 @@
 # OpenMP one byte for byte; an unknown runtime is refused; with --runtime
 # halide a small model with every op kind (input 'weights' refused), under
 # its default schedule, with embedded weights, -O0, winograd(4) inside
-# images, and random legal schedules (parallel over the batch, inside
+# images, pixel tiles in few groups (each group's channel blocks shared out), and random legal schedules (parallel over the batch, inside
 # images, none; gemm, direct, Winograd, reduction tiles), compiles
 # warning-free with gcc and clang and gives bit-identical outputs to the
 # OpenMP build of the same schedule, at batch 1 and 3.  Skipped (77)
@@ -92,6 +92,10 @@ one O0 -O0
 # winograd(4) with its transforms in parallel loops (the vector output transform's names)
 printf 'c2 { algo = winograd(4); parallel = inside; }\n' >"$work/w4.sched"
 one winograd4 --schedule "$work/w4.sched"
+# pixel tiles in 3 groups, fewer than SPLIT_GROUPS: the channel blocks of each group in a parallel loop
+printf 'c3 { order = pix,co; reg = 4x4; tile_pix = 8; parallel = inside; }\n' >"$work/g.sched"
+one groups --schedule "$work/g.sched"
+grep -q "the threads share each one's blocks" "$work/groups.omp/tiny.c" || fail "groups: c3's groups are not split"
 for seed in 1 2 3 4 5 6 7 8; do
     "$visec" schedule "$work/tiny.vise" --random $seed -o "$work/s$seed.sched"
     one random$seed --schedule "$work/s$seed.sched"
