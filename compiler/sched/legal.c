@@ -71,12 +71,14 @@ is_plain_1x1(const Node *n)
     return a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->ph == 0 && a->pw == 0;
 }
 
-/* Bytes of a gemm's right-hand matrix for one image: the input itself
- * (1x1, stride 1) or its im2col panel, K x the output pixels. */
+/* Bytes of the right-hand matrix of one matrix product for one image, K x
+ * its columns: for gemm the input itself (1x1, stride 1) or its im2col
+ * panel, K x the output pixels; for Winograd one position's transformed
+ * input, input channels x tiles. */
 static int64_t
-gemm_operand_bytes(const Node *n)
+operand_bytes(const Node *n, Algo a)
 {
-    return sched_reduction(n, ALGO_GEMM) * n->out->shape.dim[2] * n->out->shape.dim[3] * 4;
+    return sched_reduction(n, a) * sched_block_columns(n, a) * 4;
 }
 
 SchedPad
@@ -115,7 +117,7 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
             int64_t P = n->out->shape.dim[2] * n->out->shape.dim[3], NT = s->reg_pix > 0 ? s->reg_pix : 1;
             return sched_reduction(n, ALGO_GEMM) * ((P + NT - 1) / NT) * NT * 4;
         }
-        return gemm_operand_bytes(n);
+        return operand_bytes(n, ALGO_GEMM);
     default:
         return 0;
     }
@@ -236,7 +238,7 @@ plain_parallel(const Node *n)
 static bool
 operand_past_l2(const Node *n, const Target *t)
 {
-    return is_plain_1x1(n) && gemm_operand_bytes(n) > t->l2;
+    return is_plain_1x1(n) && operand_bytes(n, ALGO_GEMM) > t->l2;
 }
 
 /* Pixel tiles in groups (tile_pix) where a block's row of pixels is no
@@ -288,8 +290,7 @@ weights_beside(const Node *n, const Target *t, Algo a, int64_t *operand)
 {
     Algo product = sched_winograd_m(a) ? a : ALGO_GEMM;
     int64_t weights = sched_reduction(n, product) * (n->a.out / n->a.groups) * 4;
-    *operand = sched_winograd_m(a) ? sched_reduction(n, a) * winograd_tiles(n, sched_winograd_m(a)) * 4
-                                   : gemm_operand_bytes(n);
+    *operand = operand_bytes(n, product);
     return *operand > t->l2 / 2 && weights <= t->l2 / 2 && 2 * weights < *operand;
 }
 
@@ -310,7 +311,7 @@ pixels_outside(const Node *n, const Target *t, Algo a, int64_t *operand)
 static bool
 tile_panels(const Node *n, const Target *t, Algo algo)
 {
-    return algo == ALGO_GEMM && (n->a.kh > 1 || n->a.kw > 1) && gemm_operand_bytes(n) > t->l2 / 2;
+    return algo == ALGO_GEMM && (n->a.kh > 1 || n->a.kw > 1) && operand_bytes(n, ALGO_GEMM) > t->l2 / 2;
 }
 
 /* Rows of a block that holds all of a layer's columns: where they end in a
