@@ -396,7 +396,7 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
     KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
-                      s->lanes == LANES_CO, tile_panel, NULL, !tile_panel && s->order == ORDER_PIX_CO};
+                      s->lanes == LANES_CO, tile_panel, NULL, !tile_panel};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
                     packed && cout_g % MR != 0, tiled, K};
     RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};

@@ -175,13 +175,19 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 }
 
 /*
- * The operand rows of a gemm straight on the input with pixel tiles outside
- * (a 1x1 conv on a large map) lie a whole map apart and are read once per
- * tile before the later channel blocks find them in L2: their cache lines
- * PREFETCH_ROWS rows ahead are prefetched too.  Measured on VisE (one
- * thread, batch 1): 0.04-0.09 ms less on each such layer, about 1 % of
- * the run; the other layers, whose operand the prefetchers or L2 already
- * serve, ran as fast or slower with it.
+ * The operand rows of a gemm straight on its input lie a whole map apart,
+ * and a block reads two or more cache lines of each, one row a step: their
+ * lines PREFETCH_ROWS rows ahead are prefetched too, in either loop order.
+ * With pixel tiles outside (1x1 convs on large maps) the rows are read once
+ * per tile before the later channel blocks find them in L2: 0.04-0.09 ms
+ * less on each such layer (VisE, one thread, batch 1).  With channel blocks
+ * outside every block reads the whole operand again from L2, where the
+ * prefetchers alone leave the tall blocks waiting: the 1024 -> 256 1x1
+ * convs on 14x14 maps 0.47-0.50 -> 0.40-0.42 ms on two threads, the whole
+ * trunk 29.8 -> 28.0 ms (medians) on two threads and 217 -> 207 ms at
+ * batch 8 (Sapphire Rapids, interleaved); x86-64-v3 the same.  Winograd's
+ * products and the im2col tile panels measured no gain, so they do
+ * without (Winograd: the transformed tiles of a position lie close).
  */
 #define PREFETCH_ROWS 8
 

@@ -57,7 +57,7 @@ typedef struct KernelBlock {
     bool co_lanes;          /* the schedule's lanes = co: output channels in the vector lanes */
     bool tile_panel;        /* B holds this pixel tile's columns only: column j at B[k * P + j] */
     const KernelTaps *taps; /* a direct convolution: B is the block's origin in the padded input (NULL: a matrix) */
-    bool prefetch_rows;     /* the pixel-lane kernel prefetches the operand rows ahead too (rows far apart) */
+    bool prefetch_rows;     /* the pixel-lane kernel prefetches the operand rows ahead too (B straight on the input) */
 } KernelBlock;
 
 /*

@@ -884,8 +884,9 @@ END_TEST
 
 /* The vector kernels prefetch the packed weight panel 64 steps ahead on
  * x86 (one line per step for 6 channels, two for 32), not on NEON, and
- * never for unpacked weights; and the operand rows of a 1x1 with pixel
- * tiles outside 8 rows ahead. */
+ * never for unpacked weights; and the operand rows of a 1x1 straight on
+ * its input 8 rows ahead, with pixel tiles outside or channel blocks
+ * outside. */
 START_TEST(weight_prefetch)
 {
     static const struct {
@@ -904,6 +905,11 @@ START_TEST(weight_prefetch)
          NULL},
         {"x86-64-v3", false, "_mm_prefetch((const char *)((uintptr_t)bk + 3168), _MM_HINT_T0); /* the operand",
          "bk + 3232"},
+        /* w4, channel blocks outside, on a 5x6 map: rows 30 floats apart, 8 ahead */
+        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)bk + 960), _MM_HINT_T0); /* the operand rows",
+         NULL},
+        {"x86-64-v3", false, "_mm_prefetch((const char *)((uintptr_t)bk + 960), _MM_HINT_T0); /* the operand rows",
+         NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const Target *t = target_find(cases[i].target);
@@ -916,7 +922,14 @@ START_TEST(weight_prefetch)
         a = conv_attrs(t->lanes * 2, 1, 1, 0, 1, 1, true);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
         c2->def->sched = (Schedule){ALGO_GEMM, t->lanes * 2, 4, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
-        graph_output(g, "y", c2);
+        /* a 3x3 stride 2 to a 5x6 map, then a 1x1 with channel blocks outside */
+        a = conv_attrs(8, 3, 2, 1, 1, 1, true);
+        Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "w3");
+        c3->def->sched = (Schedule){ALGO_DIRECT, 6, 6, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        a = conv_attrs(12, 1, 1, 0, 1, 1, true);
+        Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
+        c4->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        graph_output(g, "y", c4);
         fill_all(g);
         if (cases[i].pack)
             free(pack_weights(g));
