@@ -183,9 +183,10 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
  * less on each such layer (VisE, one thread, batch 1).  With channel blocks
  * outside every block reads the whole operand again from L2, where the
  * prefetchers alone leave the tall blocks waiting: the 1024 -> 256 1x1
- * convs on 14x14 maps 0.47-0.50 -> 0.40-0.42 ms on two threads, the whole
- * trunk 29.8 -> 28.0 ms (medians) on two threads and 217 -> 207 ms at
- * batch 8 (Sapphire Rapids, interleaved); x86-64-v3 the same.  Winograd's
+ * convs on 14x14 maps 0.47-0.50 -> 0.40-0.42 ms on two threads; the whole
+ * trunk (medians, interleaved, Sapphire Rapids) 55.3 -> 53.9 ms on one
+ * thread and 29.6 -> 28.2 on two at batch 1, 426 -> 410 ms on one thread
+ * at batch 8 and the same on two; x86-64-v3 the same.  Winograd's
  * products and the im2col tile panels measured no gain, so they do
  * without (Winograd: the transformed tiles of a position lie close).
  */
