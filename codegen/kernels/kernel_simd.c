@@ -175,9 +175,10 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 }
 
 /*
- * The operand rows of a gemm straight on its input lie a whole map apart,
- * and a block reads two or more cache lines of each, one row a step: their
- * lines PREFETCH_ROWS rows ahead are prefetched too, in either loop order.
+ * The operand rows of a gemm straight on its input (a 1x1 conv's input, or
+ * an im2col panel of all the pixels) lie a whole map apart, and a block
+ * reads a cache line or more of each, one row a step: their lines
+ * PREFETCH_ROWS rows ahead are prefetched too, in either loop order.
  * With pixel tiles outside (1x1 convs on large maps) the rows are read once
  * per tile before the later channel blocks find them in L2: 0.04-0.09 ms
  * less on each such layer (VisE, one thread, batch 1).  With channel blocks
