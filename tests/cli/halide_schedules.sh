@@ -3,11 +3,11 @@
 # OpenMP one byte for byte; an unknown runtime is refused; with --runtime
 # halide a small model with every op kind (input 'weights' refused), under
 # its default schedule, with embedded weights, -O0, winograd(4) inside
-# images, pixel tiles in few groups (each group's channel blocks shared out), and random legal schedules (parallel over the batch, inside
-# images, none; gemm, direct, Winograd, reduction tiles), compiles
-# warning-free with gcc and clang and gives bit-identical outputs to the
-# OpenMP build of the same schedule, at batch 1 and 3.  Skipped (77)
-# without Halide.
+# images, pixel tiles in few groups (each group's channel blocks shared
+# out), and random legal schedules (parallel over the batch, inside images,
+# none; gemm, direct, Winograd, reduction tiles), compiles warning-free
+# with gcc and clang and gives bit-identical outputs to the OpenMP build of
+# the same schedule, at batch 1 and 3.  Skipped (77) without Halide.
 set -eu
 visec=$1 work=$2
 fail() { echo "FAIL: $*"; exit 1; }
