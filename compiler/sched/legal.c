@@ -210,9 +210,9 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
     if (s->lanes != LANES_PIX && s->lanes != LANES_CO)
         return xprintf("lanes: not set");
     *field = SF_TILE_PIX;
-    if (s->tile_pix && (s->algo != ALGO_GEMM || !is_plain_1x1(n) || s->order != ORDER_PIX_CO))
-        return xprintf("tile_pix %d: only a 1x1 gemm (stride 1, no padding) with order pix,co groups its "
-                       "pixel tiles (must be 0)", s->tile_pix);
+    if (s->tile_pix && (s->algo != ALGO_GEMM || s->order != ORDER_PIX_CO))
+        return xprintf("tile_pix %d: only a gemm with order pix,co groups its pixel tiles (must be 0)",
+                       s->tile_pix);
     int64_t P = sched_block_columns(n, s->algo), whole = (P + s->reg_pix - 1) / s->reg_pix * s->reg_pix;
     if (s->tile_pix < 0 || s->tile_pix % s->reg_pix || s->tile_pix > whole)
         return xprintf("tile_pix %d: must be 0 or a multiple of the block's %d pixels, at most %" PRId64 " here",
@@ -561,8 +561,9 @@ sched_random(const Node *n, const Target *t, bool can_pack, uint64_t *rng)
     s.tile_k = r.tile_k_max && draw(rng, 0, 1) ? draw(rng, 1, r.tile_k_max) : 0;
     s.order = (LoopOrder)draw(rng, ORDER_CO_PIX, ORDER_PIX_CO);
     s.lanes = (Lanes)draw(rng, LANES_PIX, LANES_CO);
-    /* Half the time pixel tiles in groups, where the layer takes them. */
-    if (s.algo == ALGO_GEMM && is_plain_1x1(n) && s.order == ORDER_PIX_CO && draw(rng, 0, 1)) {
+    /* Half the time pixel tiles in groups, where the layer takes them (a
+     * 1x1's input, or an im2col panel built a group of tiles at a time). */
+    if (s.algo == ALGO_GEMM && s.order == ORDER_PIX_CO && draw(rng, 0, 1)) {
         int64_t npt = (sched_block_columns(n, s.algo) + s.reg_pix - 1) / s.reg_pix;
         s.tile_pix = draw(rng, 1, (int)min64(npt, 64)) * s.reg_pix;
     }

@@ -661,6 +661,16 @@ check_hand_scheduled(Graph *g, const Target *t, bool pack, const char *cflags, c
     graph_free(g);
 }
 
+/* The x86 vector kernels where this CPU runs them, and the reference
+ * kernels (x86-64-v4's code without -march). */
+static const struct {
+    const char *target, *cpu, *cflags;
+} x86_cases[] = {
+    {"x86-64-v4", "avx512f", "-march=x86-64-v4"},
+    {"x86-64-v3", "avx2", "-march=x86-64-v3"},
+    {"x86-64-v4", "", ""},
+};
+
 /* lanes = co: the kernels with the output channels in the vector lanes,
  * against the interpreter, for each instruction set this CPU runs and
  * without -march (the reference kernels under '#else'): a 1x1 with guard
@@ -669,16 +679,9 @@ check_hand_scheduled(Graph *g, const Target *t, bool pack, const char *cflags, c
  * per-tile im2col panels (order pix,co); Winograd with a residual. */
 START_TEST(co_lanes_match_interpreter)
 {
-    static const struct {
-        const char *target, *cpu, *cflags;
-    } cases[] = {
-        {"x86-64-v4", "avx512f", "-march=x86-64-v4"},
-        {"x86-64-v3", "avx2", "-march=x86-64-v3"},
-        {"x86-64-v4", "", ""},
-    };
     int ran = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const Target *t = runnable_target(cases[i].target, cases[i].cpu, &ran);
+    for (size_t i = 0; i < sizeof x86_cases / sizeof x86_cases[0]; i++) {
+        const Target *t = runnable_target(x86_cases[i].target, x86_cases[i].cpu, &ran);
         if (!t)
             continue;
         int L = t->lanes;
@@ -697,7 +700,7 @@ START_TEST(co_lanes_match_interpreter)
         c3->def->epi = EPI_ADD | EPI_RELU;
         c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH, 0};
         graph_output(g, "y", c3);
-        check_hand_scheduled(g, t, true, cases[i].cflags, "output channels in the lanes");
+        check_hand_scheduled(g, t, true, x86_cases[i].cflags, "output channels in the lanes");
     }
     ck_assert_int_ge(ran, 2);
 }
@@ -823,6 +826,51 @@ START_TEST(tall_blocks_match_interpreter)
         ck_assert_int_eq(c3->def->sched.reg_pix, 32);
         ck_assert_int_eq(c2->def->sched.reg_co, 6);    /* 35 input channels: the table's block */
         check_hand_scheduled(g, t, true, cases[i].cflags, "for 13 x 32,");
+    }
+    ck_assert_int_ge(ran, 1);
+}
+END_TEST
+
+/*
+ * Pixel tiles of an im2col panel in groups (tile_pix, order pix,co): a
+ * strided 3x3 and a 3x3 with a residual, relu and a tiled reduction, both
+ * on 81 pixels in 11 tiles of 8 (the last one pixel), in groups of 2 tiles
+ * (6 groups, the last of one tile: the threads share out whole groups) and
+ * of 4 (3 groups, fewer than SPLIT_GROUPS: each group's panel rows, then
+ * its blocks, shared out), against the interpreter for the vector kernels
+ * the CPU runs and without -march.
+ */
+START_TEST(tile_panel_groups_match_interpreter)
+{
+    int ran = 0;
+    for (size_t i = 0; i < sizeof x86_cases / sizeof x86_cases[0]; i++) {
+        const Target *t = runnable_target(x86_cases[i].target, x86_cases[i].cpu, &ran);
+        if (!t)
+            continue;
+        for (int gt = 2; gt <= 4; gt += 2) {
+            Graph *g = graph_new("panels");
+            Value *x = graph_input(g, "x", shape4(DIM_N, 5, 18, 18));
+            Attrs a = conv_attrs(13, 3, 2, 1, 1, 1, true);
+            Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "p1");
+            c1->def->epi = EPI_RELU;
+            a = conv_attrs(13, 3, 1, 1, 1, 1, true);
+            Value *in2[2] = {c1, c1};
+            Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "p2");
+            c2->def->epi = EPI_ADD | EPI_RELU;
+            graph_output(g, "y", c2);
+            for (int k = 0; k < g->nodes.n; k++) {
+                Schedule *s = &GRAPH_NODE(g, k)->sched;
+                *s = sched_default_for(GRAPH_NODE(g, k), t, ALGO_GEMM, true);
+                s->order = ORDER_PIX_CO;
+                s->reg_co = 6;
+                s->reg_pix = 8;
+                s->tile_pix = 8 * gt;
+            }
+            c2->def->sched.tile_k = 50;     /* K = 117 in tiles of 50 */
+            check_hand_scheduled(g, t, true, x86_cases[i].cflags,
+                                 gt == 2 ? "is built 2 pixel tiles at a time (tile_pix 16)"
+                                         : "the threads share each group: its panel rows, then its blocks");
+        }
     }
     ck_assert_int_ge(ran, 1);
 }
@@ -1301,7 +1349,7 @@ all_zero(Graph *g)
 }
 START_TEST(random_schedules_match_interpreter)
 {
-    int done = 0, algos[ALGO_COUNT] = {0}, pars[PAR_COUNT] = {0}, tiled = 0, co_lanes = 0, panels = 0;
+    int done = 0, algos[ALGO_COUNT] = {0}, pars[PAR_COUNT] = {0}, tiled = 0, co_lanes = 0, panels = 0, panel_groups = 0;
     for (uint64_t seed = 1; done < RANDOM_SCHEDULES; seed++) {
         Diag d;
         FILE *null = fopen("/dev/null", "w");
@@ -1325,6 +1373,8 @@ START_TEST(random_schedules_match_interpreter)
             tiled += n->sched.tile_k > 0;
             co_lanes += n->sched.lanes == LANES_CO && t->lanes > 1 && n->sched.reg_co % t->lanes == 0;
             panels += n->sched.algo == ALGO_GEMM && n->scratch && n->sched.order == ORDER_PIX_CO;
+            panel_groups += n->sched.algo == ALGO_GEMM && n->scratch && n->sched.order == ORDER_PIX_CO &&
+                            n->sched.tile_pix > 0;
         }
         /* The target's vector kernels where this CPU runs them, else the
          * reference kernels under '#else'. */
@@ -1335,7 +1385,8 @@ START_TEST(random_schedules_match_interpreter)
         graph_free(g);
         done++;
     }
-    /* The draws reached every algorithm and parallel axis, and reduction tiles. */
+    /* The draws reached every algorithm and parallel axis, reduction tiles, channel lanes, and
+     * im2col panels built a tile at a time and in groups of tiles. */
     ck_assert_int_gt(algos[ALGO_GEMM], 0);
     ck_assert_int_gt(algos[ALGO_DIRECT], 0);
     ck_assert_int_gt(algos[ALGO_WINOGRAD2], 0);
@@ -1344,6 +1395,7 @@ START_TEST(random_schedules_match_interpreter)
     ck_assert_int_gt(tiled, 0);
     ck_assert_int_gt(co_lanes, 0);
     ck_assert_int_gt(panels, 0);
+    ck_assert_int_gt(panel_groups, 0);
 }
 END_TEST
 
@@ -1404,6 +1456,7 @@ Suite *suite_codegen(void)
     tcase_add_test(t, co_lanes_match_interpreter);
     tcase_add_test(t, pixel_tail_in_channel_lanes);
     tcase_add_test(t, tall_blocks_match_interpreter);
+    tcase_add_test(t, tile_panel_groups_match_interpreter);
     tcase_add_test(t, direct_matches_interpreter);
     tcase_add_test(t, weight_prefetch);
     tcase_add_test(t, ops_match_interpreter);
