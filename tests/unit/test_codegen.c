@@ -718,7 +718,8 @@ END_TEST
  * tiles of a 14x14 map), whose blocks store M raw; direct in blocks of L x 7
  * (a row: 7 = 0 x 16, 0 x 8 or 1 x 4 pixels and the rest in channel lanes);
  * and 7 channels in blocks of 6 x L, whose edge block is one column in
- * channel lanes alone (in two vectors of 4 channels on NEON).  And an
+ * channel lanes alone (in two vectors of 4 channels on NEON), its
+ * reduction in 4 (NEON: 2) sets of accumulators.  And an
  * im2col gemm with few pixel tiles, whose tiles the threads share.
  */
 START_TEST(pixel_tail_in_channel_lanes)
@@ -759,7 +760,9 @@ START_TEST(pixel_tail_in_channel_lanes)
         Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
         c4->def->sched = (Schedule){ALGO_GEMM, 6, L, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
         graph_output(g, "y", c4);
-        check_hand_scheduled(g, t, true, cases[i].cflags, "with the channels in the lanes");
+        /* w4's edge block, 1 or 2 accumulators, runs its reduction (L + 2 = 4 x 4 + 2, 2 x 4 + 2,
+         * 3 x 2: steps left over for 16 and 8 lanes) in sets of them */
+        check_hand_scheduled(g, t, true, cases[i].cflags, "sets of accumulators (t<j>_<v>_<set>)");
         g = graph_new("wtails");
         x = graph_input(g, "x", shape4(DIM_N, 6, 14, 14));
         a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, true);
