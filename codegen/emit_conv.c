@@ -683,6 +683,32 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
 
 /* ---------------------------------------------------------------- winograd(2) */
 
+/* Tiles per chunk of a tile row in the Winograd transforms: the whole row
+ * up to 32 tiles, else equal chunks of at most 32 (the local arrays stay a
+ * few KiB). */
+static int
+wino_chunk(int TW)
+{
+    int nch = (TW + 31) / 32;
+    return (TW + nch - 1) / nch;
+}
+
+/* Opens the loop over chunks of CH tiles of a tile row (or its one chunk)
+ * and declares tw0, its first tile column, and nt, its tiles. */
+static void
+open_wino_chunks(Emitter *e, int TW, int CH)
+{
+    if (CH >= TW) {
+        emit_scope(e, "tw0");
+        emit(e, "const int tw0 = 0; /* the whole tile row at once */");
+    } else {
+        emit(e, "/* over chunks of %d tile columns */", CH);
+        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", TW, CH);
+    }
+    emit_extent(e, "nt", "tw0", CH, TW);
+}
+
+
 /*
  * Step 2 of both Winograd kernels: the P = (m + 2)^2 matrix products
  *   M[t][co][tile] = sum_ci U[t][co][ci] V[t][ci][tile]
@@ -801,10 +827,13 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    int CW = 2 * TW + 2;
+    int CH = wino_chunk(TW), CW = 2 * CH + 2;
+    open_wino_chunks(e, TW, CH);
     emit(e, "float d[4][%d], u[4][%d];", CW, CW);
-    emit(e, "/* the 4 input rows under the tile row, from row th * 2 - 1 and column -1, zero outside the");
-    emit(e, "   input: columns [1, %d) of d inside it */", in.w + 1 < CW ? in.w + 1 : CW);
+    emit(e, "/* the 4 input rows under the chunk's tiles, from row th * 2 - 1 and column c0 = tw0 * 2 - 1,");
+    emit(e, "   zero outside the input: columns [lo, hi) of d inside it */");
+    emit(e, "const int c0 = tw0 * 2 - 1;");
+    emit(e, "const int lo = c0 < 0 ? -c0 : 0, hi = %d - c0 < %d ? %d - c0 : %d;", in.w, CW, in.w, CW);
     emit_for(e, "i", "for (int i = 0; i < 4; i++)");
     emit(e, "const int h = th * 2 - 1 + i;");
     emit_open(e, NULL, "if (h < 0 || h >= %d)", in.h);
@@ -812,13 +841,12 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "    d[i][c] = 0.0f;");
     emit_else(e, "else");
     emit(e, "const float *restrict xr = xc + (size_t)h * %d;", in.w);
-    emit(e, "d[i][0] = 0.0f;");
-    emit(e, "for (int c = 1; c < %d; c++)", in.w + 1 < CW ? in.w + 1 : CW);
-    emit(e, "    d[i][c] = xr[c - 1];");
-    if (in.w + 1 < CW) {
-        emit(e, "for (int c = %d; c < %d; c++)", in.w + 1, CW);
-        emit(e, "    d[i][c] = 0.0f;");
-    }
+    emit(e, "for (int c = 0; c < lo; c++)");
+    emit(e, "    d[i][c] = 0.0f;");
+    emit(e, "for (int c = lo; c < hi; c++)");
+    emit(e, "    d[i][c] = xr[c0 + c];");
+    emit(e, "for (int c = hi; c < %d; c++)", CW);
+    emit(e, "    d[i][c] = 0.0f;");
     emit_end(e, NULL);
     emit_end(e, "i");
     emit(e, "/* B^T d, whole rows at once */");
@@ -828,18 +856,19 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "u[2][c] = d[2][c] - d[1][c];");
     emit(e, "u[3][c] = d[1][c] - d[3][c];");
     emit_end(e, "c");
-    emit(e, "/* (B^T d) B per tile tw, columns 2 tw .. 2 tw + 3: position t = 4 i + j at");
-    emit(e, "   V[t][ci][th * %d + tw] */", TW);
+    emit(e, "/* (B^T d) B per tile j of the chunk, columns 2 j .. 2 j + 3: position t = 4 i + j at");
+    emit(e, "   V[t][ci][th * %d + tw0 + j] */", TW);
     emit_for(e, "i", "for (int i = 0; i < 4; i++)");
-    emit(e, "float *restrict v = V + (size_t)(4 * i) * %d + (size_t)ci * %d + th * %d;", SV, T, TW);
-    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", TW);
-    emit(e, "const float *restrict r = u[i] + 2 * tw;");
-    emit(e, "v[tw] = r[0] - r[2];");
-    emit(e, "v[%d + tw] = r[1] + r[2];", SV);
-    emit(e, "v[%d + tw] = r[2] - r[1];", 2 * SV);
-    emit(e, "v[%d + tw] = r[1] - r[3];", 3 * SV);
-    emit_end(e, "tw");
+    emit(e, "float *restrict v = V + (size_t)(4 * i) * %d + (size_t)ci * %d + th * %d + tw0;", SV, T, TW);
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    emit(e, "const float *restrict r = u[i] + 2 * j;");
+    emit(e, "v[j] = r[0] - r[2];");
+    emit(e, "v[%d + j] = r[1] + r[2];", SV);
+    emit(e, "v[%d + j] = r[2] - r[1];", 2 * SV);
+    emit(e, "v[%d + j] = r[1] - r[3];", 3 * SV);
+    emit_end(e, "j");
     emit_end(e, "i");
+    emit_end(e, "tw0");
     emit_end(e, "th");
     emit_end(e, "ci");
 
@@ -902,31 +931,6 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 
 /* ---------------------------------------------------------------- winograd(4) */
 
-/* Tiles per chunk of a tile row in the F(4x4) transforms: the whole row up
- * to 32 tiles, else equal chunks of at most 32 (the local arrays stay a few
- * KiB). */
-static int
-wino4_chunk(int TW)
-{
-    int nch = (TW + 31) / 32;
-    return (TW + nch - 1) / nch;
-}
-
-/* Opens the loop over chunks of CH tiles of a tile row (or its one chunk)
- * and declares tw0, its first tile column, and nt, its tiles. */
-static void
-open_wino4_chunks(Emitter *e, int TW, int CH)
-{
-    if (CH >= TW) {
-        emit_scope(e, "tw0");
-        emit(e, "const int tw0 = 0; /* the whole tile row at once */");
-    } else {
-        emit(e, "/* over chunks of %d tile columns */", CH);
-        emit_for(e, "tw0", "for (int tw0 = 0; tw0 < %d; tw0 += %d)", TW, CH);
-    }
-    emit_extent(e, "nt", "tw0", CH, TW);
-}
-
 /*
  * conv2d 3x3, stride 1, padding 1 by Winograd F(4x4,3x3) (Lavin and Gray,
  * "Fast Algorithms for Convolutional Neural Networks", 2016), per image:
@@ -957,7 +961,7 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 {
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
     int cin = in.c, cout = out.c;
-    int TH = (out.h + 3) / 4, TW = (out.w + 3) / 4, T = TH * TW, CH = wino4_chunk(TW);
+    int TH = (out.h + 3) / 4, TW = (out.w + 3) / 4, T = TH * TW, CH = wino_chunk(TW);
     if (T != sched_block_columns(n, ALGO_WINOGRAD4) || n->scratch != 36 * ((int64_t)T * (cin + cout) + 32) * 4)
         bug("winograd(4) %s: tiles or scratch differ from the schedule's", n->name);
     bool inside = s->parallel == PAR_INSIDE;
@@ -973,7 +977,7 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    open_wino4_chunks(e, TW, CH);
+    open_wino_chunks(e, TW, CH);
     emit(e, "float d[6][%d];", 4 * CH + 2);
     emit(e, "float u[6][6][%d];", CH);
     emit(e, "/* the 6 input rows under the chunk's patches, from row th * 4 - 1 and column");
@@ -1050,7 +1054,7 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     }
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    open_wino4_chunks(e, TW, CH);
+    open_wino_chunks(e, TW, CH);
     emit(e, "float sm[4][6][%d];", CH);
     emit(e, "float o[4][%d];", 4 * CH);
     emit(e, "/* A^T m down each column l: sm[i][l][j] = sum_k A^T[i][k] M[6 k + l][co][tile], tile j of the chunk */");
