@@ -515,7 +515,8 @@ emit_tail_step(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int nv, 
 #define TAIL_CHAINS 4
 
 /* The sets a tail-only block's reduction runs in: 1 where the block
- * already has TAIL_CHAINS accumulators or more, or no plain k loop. */
+ * already has TAIL_CHAINS accumulators or more, or no plain k loop; else
+ * 4 for one accumulator, 2 for two or three. */
 static int
 tail_chains(const KernelBlock *kb, int nv, int rem, int tv)
 {
@@ -564,16 +565,14 @@ emit_tail_chains(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int re
     emit(e, "const float *restrict wk = wt + (size_t)k * %d;", kb->MR);
     emit_tail_step(e, isa, kb, 0, rem, tv, "");
     emit_end(e, "k");
+    /* chains is 2 or 4 (tail_chains()): the sets added in pairs */
     for (int j = 0; j < rem; j++)
         for (int u = 0; u < tv; u++) {
-            snprintf(line, sizeof line, "t%d_%d = %s(t%d_%d, t%d_%d_1);", j, u, isa->add, j, u, j, u);
             if (chains == 4)
-                snprintf(line, sizeof line, "t%d_%d = %s(%s(t%d_%d, t%d_%d_1), %s(t%d_%d_2, t%d_%d_3));", j, u,
-                         isa->add, isa->add, j, u, j, u, isa->add, j, u, j, u);
-            else if (chains == 3)
-                snprintf(line, sizeof line, "t%d_%d = %s(%s(t%d_%d, t%d_%d_1), t%d_%d_2);", j, u, isa->add,
-                         isa->add, j, u, j, u, j, u);
-            emit(e, "%s", line);
+                emit(e, "t%d_%d = %s(%s(t%d_%d, t%d_%d_1), %s(t%d_%d_2, t%d_%d_3));", j, u, isa->add, isa->add, j,
+                     u, j, u, isa->add, j, u, j, u);
+            else
+                emit(e, "t%d_%d = %s(t%d_%d, t%d_%d_1);", j, u, isa->add, j, u, j, u);
         }
 }
 
