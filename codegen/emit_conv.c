@@ -406,6 +406,18 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
     free(bias);
 }
 
+/* p0 and pn, tile pt's first pixel and pixels, and tp, its [K][NT] panel
+ * in scratch (read only once built). */
+static void
+emit_tile_panel(Emitter *e, int NT, int P, int K, bool built)
+{
+    emit(e, "const int p0 = pt * %d;", NT);
+    emit_extent(e, "pn", "p0", NT, P);
+    emit(e, "(void)pn;");
+    emit(e, "%sfloat *restrict tp = sn + (size_t)pt * %d; /* this tile's panel [%d][%d] */", built ? "const " : "",
+         K * NT, K, NT);
+}
+
 /*
  * gemm over an im2col panel with pixel tiles outside (order pix,co): each
  * tile builds its own [K][NT] panel in scratch just before every block of
@@ -477,10 +489,7 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
         emit(e, "/* over tiles of output pixels */");
         emit_for(e, "pt", "for (int pt = 0; pt < %d; pt++)", npt);
     }
-    emit(e, "const int p0 = pt * %d;", NT);
-    emit_extent(e, "pn", "p0", NT, P);
-    emit(e, "(void)pn;");
-    emit(e, "float *restrict tp = sn + (size_t)pt * %d; /* this tile's panel [%d][%d] */", K * NT, K, NT);
+    emit_tile_panel(e, NT, P, K, false);
     emit(e, "/* im2col of the tile: row k = (ci, i, j) holds the input pixels that kernel tap (i, j) of");
     emit(e, "   input channel ci meets at output pixels p0 .. p0 + pn, zero in the padding */");
     omp_if(e, split, 1);
@@ -497,10 +506,7 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     if (s->tile_pix) {
         emit(e, "/* over the group's tiles: the block's weight panel, just read, from L1 or L2 again */");
         emit_for(e, "pt", "for (int pt = pg * %d; pt < pt1; pt++)", gt);
-        emit(e, "const int p0 = pt * %d;", NT);
-        emit_extent(e, "pn", "p0", NT, P);
-        emit(e, "(void)pn;");
-        emit(e, "const float *restrict tp = sn + (size_t)pt * %d; /* this tile's panel */", K * NT);
+        emit_tile_panel(e, NT, P, K, true);
     }
     emit_gemm_block(e, n, s, "tp", NT, true, K, P, cout_g, packed, tiled);
     if (s->tile_pix)
@@ -708,6 +714,34 @@ open_wino_chunks(Emitter *e, int TW, int CH)
     emit_extent(e, "nt", "tw0", CH, TW);
 }
 
+/* The m + 2 input rows under a chunk's tiles of m x m outputs, into
+ * d[m + 2][cw] (declared by the caller): from input row th * m - 1 and
+ * column c0 = tw0 * m - 1, each a run of the input row between zeros for
+ * the padding, its bounds [lo, hi) worked out once per chunk rather than
+ * tested per element. */
+static void
+emit_wino_input_rows(Emitter *e, const Dims *in, int m, int cw)
+{
+    emit(e, "/* the %d input rows under the chunk's patches, from row th * %d - 1 and column", m + 2, m);
+    emit(e, "   c0 = tw0 * %d - 1, zero outside the input: columns [lo, hi) of d inside it */", m);
+    emit(e, "const int c0 = tw0 * %d - 1;", m);
+    emit(e, "const int lo = c0 < 0 ? -c0 : 0, hi = %d - c0 < %d ? %d - c0 : %d;", in->w, cw, in->w, cw);
+    emit_for(e, "i", "for (int i = 0; i < %d; i++)", m + 2);
+    emit(e, "const int h = th * %d - 1 + i;", m);
+    emit_open(e, NULL, "if (h < 0 || h >= %d)", in->h);
+    emit(e, "for (int c = 0; c < %d; c++)", cw);
+    emit(e, "    d[i][c] = 0.0f;");
+    emit_else(e, "else");
+    emit(e, "const float *restrict xr = xc + (size_t)h * %d;", in->w);
+    emit(e, "for (int c = 0; c < lo; c++)");
+    emit(e, "    d[i][c] = 0.0f;");
+    emit(e, "for (int c = lo; c < hi; c++)");
+    emit(e, "    d[i][c] = xr[c0 + c];");
+    emit(e, "for (int c = hi; c < %d; c++)", cw);
+    emit(e, "    d[i][c] = 0.0f;");
+    emit_end(e, NULL);
+    emit_end(e, "i");
+}
 
 /*
  * Step 2 of both Winograd kernels: the P = (m + 2)^2 matrix products
@@ -830,25 +864,7 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     int CH = wino_chunk(TW), CW = 2 * CH + 2;
     open_wino_chunks(e, TW, CH);
     emit(e, "float d[4][%d], u[4][%d];", CW, CW);
-    emit(e, "/* the 4 input rows under the chunk's tiles, from row th * 2 - 1 and column c0 = tw0 * 2 - 1,");
-    emit(e, "   zero outside the input: columns [lo, hi) of d inside it */");
-    emit(e, "const int c0 = tw0 * 2 - 1;");
-    emit(e, "const int lo = c0 < 0 ? -c0 : 0, hi = %d - c0 < %d ? %d - c0 : %d;", in.w, CW, in.w, CW);
-    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
-    emit(e, "const int h = th * 2 - 1 + i;");
-    emit_open(e, NULL, "if (h < 0 || h >= %d)", in.h);
-    emit(e, "for (int c = 0; c < %d; c++)", CW);
-    emit(e, "    d[i][c] = 0.0f;");
-    emit_else(e, "else");
-    emit(e, "const float *restrict xr = xc + (size_t)h * %d;", in.w);
-    emit(e, "for (int c = 0; c < lo; c++)");
-    emit(e, "    d[i][c] = 0.0f;");
-    emit(e, "for (int c = lo; c < hi; c++)");
-    emit(e, "    d[i][c] = xr[c0 + c];");
-    emit(e, "for (int c = hi; c < %d; c++)", CW);
-    emit(e, "    d[i][c] = 0.0f;");
-    emit_end(e, NULL);
-    emit_end(e, "i");
+    emit_wino_input_rows(e, &in, 2, CW);
     emit(e, "/* B^T d, whole rows at once */");
     emit_for(e, "c", "for (int c = 0; c < %d; c++)", CW);
     emit(e, "u[0][c] = d[0][c] - d[2][c];");
@@ -980,26 +996,7 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     open_wino_chunks(e, TW, CH);
     emit(e, "float d[6][%d];", 4 * CH + 2);
     emit(e, "float u[6][6][%d];", CH);
-    emit(e, "/* the 6 input rows under the chunk's patches, from row th * 4 - 1 and column");
-    emit(e, "   c0 = tw0 * 4 - 1, zero outside the input: columns [lo, hi) of d inside it */");
-    emit(e, "const int c0 = tw0 * 4 - 1;");
-    emit(e, "const int lo = c0 < 0 ? -c0 : 0, hi = %d - c0 < %d ? %d - c0 : %d;", in.w, 4 * CH + 2, in.w,
-         4 * CH + 2);
-    emit_for(e, "i", "for (int i = 0; i < 6; i++)");
-    emit(e, "const int h = th * 4 - 1 + i;");
-    emit_open(e, NULL, "if (h < 0 || h >= %d)", in.h);
-    emit(e, "for (int c = 0; c < %d; c++)", 4 * CH + 2);
-    emit(e, "    d[i][c] = 0.0f;");
-    emit_else(e, "else");
-    emit(e, "const float *restrict xr = xc + (size_t)h * %d;", in.w);
-    emit(e, "for (int c = 0; c < lo; c++)");
-    emit(e, "    d[i][c] = 0.0f;");
-    emit(e, "for (int c = lo; c < hi; c++)");
-    emit(e, "    d[i][c] = xr[c0 + c];");
-    emit(e, "for (int c = hi; c < %d; c++)", 4 * CH + 2);
-    emit(e, "    d[i][c] = 0.0f;");
-    emit_end(e, NULL);
-    emit_end(e, "i");
+    emit_wino_input_rows(e, &in, 4, 4 * CH + 2);
     emit(e, "/* d B along each patch row: u[i][l][j] = sum_c d[i][4 j + c] B^T[l][c], tile j of the chunk */");
     emit_for(e, "i", "for (int i = 0; i < 6; i++)");
     emit_for(e, "j", "for (int j = 0; j < nt; j++)");

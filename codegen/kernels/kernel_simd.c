@@ -468,6 +468,28 @@ emit_block_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const 
         emit_columns_write(e, kb, o, "tc", full * isa->lanes, rem, epi);
 }
 
+/* Declares name0 .. name<n-1> and extra, vectors of isa, and loads name<j>
+ * from base + j * lanes (base an expression): whole vectors for j < whole,
+ * the last one (if j reaches whole) a partial vector of part floats. */
+static void
+emit_vector_loads(Emitter *e, const KernelIsa *isa, const char *name, const char *extra, const char *base, int n,
+                  int whole, int part)
+{
+    char line[1024], v[32], p[96];
+    snprintf(line, sizeof line, "%s", isa->vtype);
+    for (int j = 0; j < n; j++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s %s%d", j ? "," : "", name, j);
+    emit(e, "%s, %s;", line, extra);
+    for (int j = 0; j < n; j++) {
+        snprintf(v, sizeof v, "%s%d", name, j);
+        snprintf(p, sizeof p, "%s + %d", base, j * isa->lanes);
+        if (j < whole)
+            emit(e, "%s = %s(%s);", v, isa->load, p);
+        else
+            emit_tail_load(e, isa, v, p, part);
+    }
+}
+
 /* One step of the reduction for the tail columns in channel lanes: the
  * step's weight vectors, then a broadcast operand value per column into
  * the accumulators t<j>_<u><set> (set "" or "_<c>"). */
@@ -475,19 +497,8 @@ static void
 emit_tail_step(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int nv, int rem, int tv, const char *set)
 {
     int L = isa->lanes, MR = kb->MR;
-    char line[1024], v[32], p[96];
-    snprintf(line, sizeof line, "%s", isa->vtype);
-    for (int u = 0; u < tv; u++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s tw%d", u ? "," : "", u);
-    emit(e, "%s, tx;", line);
-    for (int u = 0; u < tv; u++) {
-        snprintf(v, sizeof v, "tw%d", u);
-        snprintf(p, sizeof p, "wk + %d", u * L);
-        if ((u + 1) * L <= MR)
-            emit(e, "%s = %s(%s);", v, isa->load, p);
-        else
-            emit_tail_load(e, isa, v, p, MR - u * L);
-    }
+    char line[1024];
+    emit_vector_loads(e, isa, "tw", "tx", "wk", tv, MR / L, MR % L);
     for (int j = 0; j < rem; j++) {
         snprintf(line, sizeof line, "tx = %s(bk[%d]);", isa->bcast, nv * L + j);
         for (int u = 0; u < tv; u++) {
@@ -584,7 +595,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     int tv = block_tail_vectors(L, MR, kb->cols, kb->packed);  /* the tail in channel lanes: vectors per column */
     int nv = tv ? kb->cols / L : (kb->cols + L - 1) / L;       /* pixel vectors per row */
     int full = rem && !tv ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem and no tail */
-    char line[1024], v[32], p[96];
+    char line[1024];
 
     emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
          isa->name, isa->target, kernel_block_column(kb), MR, kb->cols);
@@ -628,18 +639,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
         emit_weight_prefetch(e, isa, kb);
         emit_row_prefetch(e, isa, kb);
         if (nv) {
-            snprintf(line, sizeof line, "%s", isa->vtype);
-            for (int j = 0; j < nv; j++)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s b%d", j ? "," : "", j);
-            emit(e, "%s, wv;", line);
-            for (int j = 0; j < nv; j++) {
-                snprintf(v, sizeof v, "b%d", j);
-                snprintf(p, sizeof p, "bk + %d", j * L);
-                if (j < full)
-                    emit(e, "%s = %s(%s);", v, isa->load, p);
-                else
-                    emit_tail_load(e, isa, v, p, rem);
-            }
+            emit_vector_loads(e, isa, "b", "wv", "bk", nv, full, rem);
             for (int r = 0; r < MR; r++) {
                 if (kb->packed)
                     snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
