@@ -6,8 +6,11 @@
  *   cc -std=c99 -O2 -march=native -fopenmp tools/fma_peak.c -o fma_peak
  *   OMP_NUM_THREADS=T ./fma_peak      prints "fma peak: G GFLOP/s, T threads, ISA"
  *
- * Each thread runs 16 independent chains of vector FMAs (enough to cover
- * the latency of two FMA units) for a fixed count, several times; the best
+ * Each thread runs independent chains of vector FMAs (enough to cover the
+ * latency of two FMA units: 16 where the ISA has 32 vector registers, 12
+ * where it has 16, so that the chains and the constant stay in registers;
+ * 16 chains on AVX2 spilled four of them to the stack, and the peak came
+ * out at two thirds of the real one) for a fixed count, several times; the best
  * run counts (2 flops per lane per FMA), timed by the CPU time of the
  * threads (clock()), which other processes on a busy machine do not
  * inflate, and by the wall clock.  The vectors are those of the
@@ -26,6 +29,7 @@
 #include <immintrin.h>
 #define ISA "AVX-512"
 #define LANES 16
+#define CHAINS 16
 typedef __m512 vec;
 #define SET(x) _mm512_set1_ps(x)
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
@@ -34,6 +38,7 @@ typedef __m512 vec;
 #include <immintrin.h>
 #define ISA "AVX2 + FMA"
 #define LANES 8
+#define CHAINS 12
 typedef __m256 vec;
 #define SET(x) _mm256_set1_ps(x)
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
@@ -48,6 +53,7 @@ SUM(vec v)
 #include <arm_neon.h>
 #define ISA "NEON"
 #define LANES 4
+#define CHAINS 16
 typedef float32x4_t vec;
 #define SET(x) vdupq_n_f32(x)
 #define FMA(a, b, c) vfmaq_f32(c, a, b)
@@ -55,13 +61,13 @@ typedef float32x4_t vec;
 #else
 #define ISA "scalar"
 #define LANES 1
+#define CHAINS 12
 typedef float vec;
 #define SET(x) (x)
 #define FMA(a, b, c) fmaf(a, b, c)
 #define SUM(v) (v)
 #endif
 
-#define CHAINS 16   /* written out in chains() */
 #define STEPS 20000000L
 
 static double
@@ -79,16 +85,24 @@ chains(float seed)
     /* the chains written out: in registers at any -O, no array in memory */
     vec a = SET(0.999999f), b = SET(1e-7f * seed);
     vec c0 = SET(0), c1 = SET(1), c2 = SET(2), c3 = SET(3), c4 = SET(4), c5 = SET(5), c6 = SET(6);
-    vec c7 = SET(7), c8 = SET(8), c9 = SET(9), c10 = SET(10), c11 = SET(11), c12 = SET(12);
-    vec c13 = SET(13), c14 = SET(14), c15 = SET(15);
+    vec c7 = SET(7), c8 = SET(8), c9 = SET(9), c10 = SET(10), c11 = SET(11);
+#if CHAINS == 16
+    vec c12 = SET(12), c13 = SET(13), c14 = SET(14), c15 = SET(15);
+#endif
     for (long s = 0; s < STEPS; s++) {
         c0 = FMA(a, c0, b), c1 = FMA(a, c1, b), c2 = FMA(a, c2, b), c3 = FMA(a, c3, b);
         c4 = FMA(a, c4, b), c5 = FMA(a, c5, b), c6 = FMA(a, c6, b), c7 = FMA(a, c7, b);
         c8 = FMA(a, c8, b), c9 = FMA(a, c9, b), c10 = FMA(a, c10, b), c11 = FMA(a, c11, b);
+#if CHAINS == 16
         c12 = FMA(a, c12, b), c13 = FMA(a, c13, b), c14 = FMA(a, c14, b), c15 = FMA(a, c15, b);
+#endif
     }
-    return SUM(c0) + SUM(c1) + SUM(c2) + SUM(c3) + SUM(c4) + SUM(c5) + SUM(c6) + SUM(c7) + SUM(c8) +
-           SUM(c9) + SUM(c10) + SUM(c11) + SUM(c12) + SUM(c13) + SUM(c14) + SUM(c15);
+    float sum = SUM(c0) + SUM(c1) + SUM(c2) + SUM(c3) + SUM(c4) + SUM(c5) + SUM(c6) + SUM(c7) +
+                SUM(c8) + SUM(c9) + SUM(c10) + SUM(c11);
+#if CHAINS == 16
+    sum += SUM(c12) + SUM(c13) + SUM(c14) + SUM(c15);
+#endif
+    return sum;
 }
 
 int
