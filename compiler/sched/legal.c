@@ -336,6 +336,31 @@ tail_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
     return rows;
 }
 
+/* Rows of a block narrower than the table's, in whole vectors: as many as
+ * keep the table's number of accumulators (x86-64-v4's 6 x 64 is 24
+ * vectors), within the registers.  Each accumulator is a chain of FMAs, one
+ * per step of the reduction; with 6 chains the FMA units wait for their
+ * latency, which 24 cover.  Winograd F(2x2) on a 7x7 map has 16 tiles, one
+ * AVX-512 vector: its two stride-1 3x3 convs on that map took 1.18-1.19 ms
+ * each in 6 x 16 blocks, 0.65 in 24 x 16 (0.62-0.64 in 28 or 30 x 16; 0.70
+ * in 20, 0.74-0.79 in 16), on two threads 0.59-0.60 against 0.36-0.40, where
+ * the gemm's 8 x 49 blocks took 1.18-1.19 and 0.61-0.63 (AMD EPYC Zen 5,
+ * batch 1). */
+static int
+narrow_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
+{
+    int64_t cout_g = n->a.out / n->a.groups;
+    int nv = s->reg_pix / t->lanes, acc = t->reg_co * (t->reg_pix / t->lanes);
+    if (!can_pack || !t->isa_macro || t->lanes < 2 || s->reg_pix >= t->reg_pix || s->reg_pix % t->lanes ||
+        !nv || acc / nv <= s->reg_co)
+        return s->reg_co;
+    int rows = (int)min64(min64(acc / nv, cout_g), REG_CO_MAX);
+    while (rows > s->reg_co && (block_vregs(t->lanes, rows, s->reg_pix, true) > t->vregs ||
+                                rows * s->reg_pix > BLOCK_MAX))
+        rows--;
+    return rows;
+}
+
 /* Rows of a block of a 1x1 gemm with a reduction of at least TALL_K rows,
  * on a map wider than the table's block.  The operand is the larger stream
  * such a layer reads from L2, in either loop order: all of it once per
@@ -384,6 +409,7 @@ sched_default_for(const Node *n, const Target *t, Algo algo, bool can_pack)
     s.reg_co = (int)min64(t->reg_co, n->a.out / n->a.groups);
     s.reg_pix = (int)min64(t->reg_pix, sched_block_columns(n, algo));
     s.reg_co = tail_rows(n, t, &s, can_pack);
+    s.reg_co = narrow_rows(n, t, &s, can_pack);
     s.parallel = PAR_INSIDE;
     s.order = tile_panels(n, t, algo) || pixels_outside(n, t, algo, &operand) ? ORDER_PIX_CO : ORDER_CO_PIX;
     int tall = tall_rows(n, t, &s, can_pack);
@@ -459,6 +485,13 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                                                                      : "one fewer than fit, which pads fewer channels",
                                       2 * s.reg_co, t->reg_co * t->reg_pix / t->lanes, t->reg_pix / t->lanes,
                                       t->name, t->reg_co, t->reg_pix)
+                        : s.reg_co > t->reg_co && s.reg_pix < t->reg_pix && s.reg_pix % t->lanes == 0
+                            ? xprintf("reg %dx%d: the %s table's %dx%d is %d accumulators; %d column%s %s %d "
+                                      "vector%s, so %d rows keep that many chains of FMAs",
+                                      s.reg_co, s.reg_pix, t->name, t->reg_co, t->reg_pix,
+                                      t->reg_co * (t->reg_pix / t->lanes), s.reg_pix, s.reg_pix > 1 ? "s" : "",
+                                      s.reg_pix > 1 ? "are" : "is", s.reg_pix / t->lanes,
+                                      s.reg_pix / t->lanes > 1 ? "s" : "", s.reg_co)
                         : s.reg_co > t->reg_co
                             ? xprintf("reg %dx%d: the %s table's %dx%d, no larger than the layer; its %d "
                                       "column%s past %d vectors go%s in channel lanes, so %d rows fit the registers",

@@ -12,13 +12,16 @@
  *   generic    no vectors assumed: 4 x 16, which any C compiler keeps mostly in registers
  * Cache sizes are conservative figures for each family.
  *
- * Winograd F(2x2) on x86-64-v3 from 16 tiles (a 7x7 map), where AVX-512
- * waits for 32: VisE's two stride-1 3x3 convs on 7x7 maps took 7.0-7.2 ms
- * together as an AVX2 gemm (6 x 16 blocks: 49 columns in 4 tiles, each
- * reading all 9 MiB of weights) and 3.8-4.0 ms as Winograd; on two threads
- * 3.5-3.6 against 1.95-1.98 (Sapphire Rapids, batch 1).  The AVX-512 gemm's
- * 8 x 49 blocks read the weights once, and there Winograd was slower
- * (5.1-5.2 ms against 4.8-4.9 for all three 7x7 3x3 convs).
+ * Winograd F(2x2) from 16 tiles (a 7x7 map): VisE's two stride-1 3x3 convs
+ * on 7x7 maps took 7.0-7.2 ms together as an AVX2 gemm (6 x 16 blocks: 49
+ * columns in 4 tiles, each reading all 9 MiB of weights) and 3.8-4.0 ms as
+ * Winograd; on two threads 3.5-3.6 against 1.95-1.98 (Sapphire Rapids,
+ * batch 1).  On AVX-512 the gemm's 8 x 49 blocks read the weights once,
+ * and Winograd in the table's 6 rows over its one vector of 16 tiles was
+ * slower (Sapphire Rapids; and 1.18-1.19 ms a conv against 1.09-1.12 on
+ * AMD EPYC Zen 5); in 24 rows (narrow_rows() in legal.c) it took 0.65 ms a
+ * conv against the gemm's 1.18-1.19, on two threads 0.36-0.40 against
+ * 0.61-0.63 (Zen 5, batch 1), so x86-64-v4 too starts at 16 tiles.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,7 @@ static const Target x86_64_v3 = {
 };
 static const Target x86_64_v4 = {
     "x86-64-v4", "AVX-512: 32 vector registers of 16 floats",
-    "__AVX512F__", "-march=x86-64-v4", 16, 32, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 32, 48,
+    "__AVX512F__", "-march=x86-64-v4", 16, 32, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 16, 48,
 };
 static const Target aarch64 = {
     "aarch64", "NEON: 32 vector registers of 4 floats",

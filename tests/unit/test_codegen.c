@@ -525,12 +525,13 @@ START_TEST(winograd4_legality)
     Schedule s = sched_default_for(ok->def, v4, ALGO_WINOGRAD4, true);
     ck_assert_int_eq(s.algo, ALGO_WINOGRAD4);
     ck_assert_int_eq(s.reg_pix, 16);
+    ck_assert_int_eq(s.reg_co, 16);     /* the table's 24 accumulators in one vector of tiles: all 16 channels */
     ck_assert_ptr_null(sched_check(ok->def, v4, &s, true, NULL));
     ck_assert_int_eq(sched_scratch_bytes(ok->def, &s), 36 * (16 * (8 + 16) + 32) * 4);
     unsigned field = 0;
     s.reg_pix = 17;
     char *m = sched_check(ok->def, v4, &s, true, &field);
-    ck_assert_str_eq(m, "reg 6 x 17: tiles must be from 1 to 16 here");
+    ck_assert_str_eq(m, "reg 16 x 17: tiles must be from 1 to 16 here");
     ck_assert_uint_eq(field, SF_REG);
     free(m);
     s.reg_pix = 16;
@@ -1297,11 +1298,30 @@ START_TEST(default_schedule)
         ck_assert_int_eq(st.tile_pix, want[i]);
     }
     Attrs a3 = conv_attrs(64, 3, 1, 1, 1, 1, false);
-    /* a 3x3 over 512 x 7 x 7 (16 tiles of 2x2): Winograd F(2x2) on x86-64-v3, gemm on x86-64-v4 */
+    /* a 3x3 over 512 x 7 x 7 (16 tiles of 2x2): Winograd F(2x2) on x86-64-v3 and x86-64-v4; the
+     * tiles are one AVX-512 vector, so 24 rows keep the table's 6 x 64 accumulators (20 rows where
+     * the layer has 20 channels); two AVX2 vectors, the table's 6 x 16; gemm without packed weights */
     Value *x7w = graph_input(g, "x7w", shape4(DIM_N, 512, 7, 7));
     Value *w7 = op(g, OP_CONV2D, &x7w, 1, &a3, "w7");
+    Attrs a20 = conv_attrs(20, 3, 1, 1, 1, 1, false);
+    Value *w7n = op(g, OP_CONV2D, &x7w, 1, &a20, "w7n");
     ck_assert_int_eq(sched_default(w7->def, target_find("x86-64-v3"), true, NULL).algo, ALGO_WINOGRAD2);
-    ck_assert_int_eq(sched_default(w7->def, v4, true, NULL).algo, ALGO_GEMM);
+    ck_assert_int_eq(sched_default(w7->def, target_find("x86-64-v3"), true, NULL).reg_co, 6);
+    st = sched_default(w7->def, v4, true, NULL);
+    ck_assert_int_eq(st.algo, ALGO_WINOGRAD2);
+    ck_assert_int_eq(st.reg_co, 24);
+    ck_assert_int_eq(st.reg_pix, 16);
+    ck_assert_int_eq(block_vregs(16, 24, 16, true), 26);
+    ck_assert_ptr_null(sched_check(w7->def, v4, &st, true, NULL));
+    ck_assert_int_eq(sched_default(w7n->def, v4, true, NULL).reg_co, 20);
+    ck_assert_int_eq(sched_default(w7->def, v4, false, NULL).algo, ALGO_GEMM);
+    /* the same for a gemm narrower than the table: 1x1 over a 4x4 map, 16 pixels */
+    Value *x4 = graph_input(g, "x4", shape4(DIM_N, 64, 4, 4));
+    Value *c4 = op(g, OP_CONV2D, &x4, 1, &a256, "n4");
+    st = sched_default(c4->def, v4, true, NULL);
+    ck_assert_int_eq(st.reg_co, 24);
+    ck_assert_int_eq(st.reg_pix, 16);
+    ck_assert_int_eq(sched_default(c4->def, v4, false, NULL).reg_co, 6);
     /* Winograd's order goes by one position's product: F(4x4) over 64 x 56 x 56 has a 6.9 MiB
      * im2col panel but 50 KiB a position, so channel blocks outside; with 8 MiB a position
      * (1024 channels x 2048 tiles of 2x2) and 256 KiB of weights, pixel tiles outside */
