@@ -1322,6 +1322,30 @@ START_TEST(default_schedule)
     ck_assert_int_eq(st.reg_co, 24);
     ck_assert_int_eq(st.reg_pix, 16);
     ck_assert_int_eq(sched_default(c4->def, v4, false, NULL).reg_co, 6);
+    /* a strided 3x3 over per-tile im2col panels: 784 output pixels (28x28) in 16 tiles of 49, 8
+     * rows beside the column in channel lanes, where 6 x 64 leaves an edge tile of 16; 1024 (32x32)
+     * in the table's 6 x 64; x86-64-v3's 6 x 16 */
+    Value *xs56 = graph_input(g, "xs56", shape4(DIM_N, 128, 56, 56));
+    Value *xs64 = graph_input(g, "xs64", shape4(DIM_N, 128, 64, 64));
+    Attrs as2 = conv_attrs(128, 3, 2, 1, 1, 1, false);
+    Value *s784 = op(g, OP_CONV2D, &xs56, 1, &as2, "s784"), *s1024 = op(g, OP_CONV2D, &xs64, 1, &as2, "s1k");
+    st = sched_default(s784->def, v4, true, NULL);
+    ck_assert_int_eq(st.algo, ALGO_GEMM);
+    ck_assert_int_eq(st.order, ORDER_PIX_CO);
+    ck_assert_int_eq(st.reg_co, 8);
+    ck_assert_int_eq(st.reg_pix, 49);
+    ck_assert_ptr_null(sched_check(s784->def, v4, &st, true, NULL));
+    char *why = NULL;
+    sched_default(s784->def, v4, true, &why);
+    ck_assert_ptr_nonnull(strstr(why, "49 columns tile the layer's 784 in 16 with no edge tile"));
+    free(why);
+    st = sched_default(s1024->def, v4, true, NULL);
+    ck_assert_int_eq(st.reg_co, 6);
+    ck_assert_int_eq(st.reg_pix, 64);
+    st = sched_default(s784->def, target_find("x86-64-v3"), true, NULL);
+    ck_assert_int_eq(st.reg_co, 6);
+    ck_assert_int_eq(st.reg_pix, 16);
+    ck_assert_int_eq(sched_default(s784->def, v4, false, NULL).reg_pix, 64);
     /* Winograd's order goes by one position's product: F(4x4) over 64 x 56 x 56 has a 6.9 MiB
      * im2col panel but 50 KiB a position, so channel blocks outside; with 8 MiB a position
      * (1024 channels x 2048 tiles of 2x2) and 256 KiB of weights, pixel tiles outside */
