@@ -19,8 +19,7 @@ kernel_open_reduction(Emitter *e, const KernelBlock *kb)
     const KernelTaps *t = kb->taps;
     if (!t) {
         emit_for(e, "k", "for (int k = %s; k < %s; k++)", kb->kfrom, kb->kto);
-        emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P,
-             kb->tile_panel ? "" : " + p0");
+        kernel_step_row(e, kb, "k");
         return;
     }
     emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", t->cin);
@@ -41,6 +40,12 @@ kernel_open_reduction(Emitter *e, const KernelBlock *kb)
     else
         emit(e, "const float *restrict bk = xr + j * %d %% %d * %d + j * %d / %d; /* phase and offset of tap j */",
              t->dw, t->sw, t->pw, t->dw, t->sw);
+}
+
+void
+kernel_step_row(Emitter *e, const KernelBlock *kb, const char *k)
+{
+    emit(e, "const float *restrict bk = %s + (size_t)%s * %d%s;", kb->B, k, kb->P, kb->tile_panel ? "" : " + p0");
 }
 
 void

@@ -468,6 +468,13 @@ emit_block_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const 
         emit_columns_write(e, kb, o, "tc", full * isa->lanes, rem, epi);
 }
 
+/* Defines wk, the packed weight panel's row of step k (an expression). */
+static void
+emit_step_weights(Emitter *e, const KernelBlock *kb, const char *k)
+{
+    emit(e, "const float *restrict wk = wt + (size_t)%s * %d;", k, kb->MR);
+}
+
 /* Declares name0 .. name<n-1> and extra, vectors of isa, and loads name<j>
  * from base + j * lanes (base an expression): whole vectors for j < whole,
  * the last one (if j reaches whole) a partial vector of part floats. */
@@ -557,10 +564,11 @@ emit_tail_chains(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int re
     emit(e, "int k = %s;", kb->kfrom);
     emit_for(e, "k", "for (; k + %d <= %s; k += %d)", chains, kb->kto, chains);
     for (int c = 0; c < chains; c++) {
+        char k[24];
+        snprintf(k, sizeof k, "(k + %d)", c);
         emit_scope(e, NULL);
-        emit(e, "const float *restrict bk = %s + (size_t)(k + %d) * %d%s;", kb->B, c, kb->P,
-             kb->tile_panel ? "" : " + p0");
-        emit(e, "const float *restrict wk = wt + (size_t)(k + %d) * %d;", c, kb->MR);
+        kernel_step_row(e, kb, k);
+        emit_step_weights(e, kb, k);
         emit_weight_prefetch(e, isa, kb);
         emit_row_prefetch(e, isa, kb);
         if (c)
@@ -572,8 +580,8 @@ emit_tail_chains(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int re
     }
     emit_end(e, "k");
     emit_for(e, "k", "for (; k < %s; k++)", kb->kto);
-    emit(e, "const float *restrict bk = %s + (size_t)k * %d%s;", kb->B, kb->P, kb->tile_panel ? "" : " + p0");
-    emit(e, "const float *restrict wk = wt + (size_t)k * %d;", kb->MR);
+    kernel_step_row(e, kb, "k");
+    emit_step_weights(e, kb, "k");
     emit_tail_step(e, isa, kb, 0, rem, tv, "");
     emit_end(e, "k");
     /* chains is 2 or 4 (tail_chains()): the sets added in pairs */
@@ -635,7 +643,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
              tv ? "; the tail columns: the step's weights, then a broadcast operand value per column" : "");
         kernel_open_reduction(e, kb);
         if (kb->packed)
-            emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+            emit_step_weights(e, kb, "k");
         emit_weight_prefetch(e, isa, kb);
         emit_row_prefetch(e, isa, kb);
         if (nv) {
@@ -717,7 +725,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     }
     emit(e, "/* over the reduction: the weight vectors of row k, then a broadcast operand value per column */");
     kernel_open_reduction(e, kb);
-    emit(e, "const float *restrict wk = wt + (size_t)k * %d;", MR);
+    emit_step_weights(e, kb, "k");
     emit_weight_prefetch(e, isa, kb);
     snprintf(line, sizeof line, "%s", isa->vtype);
     for (int v = 0; v < nv; v++)

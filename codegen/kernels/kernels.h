@@ -67,6 +67,8 @@ typedef struct KernelBlock {
  * kernel_close_reduction closes it.
  */
 void kernel_open_reduction(Emitter *e, const KernelBlock *kb);
+/* Defines bk, the operand row of step k of a plain k loop (k an expression: "k", "(k + 1)"). */
+void kernel_step_row(Emitter *e, const KernelBlock *kb, const char *k);
 /* Column j of the block in B's rows, for the kernels' comments: "j" where bk starts at the block's
  * first column (a tile's own panel, a direct conv's taps), else "p0 + j". */
 const char *kernel_block_column(const KernelBlock *kb);
