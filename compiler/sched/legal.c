@@ -336,6 +336,14 @@ tail_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
     return rows;
 }
 
+/* The accumulator vectors of the table's register block (x86-64-v4's
+ * 6 x 64: 24), the FMA chains the rules below keep at least. */
+static int
+table_accumulators(const Target *t)
+{
+    return t->reg_co * (t->reg_pix / t->lanes);
+}
+
 /* Columns of a block over per-tile im2col panels (tile_panels()) whose
  * pixels the table's block width does not divide: a width within one
  * vector narrower that does, whose columns past its last whole vector run
@@ -352,7 +360,7 @@ static bool
 even_tiles(const Node *n, const Target *t, Schedule *s, bool can_pack)
 {
     int64_t P = sched_block_columns(n, s->algo), cout_g = n->a.out / n->a.groups;
-    int acc = t->reg_co * (t->reg_pix / t->lanes);
+    int acc = table_accumulators(t);
     if (!can_pack || !t->isa_macro || t->lanes < 16 || t->vregs < 32 || !tile_panels(n, t, s->algo) ||
         s->reg_pix != t->reg_pix || P % t->reg_pix == 0)
         return false;
@@ -385,7 +393,7 @@ static int
 narrow_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
 {
     int64_t cout_g = n->a.out / n->a.groups;
-    int nv = s->reg_pix / t->lanes, acc = t->reg_co * (t->reg_pix / t->lanes);
+    int nv = s->reg_pix / t->lanes, acc = table_accumulators(t);
     if (!can_pack || !t->isa_macro || t->lanes < 2 || s->reg_pix >= t->reg_pix || s->reg_pix % t->lanes ||
         !nv || acc / nv <= s->reg_co)
         return s->reg_co;
@@ -519,7 +527,7 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                                       "table's %dx%d", s.reg_co, s.reg_pix, s.reg_co,
                                       s.reg_co == (t->vregs - 3) / 2 ? "as many as fit the registers"
                                                                      : "one fewer than fit, which pads fewer channels",
-                                      2 * s.reg_co, t->reg_co * t->reg_pix / t->lanes, t->reg_pix / t->lanes,
+                                      2 * s.reg_co, table_accumulators(t), t->reg_pix / t->lanes,
                                       t->name, t->reg_co, t->reg_pix)
                         : s.reg_pix < t->reg_pix && sched_block_columns(n, s.algo) > s.reg_pix &&
                                   sched_block_columns(n, s.algo) % s.reg_pix == 0 && s.reg_pix % t->lanes
@@ -534,7 +542,7 @@ sched_default(const Node *n, const Target *t, bool can_pack, char **why)
                             ? xprintf("reg %dx%d: the %s table's %dx%d is %d accumulators; %d column%s %s %d "
                                       "vector%s, so %d rows keep that many chains of FMAs",
                                       s.reg_co, s.reg_pix, t->name, t->reg_co, t->reg_pix,
-                                      t->reg_co * (t->reg_pix / t->lanes), s.reg_pix, s.reg_pix > 1 ? "s" : "",
+                                      table_accumulators(t), s.reg_pix, s.reg_pix > 1 ? "s" : "",
                                       s.reg_pix > 1 ? "are" : "is", s.reg_pix / t->lanes,
                                       s.reg_pix / t->lanes > 1 ? "s" : "", s.reg_co)
                         : s.reg_co > t->reg_co
