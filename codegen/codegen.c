@@ -666,6 +666,16 @@ attrs_text(const Node *n)
     return xstrdup(buf);
 }
 
+/* " nchw16c" for a blocked value, else nothing. */
+static const char *
+value_layout(const Value *v, char *buf, size_t size)
+{
+    if (v->layout != LAYOUT_NCHWC)
+        return "";
+    snprintf(buf, size, " nchw%dc", v->cblock);
+    return buf;
+}
+
 static void
 emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -690,10 +700,12 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
     t = attrs_text(n);
     emit(e, " *   attrs:     %s", t);
     free(t);
+    char lay[32];
     for (int k = 0; k < n->nin; k++)
-        emit(e, " *   %s %%%d %s", k == 0 ? "input:    " : "residual: ", n->in[k]->id,
-             shape_str(n->in[k]->shape, b, sizeof b));
-    emit(e, " *   output:    %%%d %s", n->out->id, shape_str(n->out->shape, b, sizeof b));
+        emit(e, " *   %s %%%d %s%s", k == 0 ? "input:    " : "residual: ", n->in[k]->id,
+             shape_str(n->in[k]->shape, b, sizeof b), value_layout(n->in[k], lay, sizeof lay));
+    emit(e, " *   output:    %%%d %s%s", n->out->id, shape_str(n->out->shape, b, sizeof b),
+         value_layout(n->out, lay, sizeof lay));
     for (int r = 0; r < P_MAX; r++) {
         const Tensor *w = n->param[r];
         if (!w)

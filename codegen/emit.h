@@ -99,6 +99,7 @@ void emit_scaleshift(Emitter *e, const Node *n, const Schedule *s);
 void emit_relu(Emitter *e, const Node *n, const Schedule *s);
 void emit_add(Emitter *e, const Node *n, const Schedule *s);
 void emit_copy(Emitter *e, const Node *n, const Schedule *s);
+void emit_reorder(Emitter *e, const Node *n, const Schedule *s);       /* between NCHW and NCHWc */
 void emit_pool(Emitter *e, const Node *n, const Schedule *s);          /* emit_pool.c */
 void emit_gap(Emitter *e, const Node *n, const Schedule *s);
 void emit_linear(Emitter *e, const Node *n, const Schedule *s);        /* emit_linear.c */

@@ -53,7 +53,7 @@ emit_block_extent(Emitter *e, int MR, int rows, const char *origin, int NT, int 
 /* float acc[MR][NT], zero, or (a later tile of the reduction) the partial
  * sums stored in row r at yrow, an expression of r. */
 static void
-emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow)
+emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow, int yc)
 {
     emit(e, "float acc[%d][%d];", MR, NT);
     emit(e, "/* zero the accumulators */");
@@ -66,7 +66,10 @@ emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow)
         emit_for(e, "r", "for (int r = 0; r < mr; r++)");
         emit(e, "const float *restrict yr = %s;", yrow);
         emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    acc[r][j] = yr[j];");
+        if (yc)
+            emit(e, "    acc[r][j] = yr[j * %d];", yc);
+        else
+            emit(e, "    acc[r][j] = yr[j];");
         emit_end(e, "r");
         emit_end(e, NULL);
     }
@@ -159,15 +162,18 @@ close_block_loops(Emitter *e, const Schedule *s)
  * store their partial sums instead. */
 static void
 emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const char *rrow, int K,
-              bool tiled)
+              bool tiled, int yc)
 {
+    char jj[32] = "j"; /* column j's offset in a row: j, or j * c in an NCHWc output */
+    if (yc)
+        snprintf(jj, sizeof jj, "j * %d", yc);
     if (tiled) {
         emit(e, "/* not the last tile: store the partial sums */");
         emit_open(e, NULL, "if (k1 < %d)", K);
         emit_for(e, "r", "for (int r = 0; r < mr; r++)");
         emit(e, "float *restrict yr = %s;", yrow);
         emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    yr[j] = acc[r][j];");
+        emit(e, "    yr[%s] = acc[r][j];", jj);
         emit_end(e, "r");
         emit(e, "continue;");
         emit_end(e, NULL);
@@ -183,10 +189,10 @@ emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const cha
     emit_for(e, "j", "for (int j = 0; j < pn; j++)");
     emit(e, "float v = acc[r][j]%s;", n->param[P_BIAS] ? " + b" : "");
     if (n->epi & EPI_ADD)
-        emit(e, "v += rr[j];");
+        emit(e, "v += rr[%s];", jj);
     if (n->epi & EPI_RELU)
         emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[j] = v;");
+    emit(e, "yr[%s] = v;", jj);
     emit_end(e, "j");
     emit_end(e, "r");
 }
@@ -199,6 +205,7 @@ typedef struct RefBlock {
     int cout_g, K;
     bool tiled;
     const char *yrow, *rrow;
+    int yc;             /* 0, or an NCHWc output in blocks of yc: column j of a row at j * yc */
 } RefBlock;
 
 /* One copy of the block: the vector kernel under its '#if' when the target
@@ -208,7 +215,7 @@ static void
 emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const RefBlock *ref, bool constant)
 {
     const KernelIsa *co_isa = constant && kb->co_lanes ? kernel_vector_co_for(e->target, kb) : NULL;
-    const KernelIsa *isa = co_isa ? co_isa : constant ? kernel_vector_for(e->target, kb) : NULL;
+    const KernelIsa *isa = co_isa ? co_isa : constant && !out->yc ? kernel_vector_for(e->target, kb) : NULL;
     if (constant && kb->co_lanes && !co_isa && kernel_isa(e->target))
         emit(e, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights are"
              " not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(kernel_isa(e->target)));
@@ -225,10 +232,10 @@ emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const R
              kernel_isa_name(kernel_isa(e->target)));
     }
     emit_scope(e, "reference");
-    emit_acc_init(e, kb->MR, kb->NT, ref->tiled, ref->yrow);
+    emit_acc_init(e, kb->MR, kb->NT, ref->tiled, ref->yrow, ref->yc);
     kernel_emit_ref(e, kb, constant);
     if (ref->n) {
-        emit_epilogue(e, ref->n, ref->cout_g, ref->yrow, ref->rrow, ref->K, ref->tiled);
+        emit_epilogue(e, ref->n, ref->cout_g, ref->yrow, ref->rrow, ref->K, ref->tiled, ref->yc);
     } else {
         emit(e, "/* store M[t][co0 + r][p0 + j] */");
         emit_for(e, "r", "for (int r = 0; r < mr; r++)");
@@ -344,7 +351,12 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     int K = in->c / a->groups * a->kh * a->kw;
     emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
     emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh, a->kw);
-    emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in->hw);
+    int xc = n->in[0]->cblock; /* 0, or an NCHWc input: column q of a row at q * xc */
+    if (xc)
+        emit(e, "const float *restrict xc = xg + (size_t)(ci / %d) * %d + ci %% %d; /* NCHW%dc */", xc, xc * in->hw,
+             xc, xc);
+    else
+        emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in->hw);
     emit(e, "float *restrict row = %s + (size_t)k * %d;", dst, stride);
     emit(e, "int oh = p0 / %d, ow = p0 %% %d;", out->w, out->w);
     emit(e, "/* over the runs of output rows */");
@@ -357,7 +369,7 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     emit(e, "for (int t = 0; t < run; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit_else(e, "else");
-    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", in->w);
+    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", xc ? in->w * xc : in->w);
     emit(e, "/* column t of the run meets input column c0 + t * %d: [lo, hi) inside the input */", a->sw);
     emit(e, "const int c0 = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
     emit(e, "int lo = c0 >= 0 ? 0 : (%d - c0) / %d, hi = c0 >= %d ? 0 : (%d - c0) / %d;", a->sw - 1, a->sw,
@@ -367,7 +379,10 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     emit(e, "for (int t = 0; t < lo; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit(e, "for (int t = lo; t < hi; t++)");
-    emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
+    if (xc)
+        emit(e, "    o[t] = xr[(c0 + t * %d) * %d];", a->sw, xc);
+    else
+        emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
     emit(e, "for (int t = hi; t < run; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit_end(e, NULL);
@@ -389,17 +404,20 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
     int MR = s->reg_co, NT = s->reg_pix, ncb = (cout_g + MR - 1) / MR;
     char kto[16];
     snprintf(kto, sizeof kto, "%d", K);
-    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
-    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
+    int yc = n->out->cblock, bc = tile_panel || strcmp(B, "xg") ? 0 : n->in[0]->cblock;
+    char *yrow = yc ? xprintf("yg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
+                    : xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
+    char *rrow = yc ? xprintf("rg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
+                    : xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
     char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
     if (packed)
         emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
              ncb, K * MR, MR);
     KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
-                      s->lanes == LANES_CO, tile_panel, NULL, !tile_panel};
+                      s->lanes == LANES_CO, tile_panel, NULL, !tile_panel, bc};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, tiled, K};
-    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow};
+                    packed && cout_g % MR != 0, tiled, K, yc};
+    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow, yc};
     emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
     free(yrow);
     free(rrow);
@@ -674,10 +692,10 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", out.hw);
     char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", out.hw);
     char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
-    KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps, false};
+    KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps, false, 0};
     KernelOut ko = {"yg", out.hw, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, false, K};
-    RefBlock ref = {n, cout_g, K, false, yrow, rrow};
+                    packed && cout_g % MR != 0, false, K, 0};
+    RefBlock ref = {n, cout_g, K, false, yrow, rrow, 0};
     emit_blocks(e, kb, &ko, &ref, out.w, cout_g % MR != 0);
     free(yrow);
     free(rrow);
@@ -782,9 +800,9 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
     char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
     KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
-                      false, NULL, false};
-    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin};
-    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL};
+                      false, NULL, false, 0};
+    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin, 0};
+    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL, 0};
     emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
     free(mrow);
     emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
@@ -1117,6 +1135,11 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 void
 emit_conv2d(Emitter *e, const Node *n, const Schedule *s)
 {
+    /* the layout pass gave every conv inputs it reads and the output its schedule asks for */
+    if ((n->in[0]->cblock && !sched_reads_blocked(n, s)) || n->out->cblock != s->layout_c ||
+        (n->nin > 1 && n->in[1]->cblock != n->out->cblock))
+        bug("conv2d %s: layouts its schedule cannot read or write (in %d out %d residual %d, layout_c %d)", n->name,
+            n->in[0]->cblock, n->out->cblock, n->nin > 1 ? n->in[1]->cblock : -1, s->layout_c);
     switch (s->algo) {
     case ALGO_GEMM:
         emit_conv2d_gemm(e, n, s);

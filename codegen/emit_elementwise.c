@@ -110,3 +110,41 @@ emit_copy(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "if (y != x)");
     emit(e, "    memmove(y, x, (size_t)batch * %d * sizeof(float));", in.numel);
 }
+
+/*
+ * reorder (the layout pass's): the same tensor between plain NCHW and
+ * NCHWc.  Channel ch, pixel p of an image is at [ch][p] in NCHW and at
+ * [ch / c][p][ch % c] in NCHWc; a block of c channels takes the same c * hw
+ * floats in both, so each block is a small transpose of its own.
+ */
+void
+emit_reorder(Emitter *e, const Node *n, const Schedule *s)
+{
+    Dims d = dims_of(n->in[0]);
+    bool to_blocked = n->out->layout == LAYOUT_NCHWC;
+    int c = to_blocked ? n->out->cblock : n->in[0]->cblock;
+    if (c < 2 || d.c % c || n->in[0]->layout == n->out->layout)
+        bug("reorder %s: not between NCHW and NCHWc", n->name);
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    emit(e, "/* %s: channel ch, pixel p at [ch][p] in NCHW, at [ch / %d][p][ch %% %d] in NCHW%dc */",
+         to_blocked ? "NCHW -> NCHWc" : "NCHWc -> NCHW", c, c, c);
+    emit(e, "/* over images and blocks of %d channels */", c);
+    if (s->parallel == PAR_INSIDE)
+        emit_omp_for(e, 2);
+    else if (s->parallel == PAR_BATCH)
+        emit_omp_for(e, 1);
+    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
+    emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", d.c / c);
+    emit(e, "const float *restrict xb = x + ((size_t)n * %d + cb) * %d;", d.c / c, c * d.hw);
+    emit(e, "float *restrict yb = y + ((size_t)n * %d + cb) * %d;", d.c / c, c * d.hw);
+    emit(e, "for (int l = 0; l < %d; l++)", c);
+    emit(e, "    for (int p = 0; p < %d; p++)", d.hw);
+    if (to_blocked)
+        emit(e, "        yb[p * %d + l] = xb[l * %d + p];", c, d.hw);
+    else
+        emit(e, "        yb[l * %d + p] = xb[p * %d + l];", d.hw, c);
+    emit_end(e, "cb");
+    emit_end(e, "n");
+}

@@ -112,6 +112,9 @@ emit_op(Emitter *e, const Node *n, const Schedule *s)
     case OP_LINEAR:
         emit_linear(e, n, s);
         return;
+    case OP_REORDER:
+        emit_reorder(e, n, s);
+        return;
     case OP_COUNT:
         break;
     }

@@ -168,6 +168,8 @@ extern const char *const param_suffix[P_MAX];   /* "weight", "bias", ... */
 typedef enum Layout {
     LAYOUT_NCHW,        /* plain, as PyTorch: the layout of inputs and outputs */
     LAYOUT_NC,          /* rank-2 [N, C] */
+    LAYOUT_NCHWC,       /* blocked in Value.cblock channels: [N][C / c][H][W][c], c the target's
+                           vector lanes; only inside the graph (the layout pass) */
 } Layout;
 
 /* ------------------------------------------------------------------ schedule */
@@ -224,6 +226,8 @@ typedef struct Schedule {
     ParAxes parallel;   /* parallel loops */
     int tile_pix;       /* conv cache tile: pixels each block of output channels runs over at a time,
                            a whole number of pixel tiles (gemm read in place, order pix,co; 0 = one tile) */
+    int layout_c;       /* conv: the layout of its output: 0 plain NCHW, else NCHWc blocked in this many
+                           channels (the target's vector lanes; gemm with lanes = co only) */
 } Schedule;
 
 /* Names in schedule files, dumps and comments (print.c). */
@@ -231,6 +235,8 @@ const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... */
 const char *order_name(LoopOrder o);    /* "co,pix" or "pix,co" */
 const char *parallel_name(ParAxes p);   /* "none", "batch", "inside" */
 const char *lanes_name(Lanes l);        /* "pix" or "co" */
+/* "nchw" or "nchw16c" (malloc'd): the layout field of a schedule (layout_c). */
+char *layout_text(int layout_c);
 
 /* ------------------------------------------------------------------ graph.c */
 
@@ -267,6 +273,7 @@ typedef struct Value {
     char *name;         /* graph input name, or NULL for intermediate values */
     Shape shape;        /* logical NCHW (or NC) shape, dim 0 is DIM_N */
     Layout layout;      /* physical layout in memory */
+    int cblock;         /* LAYOUT_NCHWC: channels per block (c), else 0 */
     struct Node *def;   /* producing node, NULL for graph inputs */
     int nuses;          /* nodes reading it, plus 1 per graph output naming it */
     int64_t offset;     /* memory plan: byte offset in the arena per image, -1 unplanned */

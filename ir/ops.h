@@ -24,3 +24,4 @@ OP(AVGPOOL,    "avgpool",        1, 1, PK_NONE)     /* y = mean over window, pad
 OP(GAP,        "global_avgpool", 1, 1, PK_NONE)     /* [N,C,H,W] -> [N,C,1,1] */
 OP(FLATTEN,    "flatten",        1, 1, PK_NONE)     /* [N,C,H,W] -> [N,C*H*W] */
 OP(LINEAR,     "linear",         1, 1, PK_LINEAR)   /* y = x W^T + b */
+OP(REORDER,    "reorder",        1, 1, PK_NONE)     /* y = x in another layout (layout pass; not in the language) */

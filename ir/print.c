@@ -29,6 +29,8 @@ print_value(FILE *f, const Value *v)
 static void
 print_layout(FILE *f, const Value *v)
 {
+    if (v->layout == LAYOUT_NCHWC)
+        fprintf(f, " nchw%dc", v->cblock);
     if (v->offset >= 0)
         fprintf(f, " @arena+%lld", (long long)v->offset);
 }
@@ -91,6 +93,12 @@ lanes_name(Lanes l)
     return (unsigned)l < LANES_COUNT ? lanes_names[l] : "?";
 }
 
+char *
+layout_text(int layout_c)
+{
+    return layout_c ? xprintf("nchw%dc", layout_c) : xprintf("nchw");
+}
+
 const char *
 parallel_name(ParAxes p)
 {
@@ -107,6 +115,8 @@ print_schedule(FILE *f, const Node *n)
     if (n->op == OP_CONV2D)
         fprintf(f, " reg=%dx%d tile_k=%d tile_pix=%d order=%s lanes=%s", s->reg_co, s->reg_pix, s->tile_k, s->tile_pix,
                 order_name(s->order), lanes_name(s->lanes));
+    if (s->layout_c)
+        fprintf(f, " layout=nchw%dc", s->layout_c);
     fprintf(f, " parallel=%s", parallel_name(s->parallel));
     if (n->scratch)
         fprintf(f, " scratch=%lld", (long long)n->scratch);

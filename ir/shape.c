@@ -222,6 +222,8 @@ infer_shape(Graph *g, Diag *d, Node *n)
             return false;
         out = (Shape){2, {in.dim[0], in.dim[1] * in.dim[2] * in.dim[3]}};
         break;
+    case OP_REORDER:    /* made by the layout pass, which sets the layouts */
+        break;
     case OP_LINEAR:
         if (in.rank != 2) {
             error_at(d, n->loc, "linear expects a 2-d input [N, features], got %s%s",

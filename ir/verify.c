@@ -67,6 +67,25 @@ graph_verify(const Graph *g, const char *after)
             CHECK(!n->param[0] && !n->param[1], "%s has params", n->name);
             break;
         }
+        /* Blocked (NCHWc) values: written by a conv scheduled so or a reorder, read by
+         * convs (the layout pass checks which read them in place) or a reorder. */
+        const Value *o = n->out;
+        if (o->layout == LAYOUT_NCHWC) {
+            CHECK(o->cblock >= 2 && o->shape.rank == 4 && o->shape.dim[1] % o->cblock == 0,
+                  "%s: blocked output of %d channels a block", n->name, o->cblock);
+            CHECK(n->op == OP_REORDER || (n->op == OP_CONV2D && n->sched.layout_c == o->cblock),
+                  "%s writes a blocked output its schedule does not ask for", n->name);
+        } else {
+            CHECK(o->cblock == 0, "%s: plain output with a channel block", n->name);
+        }
+        for (int k = 0; k < n->nin; k++)
+            if (n->in[k]->layout == LAYOUT_NCHWC)
+                CHECK(n->op == OP_REORDER || (n->op == OP_CONV2D && (k == 0 || o->cblock == n->in[k]->cblock)),
+                      "%s reads a blocked input %d it cannot", n->name, k);
+        if (n->op == OP_REORDER)
+            CHECK((n->in[0]->layout == LAYOUT_NCHWC) != (o->layout == LAYOUT_NCHWC) &&
+                      shape_eq(n->in[0]->shape, o->shape),
+                  "reorder %s does not change between NCHW and NCHWc", n->name);
         for (int j = 0; j < i; j++)
             CHECK(strcmp(((Node *)g->nodes.v[j])->name, n->name) != 0,
                   "two layers are named %s", n->name);
@@ -74,6 +93,7 @@ graph_verify(const Graph *g, const char *after)
     for (int i = 0; i < g->outputs.n; i++) {
         Value *v = g->outputs.v[i];
         CHECK(ready[v->id], "output %s is never computed", (char *)g->outnames.v[i]);
+        CHECK(v->layout != LAYOUT_NCHWC, "output %s is blocked", (char *)g->outnames.v[i]);
     }
     free(ready);
 }

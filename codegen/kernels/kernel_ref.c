@@ -45,7 +45,11 @@ kernel_open_reduction(Emitter *e, const KernelBlock *kb)
 void
 kernel_step_row(Emitter *e, const KernelBlock *kb, const char *k)
 {
-    emit(e, "const float *restrict bk = %s + (size_t)%s * %d%s;", kb->B, k, kb->P, kb->tile_panel ? "" : " + p0");
+    if (kb->bc)
+        emit(e, "const float *restrict bk = %s + (size_t)(%s / %d) * %d + %s %% %d + p0 * %d; /* column j at bk[j * %d] */",
+             kb->B, k, kb->bc, kb->P * kb->bc, k, kb->bc, kb->bc, kb->bc);
+    else
+        emit(e, "const float *restrict bk = %s + (size_t)%s * %d%s;", kb->B, k, kb->P, kb->tile_panel ? "" : " + p0");
 }
 
 void
@@ -77,7 +81,10 @@ kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
         emit(e, "const float wk = wg[(co0 + r) * %d + k];", kb->K);
     emit(e, "/* over the tile's pixels */");
     emit(e, "for (int j = 0; j < %s; j++)", constant ? jb : "pn");
-    emit(e, "    acc[r][j] += wk * bk[j];");
+    if (kb->bc)
+        emit(e, "    acc[r][j] += wk * bk[j * %d];", kb->bc);
+    else
+        emit(e, "    acc[r][j] += wk * bk[j];");
     emit_end(e, "r");
     kernel_close_reduction(e, kb);
 }

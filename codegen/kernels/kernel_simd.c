@@ -106,7 +106,7 @@ const KernelIsa *
 kernel_vector_for(const Target *t, const KernelBlock *kb)
 {
     const KernelIsa *isa = kernel_isa(t);
-    if (!isa)
+    if (!isa || kb->bc)
         return NULL;
     return block_vregs(isa->lanes, kb->MR, kb->cols, kb->packed) <= isa->vregs ? isa : NULL;
 }
@@ -698,11 +698,64 @@ kernel_vector_co_for(const Target *t, const KernelBlock *kb)
     return kb->cols * nv + nv + 1 <= isa->vregs ? isa : NULL;
 }
 
+/*
+ * The accumulators of a channel-lane block and an NCHWc output blocked in
+ * the ISA's lanes: accumulator a<j>_<v> (column j, channels v * lanes ..)
+ * is one whole vector of the output at yb + (v * ystride + j) * lanes.
+ * load: from there (the partial sums of the tiles before); else stored
+ * there, raw (epi false) or through the epilogue in the reference order:
+ * + bias, + residual, relu.  With guard_rows the vectors past mr are
+ * neither loaded nor stored.
+ */
+static void
+emit_blocked_columns(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, bool load,
+                     bool epi)
+{
+    int L = isa->lanes, nv = kb->MR / L;
+    char line[1024];
+    if (epi && o->bias) {
+        snprintf(line, sizeof line, "const %s", isa->vtype);
+        for (int v = 0; v < nv; v++)
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s bv%d = %s(bb + %d)", v ? "," : "", v,
+                     isa->load, v * L);
+        emit(e, "%s; /* the block's bias, channels v * %d .. */", line, L);
+    }
+    for (int v = 0; v < nv; v++) {
+        bool guard = o->guard_rows && v > 0;
+        if (guard)
+            emit_open(e, NULL, "if (mr > %d)", v * L);
+        for (int j = 0; j < kb->cols; j++) {
+            char acc[32];
+            int off = v * o->ystride * L + j * L;
+            snprintf(acc, sizeof acc, "a%d_%d", j, v);
+            if (load) {
+                emit(e, "%s = %s(yb + %d);", acc, isa->load, off);
+                continue;
+            }
+            line[0] = '\0';
+            if (epi && o->bias)
+                snprintf(line, sizeof line, "%s = %s(%s, bv%d); ", acc, isa->add, acc, v);
+            if (epi && o->res)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s = %s(%s, %s(rb + %d)); ", acc,
+                         isa->add, acc, isa->load, off);
+            if (epi && o->relu)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s = %s(%s, %s); ", acc, isa->max,
+                         isa->zero, acc);
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s(yb + %d, %s);", isa->store, off, acc);
+            emit(e, "%s", line);
+        }
+        if (guard)
+            emit_end(e, NULL);
+    }
+}
+
 void
 kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
 {
     int L = isa->lanes, MR = kb->MR, nv = MR / L, cols = kb->cols;
     char line[1024];
+    if (o->yc && o->yc != L)
+        bug("an NCHW%dc output for %d-lane vectors", o->yc, L);
 
     emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
          isa->name, isa->target);
@@ -710,13 +763,31 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
          kernel_block_column(kb), MR, cols, cols * nv, L);
     emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
          nv);
-    emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
-         o->res ? ", residual" : "", o->relu ? ", relu" : "");
+    if (o->yc)
+        emit(e, "   FMAs; then each vector whole into the NCHW%dc output%s%s%s */", o->yc, o->bias ? ", bias" : "",
+             o->res ? ", residual" : "", o->relu ? ", relu" : "");
+    else
+        emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
+             o->res ? ", residual" : "", o->relu ? ", relu" : "");
     emit_scope(e, "kernel");
-    emit_block_out(e, o);
-    emit(e, "float tb[%d][%d]; /* the block transposed: [column][channel] */", cols, MR);
+    if (o->yc) {
+        emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * %d + p0) * %d; /* column j, channels v * %d .. at "
+             "yb + (v * %d + j) * %d */", o->y, L, o->ystride, L, L, o->ystride, L);
+        if (o->res)
+            emit(e, "const float *restrict rb = %s + ((size_t)(co0 / %d) * %d + p0) * %d;", o->res, L, o->ystride, L);
+        if (o->bias)
+            emit(e, "const float *restrict bb = %s;", o->bias);
+    } else {
+        emit_block_out(e, o);
+        emit(e, "float tb[%d][%d]; /* the block transposed: [column][channel] */", cols, MR);
+    }
     emit_zero_accs(e, isa, "a", cols, nv);
-    if (o->tiled) {
+    if (o->tiled && o->yc) {
+        emit(e, "/* a later tile of the reduction: the partial sums so far */");
+        emit_open(e, NULL, "if (k0 > 0)");
+        emit_blocked_columns(e, isa, kb, o, true, false);
+        emit_end(e, NULL);
+    } else if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far, transposed */");
         emit_open(e, NULL, "if (k0 > 0)");
         emit_columns_read(e, kb, o, "tb", 0, cols, MR);
@@ -733,7 +804,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
                  isa->load, v * L);
     emit(e, "%s, bv;", line);
     for (int j = 0; j < cols; j++) {
-        snprintf(line, sizeof line, "bv = %s(bk[%d]);", isa->bcast, j);
+        snprintf(line, sizeof line, "bv = %s(bk[%d]);", isa->bcast, kb->bc ? j * kb->bc : j);
         for (int v = 0; v < nv; v++) {
             char acc[32], w[16];
             snprintf(acc, sizeof acc, "a%d_%d", j, v);
@@ -743,9 +814,27 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
         emit(e, "%s", line);
     }
     kernel_close_reduction(e, kb);
+    bool epi = o->bias || o->res || o->relu;
+    if (o->yc) {
+        if (o->tiled && epi) {
+            emit(e, "/* not the last tile: the partial sums to the output */");
+            emit_open(e, NULL, "if (k1 < %d)", o->K);
+            emit_blocked_columns(e, isa, kb, o, false, false);
+            emit_else(e, "else");
+            emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
+                 o->relu ? " relu," : "");
+            emit_blocked_columns(e, isa, kb, o, false, true);
+            emit_end(e, NULL);
+        } else {
+            emit(e, epi ? "/* epilogue:%s%s%s store */" : "/* store%s%s%s */", o->bias ? " bias," : "",
+                 o->res ? " residual," : "", o->relu ? " relu," : "");
+            emit_blocked_columns(e, isa, kb, o, false, epi);
+        }
+        emit_end(e, "kernel");
+        return;
+    }
     emit(e, "/* the accumulators to tb[column][channel] */");
     emit_columns_through(e, isa, "a", "tb", cols, nv, true);
-    bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
         emit_open(e, NULL, "if (k1 < %d)", o->K);

@@ -58,6 +58,9 @@ typedef struct KernelBlock {
     bool tile_panel;        /* B holds this pixel tile's columns only: column j at B[k * P + j] */
     const KernelTaps *taps; /* a direct convolution: B is the block's origin in the padded input (NULL: a matrix) */
     bool prefetch_rows;     /* the pixel-lane kernel prefetches the operand rows ahead too (B straight on the input) */
+    int bc;                 /* 0: B's rows as above; else B is an NCHWc input read in place, blocked in bc
+                               channels: B[k][p] at B[((k / bc) * P + p) * bc + k % bc], column j at
+                               bk[j * bc] (the channel-lane kernel and the reference kernel only) */
 } KernelBlock;
 
 /*
@@ -92,6 +95,9 @@ typedef struct KernelOut {
     bool guard_rows;        /* rows past mr exist in registers (zero-padded weights), never stored */
     bool tiled;             /* reduction tiles k0 .. k1 of K */
     int K;
+    int yc;                 /* 0: as above; else y and res are NCHWc, blocked in yc channels (the ISA's
+                               lanes): channel co, pixel p at y[((co / yc) * ystride + p) * yc + co % yc], so
+                               the channel-lane kernel stores its accumulator vectors whole */
 } KernelOut;
 
 /* An instruction set with vector kernels (kernel_simd.c). */

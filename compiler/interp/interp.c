@@ -275,6 +275,7 @@ run_node(const Node *n, int batch, const float *x, const float *r, float *y)
         gap(n, batch, x, y);
         return;
     case OP_FLATTEN:    /* [N][C][H][W] and [N][C*H*W] are the same memory */
+    case OP_REORDER:    /* the same tensor: the interpreter's layout is always the logical one */
         memcpy(y, x, (size_t)numel * sizeof *y);
         return;
     case OP_LINEAR:

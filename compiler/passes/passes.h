@@ -28,6 +28,8 @@ typedef struct SchedOptions {
 /* schedule.c: fills Node.sched and Node.scratch; NULL after reporting
  * schedule-file errors on o->diag (the one pass that reads user input). */
 char *schedule(Graph *g, const SchedOptions *o);
+char *layout(Graph *g);           /* layout.c: blocked outputs as scheduled, reorders where readers differ */
+char *layout_plain(Graph *g);     /* layout.c: disabled, every layout plain */
 char *pack_weights(Graph *g);     /* pack_weights.c: weights into the layout kernels read */
 char *plan_memory(Graph *g);      /* plan_memory.c: activations at offsets in one arena */
 char *plan_naive(Graph *g);       /* plan_memory.c: each buffer in a region of its own (-O0) */

@@ -10,7 +10,7 @@
 #include "passes.h"
 
 const char *const pass_names[] = {
-    "fold_bn", "fuse_epilogue", "eliminate_dead", "schedule", "pack_weights", "plan_memory", NULL,
+    "fold_bn", "fuse_epilogue", "eliminate_dead", "schedule", "layout", "pack_weights", "plan_memory", NULL,
 };
 
 bool
@@ -99,6 +99,13 @@ run_pipeline(Graph *g, const PipelineOptions *o)
         return false;
     }
     after_pass(g, o, "schedule", before, what, so.trivial ? " (pass disabled: trivial schedule)" : "");
+
+    /* Layouts are always decided: disabled, every activation is plain NCHW. */
+    before = g->nodes.n;
+    if (disabled(o, "layout"))
+        after_pass(g, o, "layout", before, layout_plain(g), " (pass disabled: plain layouts)");
+    else
+        after_pass(g, o, "layout", before, layout(g), "");
 
     run_pass(g, o, "pack_weights", pack_weights);
 

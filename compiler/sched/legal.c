@@ -180,9 +180,11 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
     if ((unsigned)s->parallel >= PAR_COUNT || s->parallel == PAR_UNSET)
         return xprintf("parallel: not set");
     if (n->op != OP_CONV2D) {
-        *field = s->reg_co || s->reg_pix ? SF_REG : s->tile_k ? SF_TILE_K : s->lanes ? SF_LANES : SF_ORDER;
-        if (s->reg_co || s->reg_pix || s->tile_k || s->order != ORDER_NONE || s->lanes != LANES_NONE)
-            return xprintf("%s has no register block, tiles, loop order or lanes", op_name(n->op));
+        *field = s->reg_co || s->reg_pix ? SF_REG : s->tile_k ? SF_TILE_K : s->lanes ? SF_LANES
+               : s->layout_c ? SF_LAYOUT : SF_ORDER;
+        if (s->reg_co || s->reg_pix || s->tile_k || s->order != ORDER_NONE || s->lanes != LANES_NONE ||
+            s->layout_c)
+            return xprintf("%s has no register block, tiles, loop order, lanes or layout", op_name(n->op));
         return NULL;
     }
     SchedRange r = sched_range(n, s->algo);
@@ -217,7 +219,38 @@ sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, un
     if (s->tile_pix < 0 || s->tile_pix % s->reg_pix || s->tile_pix > whole)
         return xprintf("tile_pix %d: must be 0 or a multiple of the block's %d pixels, at most %" PRId64 " here",
                        s->tile_pix, s->reg_pix, whole);
+    *field = SF_LAYOUT;
+    why = sched_blocked_illegal(n, t, s);
+    if (why)
+        return xprintf("layout nchw%dc: %s", s->layout_c, why);
     return NULL;
+}
+
+/* ---------------------------------------------------------------- layouts */
+
+const char *
+sched_blocked_illegal(const Node *n, const Target *t, const Schedule *s)
+{
+    if (!s->layout_c)
+        return NULL;
+    if (t->lanes < 2)
+        return "a blocked layout needs vectors, and this target has none (use nchw)";
+    if (s->layout_c != t->lanes)
+        return "the channels of a block must be the target's vector lanes";
+    if (s->algo != ALGO_GEMM || s->lanes != LANES_CO)
+        return "only a gemm with lanes = co writes a blocked output (its vectors are blocks of channels)";
+    if (n->a.groups != 1 || n->a.out % s->layout_c)
+        return "the output channels must be whole blocks, in one group";
+    if (s->reg_co % s->layout_c)
+        return "reg: the block's output channels must be whole blocks of the layout";
+    return NULL;
+}
+
+bool
+sched_reads_blocked(const Node *n, const Schedule *s)
+{
+    return n->op == OP_CONV2D && s->algo == ALGO_GEMM && n->a.groups == 1 &&
+           (!is_plain_1x1(n) || s->lanes == LANES_CO);
 }
 
 /* ---------------------------------------------------------------- choices */
@@ -661,6 +694,10 @@ sched_random(const Node *n, const Target *t, bool can_pack, uint64_t *rng)
         v.tile_pix = 0;
         s = v;
     }
+    /* Half of the schedules that may write a blocked output do. */
+    s.layout_c = t->lanes;
+    if (sched_blocked_illegal(n, t, &s) || !draw(rng, 0, 1))
+        s.layout_c = 0;
     return s;
 }
 
@@ -669,7 +706,10 @@ sched_text(const Node *n, const Schedule *s)
 {
     if (n->op != OP_CONV2D)
         return xprintf("algo=%s parallel=%s", algo_name(s->algo), parallel_name(s->parallel));
-    return xprintf("algo=%s reg=%dx%d tile_k=%d tile_pix=%d order=%s lanes=%s parallel=%s", algo_name(s->algo),
+    char layout[32] = "";
+    if (s->layout_c)
+        snprintf(layout, sizeof layout, " layout=nchw%dc", s->layout_c);
+    return xprintf("algo=%s reg=%dx%d tile_k=%d tile_pix=%d order=%s lanes=%s%s parallel=%s", algo_name(s->algo),
                    s->reg_co, s->reg_pix, s->tile_k, s->tile_pix, order_name(s->order), lanes_name(s->lanes),
-                   parallel_name(s->parallel));
+                   layout, parallel_name(s->parallel));
 }

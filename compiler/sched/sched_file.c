@@ -13,7 +13,8 @@
 
 #include "sched_parse.h"
 
-static const char *const field_names[SF_NFIELDS] = {"algo", "reg", "tile_k", "order", "parallel", "lanes", "tile_pix"};
+static const char *const field_names[SF_NFIELDS] = {"algo", "reg", "tile_k", "order", "parallel", "lanes", "tile_pix",
+                                                          "layout"};
 
 /* ---------------------------------------------------------------- actions */
 
@@ -79,7 +80,7 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
     if (!e)
         goto done;      /* inside an entry whose header was broken */
     if (bit < 0) {
-        error_at(p->d, key_loc, "unknown key '%s' (keys: algo, reg, tile_k, tile_pix, order, lanes, parallel)", key);
+        error_at(p->d, key_loc, "unknown key '%s' (keys: algo, reg, tile_k, tile_pix, order, lanes, layout, parallel)", key);
         goto done;
     }
     Schedule *s = &e->s;
@@ -145,6 +146,22 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
             goto done;
         }
         break;
+    case SF_LAYOUT: {
+        if (!value_is(p, "layout", &v, SV_NAME, "nchw or nchwNc (blocked in N channels, e.g. nchw16c)"))
+            goto done;
+        int c = 0, len = 0;
+        if (!strcmp(v.name, "nchw")) {
+            s->layout_c = 0;
+        } else if (sscanf(v.name, "nchw%5d%n", &c, &len) == 1 && !strcmp(v.name + len, "c") && c >= 2 &&
+                   strspn(v.name + 4, "0123456789") == (size_t)len - 4) {
+            s->layout_c = c;
+        } else {
+            error_at(p->d, v.loc, "unknown layout '%s' (nchw: plain; nchwNc: blocked in N channels, N the "
+                     "target's vector lanes, e.g. nchw16c)", v.name);
+            goto done;
+        }
+        break;
+    }
     case SF_PARALLEL:
         if (!value_is(p, "parallel", &v, SV_NAME, "none, batch or inside"))
             goto done;
@@ -358,6 +375,7 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
                                      : b == 2 ? "reduction tiles"
                                      : b == 3 ? "loop order"
                                      : b == 5 ? "choice of vector lanes"
+                                     : b == 7 ? "choice of layout"
                                               : "pixel tile groups"));
                 continue;
             }
@@ -381,6 +399,9 @@ schedfile_apply(const SchedFile *f, Graph *g, const Target *t, bool can_pack, Di
                 break;
             case SF_TILE_PIX:
                 s.tile_pix = v->tile_pix;
+                break;
+            case SF_LAYOUT:
+                s.layout_c = v->layout_c;
                 break;
             }
         }
@@ -461,11 +482,14 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
     fprintf(f, "# reg (output channels x pixels per register block), tile_k (reduction rows per\n");
     fprintf(f, "# pass, 0 all), tile_pix (pixels each block of output channels runs over at a time,\n");
     fprintf(f, "# 0 one tile), order (co,pix or pix,co), lanes (pix or co: the block axis in the\n");
-    fprintf(f, "# vector lanes), parallel (none, batch, inside).  docs/schedules.md.\n");
+    fprintf(f, "# vector lanes), layout (of the output: nchw, or nchwNc blocked in the target's N\n");
+    fprintf(f, "# lanes, for a gemm with lanes co), parallel (none, batch, inside).  docs/schedules.md.\n");
     fprintf(f, "target %s;\n", t->name);
     for (int i = 0; i < g->nodes.n; i++) {
         const Node *n = g->nodes.v[i];
         const Schedule *s = &n->sched;
+        if (n->op == OP_REORDER)
+            continue;   /* made by the layout pass from the layers' layouts, not a layer of the model */
         fprintf(f, "\n");
         if (n->op == OP_CONV2D) {
             char *ph = conv_phrase(n);
@@ -485,6 +509,9 @@ schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes)
             fprintf(f, "    tile_pix = %d;\n", s->tile_pix);
             fprintf(f, "    order = %s;\n", order_name(s->order));
             fprintf(f, "    lanes = %s;\n", lanes_name(s->lanes));
+            char *layout = layout_text(s->layout_c);
+            fprintf(f, "    layout = %s;\n", layout);
+            free(layout);
         }
         fprintf(f, "    parallel = %s;\n", parallel_name(s->parallel));
         fprintf(f, "}\n");

@@ -87,6 +87,15 @@ const char *sched_algo_illegal(const Node *n, const Target *t, Algo a, bool can_
  */
 char *sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pack, unsigned *field);
 
+/* NULL if s's layout (layout_c) is legal for n on t, else why not (a static
+ * string): a blocked output (NCHWc) needs a gemm in channel lanes whose
+ * block rows and output channels are whole blocks of the target's lanes. */
+const char *sched_blocked_illegal(const Node *n, const Target *t, const Schedule *s);
+/* n under s reads a blocked (NCHWc) input in place: a gemm in one group
+ * over an im2col panel, or a 1x1 with lanes = co (it broadcasts the input
+ * values); the layout pass puts a reorder before any other reader. */
+bool sched_reads_blocked(const Node *n, const Schedule *s);
+
 /*
  * The zero-padded input copy of a direct conv: the padded rows the output
  * reaches, each stored as sw column phases (column q at phase q % sw,
@@ -137,8 +146,9 @@ enum {
     SF_PARALLEL = 1 << 4,
     SF_LANES = 1 << 5,
     SF_TILE_PIX = 1 << 6,
+    SF_LAYOUT = 1 << 7,
 };
-#define SF_NFIELDS 7
+#define SF_NFIELDS 8
 
 /* One entry of a schedule file: a pattern and the fields it sets. */
 typedef struct SchedEntry {

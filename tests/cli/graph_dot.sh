@@ -11,7 +11,7 @@ command -v dot >/dev/null || { echo "no graphviz"; exit 77; }
 model=$src/examples/vise_resnet50.vise
 
 nodes() { grep -c '^  n[0-9]* \[label=' "$1"; }
-for stage in frontend fold_bn fuse_epilogue eliminate_dead schedule pack_weights plan_memory; do
+for stage in frontend fold_bn fuse_epilogue eliminate_dead schedule layout pack_weights plan_memory; do
     "$visec" graph "$model" --after $stage -o "$work/$stage.dot"
     dot -Tsvg "$work/$stage.dot" -o "$work/$stage.svg" || fail "$stage: dot refuses the file"
     grep -q '<svg' "$work/$stage.svg" || fail "$stage: no SVG"

@@ -29,7 +29,7 @@ run -o "$work/opt.npy" --passes --stats >"$work/stats"
 grep -q "1 of them as Winograd" "$work/stats" || { cat "$work/stats"; fail "no Winograd conv in the test"; }
 grep -q "3 batch norms folded" "$work/stats" || fail "no folding"
 /usr/bin/python3 "$src/tools/compare_npy.py" --tol 1e-5 "$work/opt.npy" "$work/ref.npy" || fail "passes change the result"
-for p in fold_bn fuse_epilogue eliminate_dead schedule pack_weights plan_memory; do
+for p in fold_bn fuse_epilogue eliminate_dead schedule layout pack_weights plan_memory; do
     run -o "$work/$p.npy" --passes --disable-pass=$p
     /usr/bin/python3 "$src/tools/compare_npy.py" --tol 1e-5 "$work/$p.npy" "$work/ref.npy" ||
         fail "passes without $p change the result"

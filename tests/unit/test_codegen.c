@@ -206,6 +206,8 @@ complete_schedules(Graph *g)
             t.order = s->order;
         if (s->lanes)
             t.lanes = s->lanes;
+        if (s->layout_c)
+            t.layout_c = s->layout_c;
         if (s->parallel)
             t.parallel = s->parallel;
         if (sched_winograd_m(t.algo) && !s->reg_pix)
@@ -246,6 +248,8 @@ target_schedules(Graph *g, const Target *t)
             d.order = s->order;
         if (s->lanes)
             d.lanes = s->lanes;
+        if (s->layout_c)
+            d.layout_c = s->layout_c;
         if (s->parallel)
             d.parallel = s->parallel;
         d.tile_pix = s->tile_pix ? s->tile_pix : sched_default_tile_pix(n, &d);
@@ -694,15 +698,15 @@ START_TEST(co_lanes_match_interpreter)
         Attrs a = conv_attrs(40, 1, 1, 0, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
         c1->def->epi = EPI_RELU;
-        c1->def->sched = (Schedule){ALGO_GEMM, 2 * L, 5, 7, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
+        c1->def->sched = (Schedule){ALGO_GEMM, 2 * L, 5, 7, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0, 0};
         a = conv_attrs(2 * L, 3, 2, 1, 1, 1, true);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
-        c2->def->sched = (Schedule){ALGO_GEMM, L, 4, 0, ORDER_PIX_CO, LANES_CO, PAR_INSIDE, 0};
+        c2->def->sched = (Schedule){ALGO_GEMM, L, 4, 0, ORDER_PIX_CO, LANES_CO, PAR_INSIDE, 0, 0};
         a = conv_attrs(2 * L, 3, 1, 1, 1, 1, false);
         Value *in3[2] = {c2, c2};
         Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
         c3->def->epi = EPI_ADD | EPI_RELU;
-        c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH, 0};
+        c3->def->sched = (Schedule){ALGO_WINOGRAD2, 2 * L, 3, 0, ORDER_CO_PIX, LANES_CO, PAR_BATCH, 0, 0};
         graph_output(g, "y", c3);
         check_hand_scheduled(g, t, true, x86_cases[i].cflags, "output channels in the lanes");
     }
@@ -749,18 +753,18 @@ START_TEST(pixel_tail_in_channel_lanes)
         Attrs a = conv_attrs(2 * L + 3, 1, 1, 0, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
         c1->def->epi = EPI_RELU;
-        c1->def->sched = (Schedule){ALGO_GEMM, rows, cols, 7, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        c1->def->sched = (Schedule){ALGO_GEMM, rows, cols, 7, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0, 0};
         a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, false);
         Value *in2[2] = {c1, c1};
         Value *c2 = op(g, OP_CONV2D, in2, 2, &a, "w2");
         c2->def->epi = EPI_ADD | EPI_RELU;
-        c2->def->sched = (Schedule){ALGO_GEMM, rows, cols, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
+        c2->def->sched = (Schedule){ALGO_GEMM, rows, cols, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0, 0};
         a = conv_attrs(L + 2, 3, 1, 1, 1, 1, true);
         Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "w3");
-        c3->def->sched = (Schedule){ALGO_DIRECT, L, 7, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH, 0};
+        c3->def->sched = (Schedule){ALGO_DIRECT, L, 7, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH, 0, 0};
         a = conv_attrs(7, 1, 1, 0, 1, 1, true);
         Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
-        c4->def->sched = (Schedule){ALGO_GEMM, 6, L, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        c4->def->sched = (Schedule){ALGO_GEMM, 6, L, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0, 0};
         graph_output(g, "y", c4);
         /* w4's edge block, 1 or 2 accumulators, runs its reduction (L + 2 = 4 x 4 + 2, 2 x 4 + 2,
          * 3 x 2: steps left over for 16 and 8 lanes) in sets of them */
@@ -770,7 +774,7 @@ START_TEST(pixel_tail_in_channel_lanes)
         a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, true);
         Value *c5 = op(g, OP_CONV2D, &x, 1, &a, "w5");
         c5->def->epi = EPI_RELU;
-        c5->def->sched = (Schedule){ALGO_WINOGRAD2, rows, cols, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        c5->def->sched = (Schedule){ALGO_WINOGRAD2, rows, cols, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0, 0};
         graph_output(g, "y", c5);
         check_hand_scheduled(g, t, true, cases[i].cflags, "with the channels in the lanes");
         /* an im2col gemm with pixel tiles outside and fewer tiles than SPLIT_TILES (one of 49;
@@ -780,7 +784,7 @@ START_TEST(pixel_tail_in_channel_lanes)
         a = conv_attrs(2 * L + 3, 3, 1, 1, 1, 1, true);
         Value *c6 = op(g, OP_CONV2D, &x, 1, &a, "w6");
         c6->def->epi = EPI_RELU;
-        c6->def->sched = (Schedule){ALGO_GEMM, rows, cols, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
+        c6->def->sched = (Schedule){ALGO_GEMM, rows, cols, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0, 0};
         graph_output(g, "y", c6);
         check_hand_scheduled(g, t, true, cases[i].cflags, "the threads share each one");
     }
@@ -915,21 +919,21 @@ START_TEST(direct_matches_interpreter)
         Attrs a = conv_attrs(2 * L + 3, 7, 2, 3, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
         c1->def->epi = EPI_RELU;
-        c1->def->sched = (Schedule){ALGO_DIRECT, 6, 8, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
+        c1->def->sched = (Schedule){ALGO_DIRECT, 6, 8, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0, 0};
         /* 3x3 dilation 2 pad 2, channels in the lanes, 12 columns in blocks of 5 */
         a = conv_attrs(2 * L, 3, 1, 2, 2, 1, false);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
-        c2->def->sched = (Schedule){ALGO_DIRECT, L, 5, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
+        c2->def->sched = (Schedule){ALGO_DIRECT, L, 5, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0, 0};
         /* 3x3 in 2 groups with the residual and relu fused, images in parallel */
         a = conv_attrs(2 * L, 3, 1, 1, 1, 2, true);
         Value *in3[2] = {c2, c2};
         Value *c3 = op(g, OP_CONV2D, in3, 2, &a, "w3");
         c3->def->epi = EPI_ADD | EPI_RELU;
-        c3->def->sched = (Schedule){ALGO_DIRECT, 3, 12, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH, 0};
+        c3->def->sched = (Schedule){ALGO_DIRECT, 3, 12, 0, ORDER_CO_PIX, LANES_PIX, PAR_BATCH, 0, 0};
         /* 1x1 stride 2: 4 x 6 */
         a = conv_attrs(7, 1, 2, 0, 1, 1, true);
         Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
-        c4->def->sched = (Schedule){ALGO_DIRECT, 4, 6, 0, ORDER_PIX_CO, LANES_PIX, PAR_NONE, 0};
+        c4->def->sched = (Schedule){ALGO_DIRECT, 4, 6, 0, ORDER_PIX_CO, LANES_PIX, PAR_NONE, 0, 0};
         graph_output(g, "y", c4);
         check_hand_scheduled(g, t, cases[i].pack, cases[i].cflags, "phase and offset of tap j");
     }
@@ -973,17 +977,17 @@ START_TEST(weight_prefetch)
         Value *x = graph_input(g, "x", shape4(DIM_N, 8, 9, 11));
         Attrs a = conv_attrs(12, 1, 1, 0, 1, 1, true);
         Value *c1 = op(g, OP_CONV2D, &x, 1, &a, "w1");
-        c1->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0};
+        c1->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_PIX_CO, LANES_PIX, PAR_INSIDE, 0, 0};
         a = conv_attrs(t->lanes * 2, 1, 1, 0, 1, 1, true);
         Value *c2 = op(g, OP_CONV2D, &c1, 1, &a, "w2");
-        c2->def->sched = (Schedule){ALGO_GEMM, t->lanes * 2, 4, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0};
+        c2->def->sched = (Schedule){ALGO_GEMM, t->lanes * 2, 4, 0, ORDER_CO_PIX, LANES_CO, PAR_INSIDE, 0, 0};
         /* a 3x3 stride 2 to a 5x6 map, then a 1x1 with channel blocks outside */
         a = conv_attrs(8, 3, 2, 1, 1, 1, true);
         Value *c3 = op(g, OP_CONV2D, &c2, 1, &a, "w3");
-        c3->def->sched = (Schedule){ALGO_DIRECT, 6, 6, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        c3->def->sched = (Schedule){ALGO_DIRECT, 6, 6, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0, 0};
         a = conv_attrs(12, 1, 1, 0, 1, 1, true);
         Value *c4 = op(g, OP_CONV2D, &c3, 1, &a, "w4");
-        c4->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0};
+        c4->def->sched = (Schedule){ALGO_GEMM, 6, 16, 0, ORDER_CO_PIX, LANES_PIX, PAR_INSIDE, 0, 0};
         graph_output(g, "y", c4);
         fill_all(g);
         if (cases[i].pack)
@@ -1400,6 +1404,7 @@ all_zero(Graph *g)
 START_TEST(random_schedules_match_interpreter)
 {
     int done = 0, algos[ALGO_COUNT] = {0}, pars[PAR_COUNT] = {0}, tiled = 0, co_lanes = 0, panels = 0, panel_groups = 0;
+    int blocked = 0, reorders = 0;
     for (uint64_t seed = 1; done < RANDOM_SCHEDULES; seed++) {
         Diag d;
         FILE *null = fopen("/dev/null", "w");
@@ -1425,6 +1430,8 @@ START_TEST(random_schedules_match_interpreter)
             panels += n->sched.algo == ALGO_GEMM && n->scratch && n->sched.order == ORDER_PIX_CO;
             panel_groups += n->sched.algo == ALGO_GEMM && n->scratch && n->sched.order == ORDER_PIX_CO &&
                             n->sched.tile_pix > 0;
+            blocked += n->out->layout == LAYOUT_NCHWC && n->op == OP_CONV2D;
+            reorders += n->op == OP_REORDER;
         }
         /* The target's vector kernels where this CPU runs them, else the
          * reference kernels under '#else'. */
@@ -1446,6 +1453,10 @@ START_TEST(random_schedules_match_interpreter)
     ck_assert_int_gt(co_lanes, 0);
     ck_assert_int_gt(panels, 0);
     ck_assert_int_gt(panel_groups, 0);
+    /* and blocked (NCHWc) outputs with their reorders (tests/cli/layout_blocked.sh
+     * has convs read them in place) */
+    ck_assert_int_gt(blocked, 0);
+    ck_assert_int_gt(reorders, 0);
 }
 END_TEST
 
