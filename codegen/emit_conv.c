@@ -334,6 +334,18 @@ emit_conv_params(Emitter *e, const Node *n)
         emit(e, "(void)scratch;");
 }
 
+/* const float *restrict VAR = input channel ci's place in base: its plane in
+ * NCHW, or in NCHWc its lane of its block, rows and columns then c apart. */
+static void
+emit_channel_base(Emitter *e, const char *var, const char *base, const Value *v, int hw)
+{
+    if (v->cblock)
+        emit(e, "const float *restrict %s = %s + (size_t)(ci / %d) * %d + ci %% %d; /* NCHW%dc: column q of row h "
+             "at [(h * w + q) * %d] */", var, base, v->cblock, v->cblock * hw, v->cblock, v->cblock, v->cblock);
+    else
+        emit(e, "const float *restrict %s = %s + (size_t)ci * %d;", var, base, hw);
+}
+
 /* ---------------------------------------------------------------- gemm */
 
 /*
@@ -351,12 +363,8 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     int K = in->c / a->groups * a->kh * a->kw;
     emit_for(e, "k", "for (int k = 0; k < %d; k++)", K);
     emit(e, "const int ci = k / %d, i = k / %d %% %d, j = k %% %d;", a->kh * a->kw, a->kw, a->kh, a->kw);
-    int xc = n->in[0]->cblock; /* 0, or an NCHWc input: column q of a row at q * xc */
-    if (xc)
-        emit(e, "const float *restrict xc = xg + (size_t)(ci / %d) * %d + ci %% %d; /* NCHW%dc */", xc, xc * in->hw,
-             xc, xc);
-    else
-        emit(e, "const float *restrict xc = xg + (size_t)ci * %d;", in->hw);
+    int xb = n->in[0]->cblock; /* 0, or an NCHWc input: column q of a row at q * xb */
+    emit_channel_base(e, "xc", "xg", n->in[0], in->hw);
     emit(e, "float *restrict row = %s + (size_t)k * %d;", dst, stride);
     emit(e, "int oh = p0 / %d, ow = p0 %% %d;", out->w, out->w);
     emit(e, "/* over the runs of output rows */");
@@ -369,7 +377,7 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     emit(e, "for (int t = 0; t < run; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit_else(e, "else");
-    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", xc ? in->w * xc : in->w);
+    emit(e, "const float *restrict xr = xc + (size_t)ih * %d;", xb ? in->w * xb : in->w);
     emit(e, "/* column t of the run meets input column c0 + t * %d: [lo, hi) inside the input */", a->sw);
     emit(e, "const int c0 = ow * %d - %d + j * %d;", a->sw, a->pw, a->dw);
     emit(e, "int lo = c0 >= 0 ? 0 : (%d - c0) / %d, hi = c0 >= %d ? 0 : (%d - c0) / %d;", a->sw - 1, a->sw,
@@ -379,8 +387,8 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     emit(e, "for (int t = 0; t < lo; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit(e, "for (int t = lo; t < hi; t++)");
-    if (xc)
-        emit(e, "    o[t] = xr[(c0 + t * %d) * %d];", a->sw, xc);
+    if (xb)
+        emit(e, "    o[t] = xr[(c0 + t * %d) * %d];", a->sw, xb);
     else
         emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
     emit(e, "for (int t = hi; t < run; t++)");
@@ -641,9 +649,17 @@ emit_direct_pad(Emitter *e, const Node *n, const Schedule *s, const KernelTaps *
     emit(e, "for (int q = 0; q < lo; q++)");
     emit(e, "    op[q] = 0.0f;");
     emit_open(e, NULL, "if (hi > lo)");
-    emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d;", in.hw, in.w);
-    emit(e, "for (int q = lo; q < hi; q++)");
-    emit(e, "    op[q] = xr[q * %d + c0];", t->sw);
+    int xb = n->in[0]->cblock; /* 0, or an NCHWc input: column q of a row at q * xb */
+    if (xb) {
+        emit(e, "const float *restrict xr = xg + (size_t)(c / %d) * %d + c %% %d + (size_t)ih * %d; /* NCHW%dc */", xb,
+             xb * in.hw, xb, xb * in.w, xb);
+        emit(e, "for (int q = lo; q < hi; q++)");
+        emit(e, "    op[q] = xr[(q * %d + c0) * %d];", t->sw, xb);
+    } else {
+        emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d;", in.hw, in.w);
+        emit(e, "for (int q = lo; q < hi; q++)");
+        emit(e, "    op[q] = xr[q * %d + c0];", t->sw);
+    }
     emit_end(e, NULL);
     emit(e, "for (int q = hi; q < %d; q++)", t->pw);
     emit(e, "    op[q] = 0.0f;");
@@ -738,7 +754,7 @@ open_wino_chunks(Emitter *e, int TW, int CH)
  * the padding, its bounds [lo, hi) worked out once per chunk rather than
  * tested per element. */
 static void
-emit_wino_input_rows(Emitter *e, const Dims *in, int m, int cw)
+emit_wino_input_rows(Emitter *e, const Dims *in, int m, int cw, int xb)
 {
     emit(e, "/* the %d input rows under the chunk's patches, from row th * %d - 1 and column", m + 2, m);
     emit(e, "   c0 = tw0 * %d - 1, zero outside the input: columns [lo, hi) of d inside it */", m);
@@ -750,11 +766,14 @@ emit_wino_input_rows(Emitter *e, const Dims *in, int m, int cw)
     emit(e, "for (int c = 0; c < %d; c++)", cw);
     emit(e, "    d[i][c] = 0.0f;");
     emit_else(e, "else");
-    emit(e, "const float *restrict xr = xc + (size_t)h * %d;", in->w);
+    emit(e, "const float *restrict xr = xc + (size_t)h * %d;", xb ? in->w * xb : in->w);
     emit(e, "for (int c = 0; c < lo; c++)");
     emit(e, "    d[i][c] = 0.0f;");
     emit(e, "for (int c = lo; c < hi; c++)");
-    emit(e, "    d[i][c] = xr[c0 + c];");
+    if (xb)
+        emit(e, "    d[i][c] = xr[(c0 + c) * %d];", xb);
+    else
+        emit(e, "    d[i][c] = xr[c0 + c];");
     emit(e, "for (int c = hi; c < %d; c++)", cw);
     emit(e, "    d[i][c] = 0.0f;");
     emit_end(e, NULL);
@@ -876,13 +895,13 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     omp_if(e, inside, 1);
     emit(e, "/* over input channels */");
     emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", cin);
-    emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
+    emit_channel_base(e, "xc", "xn", n->in[0], in.hw);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
     int CH = wino_chunk(TW), CW = 2 * CH + 2;
     open_wino_chunks(e, TW, CH);
     emit(e, "float d[4][%d], u[4][%d];", CW, CW);
-    emit_wino_input_rows(e, &in, 2, CW);
+    emit_wino_input_rows(e, &in, 2, CW, n->in[0]->cblock);
     emit(e, "/* B^T d, whole rows at once */");
     emit_for(e, "c", "for (int c = 0; c < %d; c++)", CW);
     emit(e, "u[0][c] = d[0][c] - d[2][c];");
@@ -1008,13 +1027,13 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     omp_if(e, inside, 1);
     emit(e, "/* over input channels */");
     emit_for(e, "ci", "for (int ci = 0; ci < %d; ci++)", cin);
-    emit(e, "const float *restrict xc = xn + (size_t)ci * %d;", in.hw);
+    emit_channel_base(e, "xc", "xn", n->in[0], in.hw);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
     open_wino_chunks(e, TW, CH);
     emit(e, "float d[6][%d];", 4 * CH + 2);
     emit(e, "float u[6][6][%d];", CH);
-    emit_wino_input_rows(e, &in, 4, 4 * CH + 2);
+    emit_wino_input_rows(e, &in, 4, 4 * CH + 2, n->in[0]->cblock);
     emit(e, "/* d B along each patch row: u[i][l][j] = sum_c d[i][4 j + c] B^T[l][c], tile j of the chunk */");
     emit_for(e, "i", "for (int i = 0; i < 6; i++)");
     emit_for(e, "j", "for (int j = 0; j < nt; j++)");

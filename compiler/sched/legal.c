@@ -249,8 +249,8 @@ sched_blocked_illegal(const Node *n, const Target *t, const Schedule *s)
 bool
 sched_reads_blocked(const Node *n, const Schedule *s)
 {
-    return n->op == OP_CONV2D && s->algo == ALGO_GEMM && n->a.groups == 1 &&
-           (!is_plain_1x1(n) || s->lanes == LANES_CO);
+    return n->op == OP_CONV2D && n->a.groups == 1 &&
+           (s->algo != ALGO_GEMM || !is_plain_1x1(n) || s->lanes == LANES_CO);
 }
 
 /* ---------------------------------------------------------------- choices */

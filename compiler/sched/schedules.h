@@ -91,9 +91,10 @@ char *sched_check(const Node *n, const Target *t, const Schedule *s, bool can_pa
  * string): a blocked output (NCHWc) needs a gemm in channel lanes whose
  * block rows and output channels are whole blocks of the target's lanes. */
 const char *sched_blocked_illegal(const Node *n, const Target *t, const Schedule *s);
-/* n under s reads a blocked (NCHWc) input in place: a gemm in one group
- * over an im2col panel, or a 1x1 with lanes = co (it broadcasts the input
- * values); the layout pass puts a reorder before any other reader. */
+/* n under s reads a blocked (NCHWc) input in place: a conv in one group
+ * that copies its input first (an im2col panel, Winograd's input tiles,
+ * direct's padded copy), or a 1x1 gemm with lanes = co (it broadcasts the
+ * input values); the layout pass puts a reorder before any other reader. */
 bool sched_reads_blocked(const Node *n, const Schedule *s);
 
 /*

@@ -96,6 +96,11 @@ one winograd4 --schedule "$work/w4.sched"
 printf 'c3 { order = pix,co; reg = 4x4; tile_pix = 8; parallel = inside; }\n' >"$work/g.sched"
 one groups --schedule "$work/g.sched"
 grep -q "the threads share each one's blocks" "$work/groups.omp/tiny.c" || fail "groups: c3's groups are not split"
+# blocked outputs (NCHW8c for x86-64-v3's 8 lanes) and the layout pass's reorders, in parallel loops
+printf 'c1 { algo = gemm; lanes = co; reg = 8x4; layout = nchw8c; parallel = inside; }\n' >"$work/b.sched"
+printf 'c3 { lanes = co; reg = 8x4; layout = nchw8c; parallel = inside; }\n' >>"$work/b.sched"
+one blocked --target x86-64-v3 --schedule "$work/b.sched"
+[ "$(grep -c "NCHW -> NCHWc\|NCHWc -> NCHW" "$work/blocked.hl/tiny.c")" -eq 3 ] || fail "blocked: not 3 reorders"
 for seed in 1 2 3 4 5 6 7 8; do
     "$visec" schedule "$work/tiny.vise" --random $seed -o "$work/s$seed.sched"
     one random$seed --schedule "$work/s$seed.sched"

@@ -65,7 +65,7 @@ for seed in $(seq 1 "$n"); do
     cc -std=c99 -O1 -fopenmp -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 -I"$d" "$src/tools/vx_driver.c" \
         "$d/vise_resnet50.c" -lm -o "$d/t" || fail "seed $seed: does not compile"
     OMP_NUM_THREADS=2 "$d/t" "$d/vise_resnet50.weights" "$work/x.npy" "$d/y.npy"
-    echo -n "random schedule $seed ($t, $(grep -c 'algo = winograd' "$d/s.sched") winograd, $(grep -c 'algo = direct' "$d/s.sched") direct): "
+    echo -n "random schedule $seed ($t, $(grep -c 'algo = winograd' "$d/s.sched") winograd, $(grep -c 'algo = direct' "$d/s.sched") direct, $(grep -c 'layout = nchw[0-9]' "$d/s.sched") blocked): "
     $py "$src/tools/compare_npy.py" "$d/y.npy" "$work/ref.npy" || fail "seed $seed: wrong results"
     rm -rf "$d"
 done
