@@ -76,6 +76,8 @@ graph_dot(FILE *f, const Graph *g, const char *stage)
         fprintf(f, "\\n");
         op_text(f, n);
         fprintf(f, "\\n%s", shape_str(n->out->shape, b, sizeof b));
+        if (n->out->layout == LAYOUT_NCHWC)
+            fprintf(f, " nchw%dc", n->out->cblock);
         if (n->origin) {
             fprintf(f, "\\n");
             dot_text(f, n->origin);

@@ -109,6 +109,7 @@ cmd_graph(int argc, char **argv)
         graph_verify(g, "frontend");
         const char *stage = "after all passes";
         char *stage_buf = NULL;
+        bool ok = true;
         if (after && !strcmp(after, "frontend")) {
             stage = "frontend, before the passes";
         } else {
@@ -125,11 +126,13 @@ cmd_graph(int argc, char **argv)
                 placeholder_weights(g);
             FILE *null = fopen("/dev/null", "w");
             po.out = po.stats || po.dump_after ? stderr : null;
-            run_pipeline(g, &po);
+            ok = pipeline_prepare(&po, &d) && run_pipeline(g, &po);   /* false: schedule-file errors */
             if (null)
                 fclose(null);
         }
-        if (!strcmp(out, "-")) {
+        if (!ok) {
+            /* reported; nothing written */
+        } else if (!strcmp(out, "-")) {
             graph_dot(stdout, g, stage);
         } else {
             OutFile of;
@@ -142,5 +145,6 @@ cmd_graph(int argc, char **argv)
     }
     graph_free(g);
     source_free(src);
+    pipeline_release(&po);
     return d.nerrors ? 1 : 0;
 }

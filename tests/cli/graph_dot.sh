@@ -28,6 +28,19 @@ grep -q 'style=dashed, label="+add"' "$work/fuse_epilogue.dot" || fail "no resid
 cmp "$work/all.dot" "$work/plan_memory.dot" >/dev/null && fail "the stage is not in the title"
 "$visec" graph "$model" -o - | dot -Tsvg >/dev/null || fail "-o - is not valid DOT"
 
+# A schedule file counts: blocked outputs (x86-64-v4's NCHW16c) and the layout pass's reorders.
+printf 'l6_*_conv3 { lanes = co; reg = 32x14; tile_pix = 0; layout = nchw16c; }\n' >"$work/b.sched"
+"$visec" graph "$model" --target x86-64-v4 --schedule "$work/b.sched" -o "$work/b.dot"
+[ "$(grep -c '^  n[0-9]* \[label="l6_[0-9]_conv3\\nconv2d 1x1[ +a-z]*\\n\[N, 1024, 14, 14\] nchw16c' "$work/b.dot")" -eq 6 ] ||
+    fail "no blocked conv3s in the graph of a schedule that blocks them"
+grep -q 'label="l6_5_conv3_nchw\\nreorder' "$work/b.dot" || fail "no reorder in the graph"
+dot -Tsvg "$work/b.dot" -o "$work/b.svg" || fail "blocked: dot refuses the file"
+printf 'l6_0_conv2 { layout = nchw16c; }\n' >"$work/bad.sched"
+st=0; "$visec" graph "$model" --target x86-64-v4 --schedule "$work/bad.sched" -o "$work/bad.dot" 2>"$work/err" || st=$?
+[ $st -eq 1 ] && grep -q "bad.sched:1:23: error: layout for layer l6_0_conv2" "$work/err" ||
+    fail "an illegal schedule: status $st, $(cat "$work/err")"
+[ ! -e "$work/bad.dot" ] || fail "a file written for an illegal schedule"
+
 # Errors: exit 1, a message, no file.
 expect_error() { # MESSAGE ARGS...
     local msg=$1; shift
