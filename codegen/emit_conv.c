@@ -334,6 +334,18 @@ emit_conv_params(Emitter *e, const Node *n)
         emit(e, "(void)scratch;");
 }
 
+/* Column q of an input row (q an expression): q itself in NCHW, (q) * c in
+ * an NCHWc input blocked in xb = c channels. */
+static const char *
+input_column(char *buf, size_t size, const char *q, int xb)
+{
+    if (xb)
+        snprintf(buf, size, "(%s) * %d", q, xb);
+    else
+        snprintf(buf, size, "%s", q);
+    return buf;
+}
+
 /* const float *restrict VAR = input channel ci's place in base: its plane in
  * NCHW, or in NCHWc its lane of its block, rows and columns then c apart. */
 static void
@@ -387,10 +399,9 @@ emit_im2col(Emitter *e, const Node *n, const Dims *in, const Dims *out, const ch
     emit(e, "for (int t = 0; t < lo; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit(e, "for (int t = lo; t < hi; t++)");
-    if (xb)
-        emit(e, "    o[t] = xr[(c0 + t * %d) * %d];", a->sw, xb);
-    else
-        emit(e, "    o[t] = xr[c0 + t * %d];", a->sw);
+    char q[64], col[96];
+    snprintf(q, sizeof q, "c0 + t * %d", a->sw);
+    emit(e, "    o[t] = xr[%s];", input_column(col, sizeof col, q, xb));
     emit(e, "for (int t = hi; t < run; t++)");
     emit(e, "    o[t] = 0.0f;");
     emit_end(e, NULL);
@@ -412,7 +423,7 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
     int MR = s->reg_co, NT = s->reg_pix, ncb = (cout_g + MR - 1) / MR;
     char kto[16];
     snprintf(kto, sizeof kto, "%d", K);
-    int yc = n->out->cblock, bc = tile_panel || strcmp(B, "xg") ? 0 : n->in[0]->cblock;
+    int yc = n->out->cblock, bc = n->scratch ? 0 : n->in[0]->cblock; /* B is the input itself without scratch */
     char *yrow = yc ? xprintf("yg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
                     : xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
     char *rrow = yc ? xprintf("rg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
@@ -650,16 +661,15 @@ emit_direct_pad(Emitter *e, const Node *n, const Schedule *s, const KernelTaps *
     emit(e, "    op[q] = 0.0f;");
     emit_open(e, NULL, "if (hi > lo)");
     int xb = n->in[0]->cblock; /* 0, or an NCHWc input: column q of a row at q * xb */
-    if (xb) {
+    if (xb)
         emit(e, "const float *restrict xr = xg + (size_t)(c / %d) * %d + c %% %d + (size_t)ih * %d; /* NCHW%dc */", xb,
              xb * in.hw, xb, xb * in.w, xb);
-        emit(e, "for (int q = lo; q < hi; q++)");
-        emit(e, "    op[q] = xr[(q * %d + c0) * %d];", t->sw, xb);
-    } else {
+    else
         emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d;", in.hw, in.w);
-        emit(e, "for (int q = lo; q < hi; q++)");
-        emit(e, "    op[q] = xr[q * %d + c0];", t->sw);
-    }
+    char q[64], col[96];
+    snprintf(q, sizeof q, "q * %d + c0", t->sw);
+    emit(e, "for (int q = lo; q < hi; q++)");
+    emit(e, "    op[q] = xr[%s];", input_column(col, sizeof col, q, xb));
     emit_end(e, NULL);
     emit(e, "for (int q = hi; q < %d; q++)", t->pw);
     emit(e, "    op[q] = 0.0f;");
@@ -770,10 +780,8 @@ emit_wino_input_rows(Emitter *e, const Dims *in, int m, int cw, int xb)
     emit(e, "for (int c = 0; c < lo; c++)");
     emit(e, "    d[i][c] = 0.0f;");
     emit(e, "for (int c = lo; c < hi; c++)");
-    if (xb)
-        emit(e, "    d[i][c] = xr[(c0 + c) * %d];", xb);
-    else
-        emit(e, "    d[i][c] = xr[c0 + c];");
+    char col[64];
+    emit(e, "    d[i][c] = xr[%s];", input_column(col, sizeof col, "c0 + c", xb));
     emit(e, "for (int c = hi; c < %d; c++)", cw);
     emit(e, "    d[i][c] = 0.0f;");
     emit_end(e, NULL);
