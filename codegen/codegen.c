@@ -666,16 +666,6 @@ attrs_text(const Node *n)
     return xstrdup(buf);
 }
 
-/* " nchw16c" for a blocked value, else nothing. */
-static const char *
-value_layout(const Value *v, char *buf, size_t size)
-{
-    if (v->layout != LAYOUT_NCHWC)
-        return "";
-    snprintf(buf, size, " nchw%dc", v->cblock);
-    return buf;
-}
-
 static void
 emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
 {

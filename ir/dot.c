@@ -75,9 +75,8 @@ graph_dot(FILE *f, const Graph *g, const char *stage)
         dot_text(f, n->name ? n->name : "?");
         fprintf(f, "\\n");
         op_text(f, n);
-        fprintf(f, "\\n%s", shape_str(n->out->shape, b, sizeof b));
-        if (n->out->layout == LAYOUT_NCHWC)
-            fprintf(f, " nchw%dc", n->out->cblock);
+        char lay[32];
+        fprintf(f, "\\n%s%s", shape_str(n->out->shape, b, sizeof b), value_layout(n->out, lay, sizeof lay));
         if (n->origin) {
             fprintf(f, "\\n");
             dot_text(f, n->origin);

@@ -231,12 +231,15 @@ typedef struct Schedule {
 } Schedule;
 
 /* Names in schedule files, dumps and comments (print.c). */
+struct Value;
 const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... */
 const char *order_name(LoopOrder o);    /* "co,pix" or "pix,co" */
 const char *parallel_name(ParAxes p);   /* "none", "batch", "inside" */
 const char *lanes_name(Lanes l);        /* "pix" or "co" */
 /* "nchw" or "nchw16c" (malloc'd): the layout field of a schedule (layout_c). */
 char *layout_text(int layout_c);
+/* " nchw16c" in buf for a blocked value, else "": for dumps, DOT and comments. */
+const char *value_layout(const struct Value *v, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ graph.c */
 

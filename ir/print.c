@@ -26,11 +26,20 @@ print_value(FILE *f, const Value *v)
     fprintf(f, "%%%d", v->id);
 }
 
+const char *
+value_layout(const Value *v, char *buf, size_t size)
+{
+    if (v->layout != LAYOUT_NCHWC)
+        return "";
+    snprintf(buf, size, " nchw%dc", v->cblock);
+    return buf;
+}
+
 static void
 print_layout(FILE *f, const Value *v)
 {
-    if (v->layout == LAYOUT_NCHWC)
-        fprintf(f, " nchw%dc", v->cblock);
+    char lay[32];
+    fputs(value_layout(v, lay, sizeof lay), f);
     if (v->offset >= 0)
         fprintf(f, " @arena+%lld", (long long)v->offset);
 }

@@ -285,6 +285,23 @@ emit_acc_from(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ker
     }
 }
 
+/* Appends to line the epilogue of one whole accumulator vector acc and its
+ * store at out, in the reference epilogue's order: + bias (a vector
+ * expression, NULL: none), + the vector at res (NULL: none), relu. */
+static void
+append_epilogue_store(char *line, size_t size, const KernelIsa *isa, const char *acc, const char *bias,
+                      const char *res, bool relu, const char *out)
+{
+    size_t l = strlen(line);
+    if (bias)
+        l += (size_t)snprintf(line + l, size - l, "%s = %s(%s, %s); ", acc, isa->add, acc, bias);
+    if (res)
+        l += (size_t)snprintf(line + l, size - l, "%s = %s(%s, %s(%s)); ", acc, isa->add, acc, isa->load, res);
+    if (relu) /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */
+        l += (size_t)snprintf(line + l, size - l, "%s = %s(%s, %s); ", acc, isa->max, isa->zero, acc);
+    snprintf(line + l, size - l, "%s(%s, %s);", isa->store, out, acc);
+}
+
 /* Stores the accumulators to yb, raw (epi false) or through the epilogue. */
 static void
 emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
@@ -300,18 +317,22 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
         if (epi && o->bias)
             emit(e, "const %s bv = %s(bb[%d]);", isa->vtype, isa->bcast, r);
         for (int j = 0; j < nv; j++) {
-            /* one line per whole vector: [+ bias] [+ residual] [relu] store */
             char line[512] = "";
-            size_t l;
             snprintf(v, sizeof v, "a%d_%d", r, j);
             snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
             snprintf(q, sizeof q, "rb + %d", r * o->ystride + j * isa->lanes);
+            if (j < full) {
+                /* one line per whole vector: [+ bias] [+ residual] [relu] store */
+                append_epilogue_store(line, sizeof line, isa, v, epi && o->bias ? "bv" : NULL,
+                                      epi && o->res ? q : NULL, epi && o->relu, p);
+                emit(e, "%s", line);
+                continue;
+            }
+            /* the partial vector: its residual loaded and its store masked */
+            size_t l;
             if (epi && o->bias)
                 snprintf(line, sizeof line, "%s = %s(%s, bv); ", v, isa->add, v);
-            if (epi && o->res && j < full) {
-                l = strlen(line);
-                snprintf(line + l, sizeof line - l, "%s = %s(%s, %s(%s)); ", v, isa->add, v, isa->load, q);
-            } else if (epi && o->res) {
+            if (epi && o->res) {
                 if (line[0])
                     emit(e, "%s", line);
                 line[0] = '\0';
@@ -325,17 +346,11 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
                 l = strlen(line);
                 snprintf(line + l, sizeof line - l, "%s = %s(%s, %s); ", v, isa->max, isa->zero, v);
             }
-            if (j < full) {
-                l = strlen(line);
-                snprintf(line + l, sizeof line - l, "%s(%s, %s);", isa->store, p, v);
+            if (line[0]) {
+                line[strlen(line) - 1] = '\0';
                 emit(e, "%s", line);
-            } else {
-                if (line[0]) {
-                    line[strlen(line) - 1] = '\0';
-                    emit(e, "%s", line);
-                }
-                emit_tail_store(e, isa, p, v, rem);
             }
+            emit_tail_store(e, isa, p, v, rem);
         }
         emit_end(e, NULL);
     }
@@ -732,16 +747,13 @@ emit_blocked_columns(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, co
                 emit(e, "%s = %s(yb + %d);", acc, isa->load, off);
                 continue;
             }
+            char bv[16], res[32], out[32];
+            snprintf(bv, sizeof bv, "bv%d", v);
+            snprintf(res, sizeof res, "rb + %d", off);
+            snprintf(out, sizeof out, "yb + %d", off);
             line[0] = '\0';
-            if (epi && o->bias)
-                snprintf(line, sizeof line, "%s = %s(%s, bv%d); ", acc, isa->add, acc, v);
-            if (epi && o->res)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s = %s(%s, %s(rb + %d)); ", acc,
-                         isa->add, acc, isa->load, off);
-            if (epi && o->relu)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s = %s(%s, %s); ", acc, isa->max,
-                         isa->zero, acc);
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s(yb + %d, %s);", isa->store, off, acc);
+            append_epilogue_store(line, sizeof line, isa, acc, epi && o->bias ? bv : NULL, epi && o->res ? res : NULL,
+                                  epi && o->relu, out);
             emit(e, "%s", line);
         }
         if (guard)

@@ -8,8 +8,9 @@
  * API is.  Every reader gets the layout it can read:
  *
  *   - in[0] of a conv that reads a blocked input in place
- *     (sched_reads_blocked: a gemm over an im2col panel, or a 1x1 in channel
- *     lanes) takes either layout;
+ *     (sched_reads_blocked: one that copies its input first, into an im2col
+ *     panel, Winograd's input tiles or direct's padded copy, or a 1x1 gemm
+ *     in channel lanes) takes either layout;
  *   - the residual in[1] of a conv must be in the conv's output layout;
  *   - every other reader, and every graph output, takes plain NCHW.
  *
@@ -89,9 +90,10 @@ layout(Graph *g)
     }
     if (!blocked)
         return NULL;
-    /* values made here get ids past the end: room for them all */
-    size_t room = (size_t)g->values.n + (size_t)g->nodes.n * 2 + (size_t)g->outputs.n + 1;
-    Reorders r = {xcalloc(room, sizeof(Node *)), xcalloc(room, sizeof(Node *)), 0};
+    /* only the values there before the pass are ever reordered: a reorder's
+     * output goes to the reader it was made for and is not looked at again */
+    size_t nv = (size_t)g->values.n;
+    Reorders r = {xcalloc(nv, sizeof(Node *)), xcalloc(nv, sizeof(Node *)), 0};
     for (int i = 0; i < g->nodes.n; i++) {
         Node *n = g->nodes.v[i];
         if (n->op == OP_REORDER)

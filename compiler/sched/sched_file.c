@@ -149,12 +149,12 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
     case SF_LAYOUT: {
         if (!value_is(p, "layout", &v, SV_NAME, "nchw or nchwNc (blocked in N channels, e.g. nchw16c)"))
             goto done;
-        int c = 0, len = 0;
+        /* nchw, or nchw, 1 to 5 digits worth at least 2, c */
+        size_t digits = strncmp(v.name, "nchw", 4) ? 0 : strspn(v.name + 4, "0123456789");
         if (!strcmp(v.name, "nchw")) {
             s->layout_c = 0;
-        } else if (sscanf(v.name, "nchw%5d%n", &c, &len) == 1 && !strcmp(v.name + len, "c") && c >= 2 &&
-                   strspn(v.name + 4, "0123456789") == (size_t)len - 4) {
-            s->layout_c = c;
+        } else if (digits >= 1 && digits <= 5 && !strcmp(v.name + 4 + digits, "c") && atoi(v.name + 4) >= 2) {
+            s->layout_c = atoi(v.name + 4);
         } else {
             error_at(p->d, v.loc, "unknown layout '%s' (nchw: plain; nchwNc: blocked in N channels, N the "
                      "target's vector lanes, e.g. nchw16c)", v.name);
