@@ -274,16 +274,7 @@ END_TEST
 
 Suite *suite_ckpt(void)
 {
-    Suite *s = suite_create("ckpt");
-    TCase *tc = tcase_create("ckpt");
-    tcase_add_test(tc, crc32_known);
-    tcase_add_test(tc, dtype_conversions);
-    tcase_add_test(tc, pickle_data);
-    tcase_add_test(tc, pickle_refuses);
-    tcase_add_test(tc, pickle_placeholders);
-    tcase_add_test(tc, bind_ok);
-    tcase_add_test(tc, bind_errors);
-    tcase_add_test(tc, bind_option_parsing);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("ckpt", tcase_of("ckpt", 0, TESTS(crc32_known, dtype_conversions, pickle_data,
+                                     pickle_refuses, pickle_placeholders, bind_ok, bind_errors,
+                                     bind_option_parsing)));
 }

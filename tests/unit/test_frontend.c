@@ -128,16 +128,10 @@ START_TEST(lex_errors_go_on)
 }
 END_TEST
 
-Suite *suite_lexer(void);
 Suite *suite_lexer(void)
 {
-    Suite *s = suite_create("lexer");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, lex_tokens_and_locations);
-    tcase_add_test(tc, lex_numbers_and_operators);
-    tcase_add_test(tc, lex_errors_go_on);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("lexer", tcase_of("core", 0, TESTS(lex_tokens_and_locations,
+                                      lex_numbers_and_operators, lex_errors_go_on)));
 }
 
 /* ------------------------------------------------------------------ parser */
@@ -264,17 +258,10 @@ START_TEST(parse_string_parts)
 }
 END_TEST
 
-Suite *suite_parser(void);
 Suite *suite_parser(void)
 {
-    Suite *s = suite_create("parser");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, parse_statements);
-    tcase_add_test(tc, parse_precedence);
-    tcase_add_test(tc, parse_recovers);
-    tcase_add_test(tc, parse_string_parts);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("parser", tcase_of("core", 0, TESTS(parse_statements, parse_precedence,
+                                       parse_recovers, parse_string_parts)));
 }
 
 /* ------------------------------------------------------------------ elaboration */
@@ -592,21 +579,10 @@ START_TEST(elab_examples)
 }
 END_TEST
 
-Suite *suite_elab(void);
 Suite *suite_elab(void)
 {
-    Suite *s = suite_create("elab");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, elab_loops_and_interpolation);
-    tcase_add_test(tc, elab_nested_trace_and_defaults);
-    tcase_add_test(tc, elab_shapes);
-    tcase_add_test(tc, elab_arithmetic);
-    tcase_add_test(tc, elab_errors_keep_going);
-    tcase_add_test(tc, elab_limits);
-    tcase_add_test(tc, elab_empty_and_garbage);
-    tcase_add_test(tc, elab_import);
-    tcase_add_test(tc, elab_examples);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("elab", tcase_of("core", 60, TESTS(elab_loops_and_interpolation,
+                                     elab_nested_trace_and_defaults, elab_shapes, elab_arithmetic,
+                                     elab_errors_keep_going, elab_limits, elab_empty_and_garbage,
+                                     elab_import, elab_examples)));
 }

@@ -68,11 +68,6 @@ END_TEST
 
 Suite *suite_identity(void)
 {
-    Suite *s = suite_create("identity");
-    TCase *t = tcase_create("identity");
-    tcase_add_test(t, sha256_vectors);
-    tcase_add_test(t, json_escapes);
-    tcase_add_test(t, command_line_quoting);
-    suite_add_tcase(s, t);
-    return s;
+    return suite_of("identity", tcase_of("identity", 0, TESTS(sha256_vectors, json_escapes,
+                                         command_line_quoting)));
 }

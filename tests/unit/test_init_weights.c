@@ -121,14 +121,8 @@ START_TEST(no_data_is_an_error)
 }
 END_TEST
 
-Suite *suite_init_weights(void);
 Suite *suite_init_weights(void)
 {
-    Suite *s = suite_create("init_weights");
-    TCase *tc = tcase_create("init_weights");
-    tcase_add_test(tc, deterministic_and_scaled);
-    tcase_add_test(tc, reader_reads_it_back);
-    tcase_add_test(tc, no_data_is_an_error);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("init_weights", tcase_of("init_weights", 0, TESTS(deterministic_and_scaled,
+                                             reader_reads_it_back, no_data_is_an_error)));
 }

@@ -531,29 +531,12 @@ START_TEST(bad_batch)
 }
 END_TEST
 
-Suite *suite_interp(void);
 Suite *suite_interp(void)
 {
-    Suite *s = suite_create("interp");
-    TCase *tc = tcase_create("ops");
-    tcase_add_test(tc, conv_pad1);
-    tcase_add_test(tc, conv_stride2);
-    tcase_add_test(tc, conv_dilation);
-    tcase_add_test(tc, conv_groups);
-    tcase_add_test(tc, conv_random_configs);
-    tcase_add_test(tc, conv_epilogues);
-    tcase_add_test(tc, batchnorm_4d);
-    tcase_add_test(tc, batchnorm_2d);
-    tcase_add_test(tc, scale_shift);
-    tcase_add_test(tc, relu_add);
-    tcase_add_test(tc, maxpool_pad_is_minus_inf);
-    tcase_add_test(tc, maxpool_ceil);
-    tcase_add_test(tc, avgpool_ceil_pad);
-    tcase_add_test(tc, gap_flatten_linear);
-    tcase_add_test(tc, flatten_identity);
-    tcase_add_test(tc, outputs_are_copies);
-    tcase_add_test(tc, missing_weights);
-    tcase_add_test(tc, bad_batch);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("interp", tcase_of("ops", 0, TESTS(conv_pad1, conv_stride2, conv_dilation,
+                                       conv_groups, conv_random_configs, conv_epilogues,
+                                       batchnorm_4d, batchnorm_2d, scale_shift, relu_add,
+                                       maxpool_pad_is_minus_inf, maxpool_ceil, avgpool_ceil_pad,
+                                       gap_flatten_linear, flatten_identity, outputs_are_copies,
+                                       missing_weights, bad_batch)));
 }

@@ -178,15 +178,9 @@ END_TEST
 
 Suite *suite_ir(void)
 {
-    Suite *s = suite_create("ir");
-    TCase *tc = tcase_create("shapes");
-    tcase_add_test(tc, conv_shapes_and_params);
-    tcase_add_test(tc, pool_ceil_mode);
-    tcase_add_test(tc, add_shape_mismatch_names_both);
-    tcase_add_test(tc, bad_attributes);
-    tcase_add_test(tc, param_shape_conflict);
-    tcase_add_test(tc, stats_and_print);
+    TCase *tc = tcase_of("shapes", 0, TESTS(conv_shapes_and_params, pool_ceil_mode,
+                         add_shape_mismatch_names_both, bad_attributes, param_shape_conflict,
+                         stats_and_print));
     tcase_add_test_raise_signal(tc, verifier_catches_order, SIGABRT);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("ir", tc);
 }

@@ -269,21 +269,11 @@ START_TEST(write_failure_leaves_nothing)
 }
 END_TEST
 
-Suite *suite_npy(void);
 Suite *suite_npy(void)
 {
-    Suite *s = suite_create("npy");
-    TCase *tc = tcase_create("npy");
+    TCase *tc = tcase_of("npy", 0, TESTS(round_trips, header_text, version2_and_spacing, bad_dtype,
+                         fortran_order, size_mismatch, bad_headers, bad_files,
+                         write_failure_leaves_nothing));
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, round_trips);
-    tcase_add_test(tc, header_text);
-    tcase_add_test(tc, version2_and_spacing);
-    tcase_add_test(tc, bad_dtype);
-    tcase_add_test(tc, fortran_order);
-    tcase_add_test(tc, size_mismatch);
-    tcase_add_test(tc, bad_headers);
-    tcase_add_test(tc, bad_files);
-    tcase_add_test(tc, write_failure_leaves_nothing);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("npy", tc);
 }

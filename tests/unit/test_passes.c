@@ -234,12 +234,6 @@ END_TEST
 
 Suite *suite_passes(void)
 {
-    Suite *s = suite_create("passes");
-    TCase *tc = tcase_create("meaning");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, residual_block_fuses_fully);
-    tcase_add_test(tc, random_graphs_keep_meaning);
-    tcase_add_test(tc, vise_graph_keeps_meaning);
-    suite_add_tcase(s, tc);
-    return s;
+    return suite_of("passes", tcase_of("meaning", 600, TESTS(residual_block_fuses_fully,
+                                       random_graphs_keep_meaning, vise_graph_keeps_meaning)));
 }

@@ -333,15 +333,8 @@ END_TEST
 
 Suite *suite_runtime(void)
 {
-    Suite *s = suite_create("runtime");
-    TCase *t = tcase_create("runtime");
-    tcase_add_test(t, alloc_aligned);
-    tcase_add_test(t, strerror_distinct);
-    tcase_add_test(t, hash_fnv1a);
-    tcase_add_test(t, header_round_trip);
-    tcase_add_test(t, check_detects_each_corruption);
-    tcase_add_test(t, open_file_checks);
-    tcase_add_test(t, open_embedded);
-    suite_add_tcase(s, t);
-    return s;
+    return suite_of("runtime", tcase_of("runtime", 0, TESTS(alloc_aligned, strerror_distinct,
+                                        hash_fnv1a, header_round_trip,
+                                        check_detects_each_corruption, open_file_checks,
+                                        open_embedded)));
 }

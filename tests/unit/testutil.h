@@ -17,6 +17,31 @@
 #include "suites.h"
 #undef SUITE
 
+/* A NULL-ended list of tests, for tcase_of(). */
+#define TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+
+/* A test case NAME holding TESTS in their order, each given SECONDS to run
+ * (0: Check's default). */
+static inline TCase *
+tcase_of(const char *name, double seconds, const TTest *const *tests)
+{
+    TCase *tc = tcase_create(name);
+    if (seconds > 0)
+        tcase_set_timeout(tc, seconds);
+    for (; *tests; tests++)
+        tcase_add_test(tc, *tests);
+    return tc;
+}
+
+/* A suite NAME of the one test case TC. */
+static inline Suite *
+suite_of(const char *name, TCase *tc)
+{
+    Suite *s = suite_create(name);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 /* A Diag writing into a memory buffer, so tests can assert exact messages. */
 typedef struct TestDiag {
     Diag d;         /* the diagnostics context to pass on */
