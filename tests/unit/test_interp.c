@@ -51,6 +51,35 @@ expect(const float *y, const float *want, int n, double tol)
                       (double)y[i], (double)want[i]);
 }
 
+/* Runs g (one input, one output) on batch images in and expects want[0..n)
+ * within tol; frees the output and g. */
+static void
+check_run(Graph *g, int batch, const float *in, const float *want, int n, double tol)
+{
+    float *out = interp1(g, batch, in);
+    expect(out, want, n, tol);
+    free(out);
+    graph_free(g);
+}
+
+/* v[i] = sign * i for i < n. */
+static void
+ramp(float *v, int n, int sign)
+{
+    for (int i = 0; i < n; i++)
+        v[i] = (float)(sign * i);
+}
+
+/* Fills the weight, bias, mean and variance of the batchnorm n. */
+static void
+fill_batchnorm(Node *n, const float *w, const float *b, const float *m, const float *v)
+{
+    fill(n->param[P_WEIGHT], w);
+    fill(n->param[P_BIAS], b);
+    fill(n->param[P_MEAN], m);
+    fill(n->param[P_VAR], v);
+}
+
 /* ---------------------------------------------------------------- conv2d */
 
 START_TEST(conv_pad1)
@@ -67,11 +96,8 @@ START_TEST(conv_pad1)
     fill(last_node(g)->param[P_WEIGHT], w);
     fill(last_node(g)->param[P_BIAS], b);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    float *out = interp1(g, 1, in);
     float want[9] = {12.5, 21.5, 16.5, 27.5, 45.5, 33.5, 24.5, 39.5, 28.5};
-    expect(out, want, 9, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, in, want, 9, 0);
 }
 END_TEST
 
@@ -90,13 +116,9 @@ START_TEST(conv_stride2)
     float w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     fill(last_node(g)->param[P_WEIGHT], w);
     float in[16];
-    for (int i = 0; i < 16; i++)
-        in[i] = (float)i;
-    float *out = interp1(g, 1, in);
+    ramp(in, 16, 1);
     float want[4] = {10, 24, 51, 90};
-    expect(out, want, 4, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, in, want, 4, 0);
 }
 END_TEST
 
@@ -112,11 +134,8 @@ START_TEST(conv_dilation)
     float w[4] = {1, 10, 100, 1000};
     fill(last_node(g)->param[P_WEIGHT], w);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    float *out = interp1(g, 1, in);
     float want[1] = {9731};
-    expect(out, want, 1, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, in, want, 1, 0);
 }
 END_TEST
 
@@ -133,11 +152,8 @@ START_TEST(conv_groups)
     float w[4] = {1, 2, 3, 4};
     fill(last_node(g)->param[P_WEIGHT], w);
     float in[8] = {1, 2, 3, 4, -1, -2, -3, -4};
-    float *out = interp1(g, 2, in);
     float want[4] = {5, 25, -5, -25};
-    expect(out, want, 4, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 2, in, want, 4, 0);
 }
 END_TEST
 
@@ -242,25 +258,21 @@ epilogue_case(unsigned epi)
 
 START_TEST(conv_epilogues)
 {
-    /* conv: 2x - 1 = 1, -5, 5, -9 */
-    float *y = epilogue_case(0);
-    float w0[4] = {1, -5, 5, -9};
-    expect(y, w0, 4, 0);
-    free(y);
-    y = epilogue_case(EPI_RELU);
-    float w1[4] = {1, 0, 5, 0};
-    expect(y, w1, 4, 0);
-    free(y);
-    /* + r = 1.5, 5, -5, -7 */
-    y = epilogue_case(EPI_ADD);
-    float w2[4] = {1.5f, 5, -5, -7};
-    expect(y, w2, 4, 0);
-    free(y);
-    /* add first, then relu: relu(-5 + 10) = 5 (relu first would give 10) */
-    y = epilogue_case(EPI_ADD | EPI_RELU);
-    float w3[4] = {1.5f, 5, 0, 0};
-    expect(y, w3, 4, 0);
-    free(y);
+    static const struct {
+        unsigned epi;
+        float want[4];
+    } cases[] = {
+        {0, {1, -5, 5, -9}},                    /* conv: 2x - 1 */
+        {EPI_RELU, {1, 0, 5, 0}},
+        {EPI_ADD, {1.5f, 5, -5, -7}},           /* + r */
+        /* add first, then relu: relu(-5 + 10) = 5 (relu first would give 10) */
+        {EPI_ADD | EPI_RELU, {1.5f, 5, 0, 0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        float *y = epilogue_case(cases[i].epi);
+        expect(y, cases[i].want, 4, 0);
+        free(y);
+    }
 }
 END_TEST
 
@@ -278,16 +290,10 @@ START_TEST(batchnorm_4d)
     graph_output(g, "y", op(g, OP_BATCHNORM, &x, 1, &a, "bn"));
     Node *n = last_node(g);
     float w[2] = {2, 0.5f}, b[2] = {1, -1}, m[2] = {1, 2}, v[2] = {3.5f, 0.5f};
-    fill(n->param[P_WEIGHT], w);
-    fill(n->param[P_BIAS], b);
-    fill(n->param[P_MEAN], m);
-    fill(n->param[P_VAR], v);
+    fill_batchnorm(n, w, b, m, v);
     float in[8] = {3, 5, 4, 0, 1, 1, 2, 2};
-    float *out = interp1(g, 2, in);
     float want[8] = {3, 5, 0, -2, 1, 1, -1, -1};
-    expect(out, want, 8, 1e-6);
-    free(out);
-    graph_free(g);
+    check_run(g, 2, in, want, 8, 1e-6);
 }
 END_TEST
 
@@ -300,16 +306,10 @@ START_TEST(batchnorm_2d)
     graph_output(g, "y", op(g, OP_BATCHNORM, &x, 1, &a, "bn"));
     Node *n = last_node(g);
     float w[2] = {3, 1}, b[2] = {0, 1}, m[2] = {1, 0}, v[2] = {1 - 1e-5f, 1 - 1e-5f};
-    fill(n->param[P_WEIGHT], w);
-    fill(n->param[P_BIAS], b);
-    fill(n->param[P_MEAN], m);
-    fill(n->param[P_VAR], v);
+    fill_batchnorm(n, w, b, m, v);
     float in[2] = {2, 2};
-    float *out = interp1(g, 1, in);
     float want[2] = {3, 3};
-    expect(out, want, 2, 1e-5);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, in, want, 2, 1e-5);
 }
 END_TEST
 
@@ -325,11 +325,8 @@ START_TEST(scale_shift)
     channel_tensor(g, n, P_WEIGHT, "scale", 2, s);
     channel_tensor(g, n, P_BIAS, "shift", 2, t);
     float in[4] = {1, 2, 3, 4};
-    float *out = interp1(g, 1, in);
     float want[4] = {2.5f, 4.5f, 0, -1};
-    expect(out, want, 4, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, in, want, 4, 0);
 }
 END_TEST
 
@@ -344,18 +341,18 @@ START_TEST(relu_add)
     Value *in[2] = {r, x};
     graph_output(g, "y", op(g, OP_ADD, in, 2, NULL, NULL));
     float xs[4] = {-2, -0.5f, 0, 3};
-    float *out = interp1(g, 1, xs);
     float want[4] = {-2, -0.5f, 0, 6};
-    expect(out, want, 4, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, xs, want, 4, 0);
 }
 END_TEST
 
 /* ---------------------------------------------------------------- pools */
 
-static float *
-pool(Op o, int64_t hw, int k, int s, int p, bool ceil_mode, const float *in, int64_t *out_hw)
+/* The pool o of one hw x hw plane in: an out_hw x out_hw output equal to
+ * want within tol. */
+static void
+check_pool(Op o, int64_t hw, int k, int s, int p, bool ceil_mode, const float *in, int64_t out_hw,
+           const float *want, double tol)
 {
     Graph *g = graph_new("t");
     Value *x = input4(g, 1, hw, hw);
@@ -363,10 +360,8 @@ pool(Op o, int64_t hw, int k, int s, int p, bool ceil_mode, const float *in, int
     a.kh = a.kw = k, a.sh = a.sw = s, a.ph = a.pw = p, a.ceil_mode = ceil_mode;
     Value *y = op(g, o, &x, 1, &a, NULL);
     graph_output(g, "y", y);
-    *out_hw = y->shape.dim[2];
-    float *out = interp1(g, 1, in);
-    graph_free(g);
-    return out;
+    ck_assert_int_eq(y->shape.dim[2], out_hw);
+    check_run(g, 1, in, want, (int)(out_hw * out_hw), tol);
 }
 
 START_TEST(maxpool_pad_is_minus_inf)
@@ -374,14 +369,9 @@ START_TEST(maxpool_pad_is_minus_inf)
     /* x = -(4i + j) on 4x4, k3 s2 p1: zero padding would give 0 everywhere;
      * -inf padding gives the max over the in-range part: 0, -1, -4, -5. */
     float in[16];
-    for (int i = 0; i < 16; i++)
-        in[i] = (float)-i;
-    int64_t o;
-    float *out = pool(OP_MAXPOOL, 4, 3, 2, 1, false, in, &o);
-    ck_assert_int_eq(o, 2);
+    ramp(in, 16, -1);
     float want[4] = {0, -1, -4, -5};
-    expect(out, want, 4, 0);
-    free(out);
+    check_pool(OP_MAXPOOL, 4, 3, 2, 1, false, in, 2, want, 0);
 }
 END_TEST
 
@@ -390,14 +380,9 @@ START_TEST(maxpool_ceil)
     /* x = 5i + j on 5x5, k2 s2 ceil_mode: 3x3, the last row and column of
      * windows hang over the edge and see only row/column 4. */
     float in[25];
-    for (int i = 0; i < 25; i++)
-        in[i] = (float)i;
-    int64_t o;
-    float *out = pool(OP_MAXPOOL, 5, 2, 2, 0, true, in, &o);
-    ck_assert_int_eq(o, 3);
+    ramp(in, 25, 1);
     float want[9] = {6, 8, 9, 16, 18, 19, 21, 23, 24};
-    expect(out, want, 9, 0);
-    free(out);
+    check_pool(OP_MAXPOOL, 5, 2, 2, 0, true, in, 3, want, 0);
 }
 END_TEST
 
@@ -408,15 +393,10 @@ START_TEST(avgpool_ceil_pad)
      * Padding counts in the divisor, the overhang past it does not:
      * (0,0) (0+1+4+5)/9;  (0,2) (3+7)/6;  (2,2) 15/4;  (1,1) 90/9;  (1,2) (7+11+15)/6 */
     float in[16];
-    for (int i = 0; i < 16; i++)
-        in[i] = (float)i;
-    int64_t o;
-    float *out = pool(OP_AVGPOOL, 4, 3, 2, 1, true, in, &o);
-    ck_assert_int_eq(o, 3);
+    ramp(in, 16, 1);
     float want[9] = {10.0f / 9, 24.0f / 9, 10.0f / 6, 51.0f / 9, 10, 33.0f / 6,
                      25.0f / 6, 42.0f / 6, 15.0f / 4};
-    expect(out, want, 9, 1e-6);
-    free(out);
+    check_pool(OP_AVGPOOL, 4, 3, 2, 1, true, in, 3, want, 1e-6);
 }
 END_TEST
 
@@ -437,11 +417,8 @@ START_TEST(gap_flatten_linear)
     fill(last_node(g)->param[P_WEIGHT], w);
     fill(last_node(g)->param[P_BIAS], b);
     float in[16] = {1, 2, 3, 4, 2, 4, 6, 8, /* image 2: */ 0, 0, 0, 0, 1, 1, 1, 1};
-    float *out = interp1(g, 2, in);
     float want[6] = {13, -5.5f, 10, /* [0, 1] */ 2.5f, -1.5f, 0};
-    expect(out, want, 6, 1e-6);
-    free(out);
-    graph_free(g);
+    check_run(g, 2, in, want, 6, 1e-6);
 }
 END_TEST
 
@@ -452,10 +429,7 @@ START_TEST(flatten_identity)
     Value *x = input4(g, 2, 1, 3);
     graph_output(g, "y", op(g, OP_FLATTEN, &x, 1, NULL, NULL));
     float in[6] = {1, 2, 3, 4, 5, 6};
-    float *out = interp1(g, 1, in);
-    expect(out, in, 6, 0);
-    free(out);
-    graph_free(g);
+    check_run(g, 1, in, in, 6, 0);
 }
 END_TEST
 

@@ -14,8 +14,28 @@ at(int line, int col)
     return (Loc){&src_stub, line, col, 1};
 }
 
+/* Each test's graph "m" and the diagnostics it reports to, made by setup()
+ * and freed by teardown(). */
+static Graph *g;
+static TestDiag t;
+
+static void
+setup(void)
+{
+    td_init(&t);
+    g = graph_new("m");
+}
+
+static void
+teardown(void)
+{
+    graph_free(g);
+    td_free(&t);
+}
+
+/* A conv2d of x in g, reporting to d. */
 static Value *
-conv(Graph *g, Diag *d, Value *x, const char *prefix, int out, int k, int s, int p)
+conv(Diag *d, Value *x, const char *prefix, int out, int k, int s, int p)
 {
     Attrs a = attrs_default(OP_CONV2D);
     a.out = out;
@@ -27,11 +47,8 @@ conv(Graph *g, Diag *d, Value *x, const char *prefix, int out, int k, int s, int
 
 START_TEST(conv_shapes_and_params)
 {
-    TestDiag t;
-    td_init(&t);
-    Graph *g = graph_new("m");
     Value *x = graph_input(g, "x", shape4(DIM_N, 3, 224, 224));
-    Value *y = conv(g, &t.d, x, "0", 64, 7, 2, 3);
+    Value *y = conv(&t.d, x, "0", 64, 7, 2, 3);
     ck_assert_ptr_nonnull(y);
     char b[SHAPE_STRLEN];
     ck_assert_str_eq(shape_str(y->shape, b, sizeof b), "[N, 64, 112, 112]");
@@ -42,16 +59,11 @@ START_TEST(conv_shapes_and_params)
     ck_assert_ptr_null(graph_find_tensor(g, "0.bias"));
     ck_assert_int_eq(node_macs(y->def), 118013952);
     ck_assert_int_eq(t.d.nerrors, 0);
-    graph_free(g);
-    td_free(&t);
 }
 END_TEST
 
 START_TEST(pool_ceil_mode)
 {
-    TestDiag t;
-    td_init(&t);
-    Graph *g = graph_new("m");
     Value *x = graph_input(g, "x", shape4(DIM_N, 8, 112, 112));
     Attrs a = attrs_default(OP_MAXPOOL);
     a.kh = a.kw = 3;
@@ -66,16 +78,11 @@ START_TEST(pool_ceil_mode)
     ck_assert_int_eq(ir_op(g, &t.d, OP_MAXPOOL, at(2, 3), &z, 1, &a, NULL)->shape.dim[2], 3);
     a.ceil_mode = false;
     ck_assert_int_eq(ir_op(g, &t.d, OP_MAXPOOL, at(2, 3), &z, 1, &a, NULL)->shape.dim[2], 2);
-    graph_free(g);
-    td_free(&t);
 }
 END_TEST
 
 START_TEST(add_shape_mismatch_names_both)
 {
-    TestDiag t;
-    td_init(&t);
-    Graph *g = graph_new("m");
     Value *in[2] = {graph_input(g, "a", shape4(DIM_N, 256, 56, 56)),
                     graph_input(g, "b", shape4(DIM_N, 512, 28, 28))};
     ck_assert_ptr_null(ir_op(g, &t.d, OP_ADD, at(2, 3), in, 2, NULL, NULL));
@@ -83,52 +90,37 @@ START_TEST(add_shape_mismatch_names_both)
                                   "    conv here\n"
                                   "    ^\n");
     ck_assert_int_eq(g->nodes.n, 0);
-    graph_free(g);
-    td_free(&t);
 }
 END_TEST
 
 START_TEST(bad_attributes)
 {
-    TestDiag t;
-    td_init(&t);
-    Graph *g = graph_new("m");
     Value *x = graph_input(g, "x", shape4(DIM_N, 3, 8, 8));
-    ck_assert_ptr_null(conv(g, &t.d, x, "c", 0, 3, 1, 1));
-    ck_assert_ptr_null(conv(g, &t.d, x, "c", 4, 9, 1, 0));     /* empty output */
-    ck_assert_ptr_null(conv(g, &t.d, x, "c", 4, 3, 0, 1));     /* zero stride */
+    ck_assert_ptr_null(conv(&t.d, x, "c", 0, 3, 1, 1));
+    ck_assert_ptr_null(conv(&t.d, x, "c", 4, 9, 1, 0));     /* empty output */
+    ck_assert_ptr_null(conv(&t.d, x, "c", 4, 3, 0, 1));     /* zero stride */
     ck_assert_int_eq(t.d.nerrors, 3);
     const char *s = td_text(&t);
     ck_assert_ptr_nonnull(strstr(s, "conv2d: output channels must be positive, got 0"));
     ck_assert_ptr_nonnull(strstr(s, "conv2d: input [N, 3, 8, 8] with kernel 9x9, stride 1, padding 0 gives an empty 0x0 output"));
     ck_assert_ptr_nonnull(strstr(s, "conv2d: stride must be positive, got 0"));
-    graph_free(g);
-    td_free(&t);
 }
 END_TEST
 
 START_TEST(param_shape_conflict)
 {
-    TestDiag t;
-    td_init(&t);
-    Graph *g = graph_new("m");
     Value *x = graph_input(g, "x", shape4(DIM_N, 3, 8, 8));
-    ck_assert_ptr_nonnull(conv(g, &t.d, x, "c", 4, 3, 1, 1));
-    ck_assert_ptr_nonnull(conv(g, &t.d, x, "c", 4, 3, 1, 1));   /* shared weights: fine */
-    ck_assert_ptr_null(conv(g, &t.d, x, "c", 5, 3, 1, 1));
+    ck_assert_ptr_nonnull(conv(&t.d, x, "c", 4, 3, 1, 1));
+    ck_assert_ptr_nonnull(conv(&t.d, x, "c", 4, 3, 1, 1));   /* shared weights: fine */
+    ck_assert_ptr_null(conv(&t.d, x, "c", 5, 3, 1, 1));
     ck_assert_ptr_nonnull(strstr(td_text(&t), "tensor 'c.weight' is needed with shape [5, 3, 3, 3] here but with [4, 3, 3, 3]"));
-    graph_free(g);
-    td_free(&t);
 }
 END_TEST
 
 START_TEST(stats_and_print)
 {
-    TestDiag t;
-    td_init(&t);
-    Graph *g = graph_new("m");
     Value *x = graph_input(g, "x", shape4(DIM_N, 3, 8, 8));
-    Value *y = conv(g, &t.d, x, "c", 4, 3, 1, 1);
+    Value *y = conv(&t.d, x, "c", 4, 3, 1, 1);
     y = ir_op(g, &t.d, OP_BATCHNORM, at(2, 3), &y, 1, NULL, "bn");
     y = ir_op(g, &t.d, OP_RELU, at(2, 3), &y, 1, NULL, NULL);
     graph_output(g, "y", y);
@@ -155,8 +147,6 @@ START_TEST(stats_and_print)
                           "  %3 [N, 4, 8, 8] = relu %2  ; relu_2 line 2\n"
                           "  output y = %3\n");
     free(buf);
-    graph_free(g);
-    td_free(&t);
 }
 END_TEST
 
@@ -165,7 +155,6 @@ START_TEST(verifier_catches_order)
 {
     Diag d;
     diag_init(&d, stderr);
-    Graph *g = graph_new("m");
     Value *x = graph_input(g, "x", shape4(DIM_N, 3, 8, 8));
     Value *a = ir_op(g, &d, OP_RELU, (Loc){0}, &x, 1, NULL, NULL);
     Value *b = ir_op(g, &d, OP_RELU, (Loc){0}, &a, 1, NULL, NULL);
@@ -182,5 +171,6 @@ Suite *suite_ir(void)
                          add_shape_mismatch_names_both, bad_attributes, param_shape_conflict,
                          stats_and_print));
     tcase_add_test_raise_signal(tc, verifier_catches_order, SIGABRT);
+    tcase_add_checked_fixture(tc, setup, teardown);
     return suite_of("ir", tc);
 }
