@@ -4,26 +4,14 @@
 # `visec inspect` lists all 318 tensors with PyTorch's checksums, and
 # `visec check examples/vise_resnet50.vise --weights FILE` binds each one.
 set -u
-visec=$1 work=$2
+. "$(dirname "$0")/lib.sh"
 /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || { echo "skip: /usr/bin/python3 has no torch"; exit 77; }
 /usr/bin/python3 tools/make_checkpoints.py "$work" || exit 1
-# compare_crc VISEC FILE: the names and CRC-32s `visec inspect` prints equal
-# the ones PyTorch wrote to FILE.crc (keys kept as stored).
-compare_crc() {
-    local got
-    got=$("$1" inspect "$2" --strip-prefix '' | awk 'NR > 1 && length($NF) == 8 && $NF ~ /^[0-9a-f]+$/ { print $1, $NF }' | sort) || return 1
-    if [ "$got" != "$(sort "$2.crc")" ]; then
-        echo "$2: checksums differ from PyTorch's:"
-        diff <(sort "$2.crc") <(echo "$got") | head -10
-        return 1
-    fi
-}
 
-model=examples/vise_resnet50.vise
 for f in vise.pt vise_legacy.pt vise_f16.pt vise_bf16.pt vise.safetensors vise_nested.pt vise_module.pt; do
     [ "$(wc -l <"$work/$f.crc")" -eq 318 ] || { echo "$f.crc: not 318 tensors"; exit 1; }
     "$visec" inspect "$work/$f" | head -1 | grep -q ', 318 tensors, 23561205 elements$' || { echo "$f: header"; exit 1; }
-    compare_crc "$visec" "$work/$f" || exit 1
+    compare_crc "$work/$f" || exit 1
     "$visec" check "$model" --weights "$work/$f" >"$work/out" 2>"$work/err" || { echo "$f: check failed"; cat "$work/err"; exit 1; }
     grep -q '^parameters: 23508032 ' "$work/out" || exit 1
     grep -q 'error' "$work/err" && { cat "$work/err"; exit 1; }

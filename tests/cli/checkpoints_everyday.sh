@@ -9,11 +9,8 @@
 # and compile; binding with the wrong description gives one error naming
 # the right one.  Skipped (77) without torch.
 set -eu
-visec=$1 work=$2
-py=/usr/bin/python3
-src=$(cd "$(dirname "$0")/../.." && pwd)
-fail() { echo "FAIL: $*"; exit 1; }
-$py -c "import torch, torchvision" 2>/dev/null || { echo "no torch"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_torch
 $py "$src/tools/make_variants.py" "$work" --seed 5 --batch 2
 seq=$src/examples/vise_resnet50.vise
 tv=$src/examples/vise_resnet50_torchvision.vise
@@ -21,10 +18,9 @@ tv=$src/examples/vise_resnet50_torchvision.vise
 compile_run() { # MODEL CHECKPOINT NAME REF
     mkdir -p "$work/$3"
     "$visec" compile "$1" --weights "$2" -o "$work/$3" 2>"$work/$3.err" || { cat "$work/$3.err"; fail "compile $3"; }
-    gcc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -fopenmp -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 \
-        -I"$work/$3" "$src/tools/vx_driver.c" "$work/$3/vise_resnet50.c" -lm -o "$work/$3/t" || fail "build $3"
+    build_driver vise_resnet50 "$work/$3" "$work/$3/t" gcc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -fopenmp
     OMP_NUM_THREADS=2 "$work/$3/t" "$work/$3/vise_resnet50.weights" "$work/x.npy" "$work/$3/y.npy"
-    $py "$src/tools/compare_npy.py" "$work/$3/y.npy" "$4" || fail "$3 differs from PyTorch"
+    compare "$work/$3/y.npy" "$4" "$3 differs from PyTorch"
     rm -rf "$work/${3:?}"    # 100 MB
 }
 expect_fail() { # PATTERN ARGS...  (exit 1, the pattern in stderr)

@@ -5,22 +5,9 @@
 # the same numbers as `visec run` and with and without OpenMP, batch 1 and
 # 3, and .weights files refused when truncated, corrupt or for another model.
 set -eu
-visec=$1 work=$2
-fail() { echo "FAIL: $*"; exit 1; }
-src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 
-cat >"$work/tiny.vise" <<'M'
-model tiny
-input x: [N, 3, 17, 15]
-h = relu(batchnorm(conv2d(x, "c1", out=8, kernel=3, stride=2, pad=1), "b1"))
-h = maxpool(h, kernel=3, stride=2, pad=1)
-s = h
-h = relu(batchnorm(conv2d(h, "c2", out=8, kernel=3, pad=1), "b2"))
-h = relu(add(batchnorm(conv2d(h, "c3", out=8, kernel=1), "b3"), s))
-h = avgpool(h, kernel=2, stride=2, ceil_mode=true)
-h = conv2d(h, "c4", out=6, kernel=3, pad=2, dilation=2, groups=2, bias=true)
-output y = h
-M
+cp "$src/tests/cli/src/tiny.vise" "$work/tiny.vise"
 sed -e 's/^model tiny/model other/' -e 's/out=6/out=4/' "$work/tiny.vise" >"$work/other.vise"
 "$visec" init-weights "$work/tiny.vise" --seed 3 -o "$work/tiny.safetensors"
 "$visec" init-weights "$work/other.vise" --seed 3 -o "$work/other.safetensors"
@@ -80,11 +67,7 @@ done
 
 cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 build() { # CC OMPFLAG DIR OUT
-    "$1" $cflags $2 -DMODEL=tiny -DUPPER=TINY -I"$3" "$src/tools/vx_driver.c" "$3/tiny.c" -lm -o "$4" ||
-        fail "$1 $2 does not compile the generated code cleanly"
-}
-compare() { # GOT REF
-    /usr/bin/python3 "$src/tools/compare_npy.py" "$1" "$2" || fail "$1 differs from $2"
+    build_driver tiny "$3" "$4" "$1" $cflags $2
 }
 for cc in gcc clang; do
     command -v $cc >/dev/null || continue
@@ -111,22 +94,17 @@ cmp "$work/y3emb.npy" "$work/y3gcc-fopenmp.npy" || fail "embedded weights give o
 
 # ---- the weights file is checked
 exe="$work/t_gcc"
-refuse() { # FILE MESSAGE
-    st=0; "$exe" "$1" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" || st=$?
-    [ $st -eq 1 ] || fail "open accepted $1"
-    grep -q "$2" "$work/err" || { cat "$work/err"; fail "no '$2' for $1"; }
-}
 w="$work/out/tiny.weights"
 size=$(stat -c %s "$w")
 head -c $((size - 1)) "$w" >"$work/trunc.weights"
-refuse "$work/trunc.weights" "truncated"
+refuse "$exe" "$work/trunc.weights" "truncated"
 cp "$w" "$work/flip.weights"
 printf '\x55' | dd of="$work/flip.weights" bs=1 seek=$((size - 9)) conv=notrunc 2>/dev/null
 cmp -s "$w" "$work/flip.weights" && fail "flip did not change the file"
-refuse "$work/flip.weights" "CRC-32"
-refuse "$work/other/other.weights" "another model"
-refuse "$work/nonexistent.weights" "cannot open"
-refuse "$work/x1.npy" "not a visec weights file"
+refuse "$exe" "$work/flip.weights" "CRC-32"
+refuse "$exe" "$work/other/other.weights" "another model"
+refuse "$exe" "$work/nonexistent.weights" "cannot open"
+refuse "$exe" "$work/x1.npy" "not a visec weights file"
 "$work/t_emb" "$w" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" && fail "embedded build took a path"
 grep -q "pass NULL" "$work/err" || fail "embedded build: no message for a path"
 
@@ -135,7 +113,7 @@ printf 'model pool\ninput x: [N, 2, 9, 8]\noutput y = maxpool(x, kernel=3, strid
 "$visec" init-weights "$work/pool.vise" -o "$work/pool.safetensors"
 mkdir -p "$work/pool"
 "$visec" compile "$work/pool.vise" --weights "$work/pool.safetensors" -o "$work/pool"
-gcc $cflags -DMODEL=pool -DUPPER=POOL -I"$work/pool" "$src/tools/vx_driver.c" "$work/pool/pool.c" -lm -o "$work/t_pool"
+build_driver pool "$work/pool" "$work/t_pool" gcc $cflags
 /usr/bin/python3 - "$work" <<'P'
 import sys, numpy as np
 x = np.random.default_rng(5).standard_normal((1, 2, 9, 8)).astype(np.float32)
@@ -164,8 +142,7 @@ gcc $cflags -fopenmp -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tests/cli/src
 OMP_NUM_THREADS=2 "$work/t_threads" "$work/out/tiny.weights" || fail "handles on threads disagree"
 
 # ---- -DVX_PROFILE: per-layer times printed at close, same numbers
-gcc $cflags -fopenmp -DVX_PROFILE -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tools/vx_driver.c" \
-    "$work/out/tiny.c" -lm -o "$work/t_prof" || fail "-DVX_PROFILE does not compile cleanly"
+build_driver tiny "$work/out" "$work/t_prof" gcc $cflags -fopenmp -DVX_PROFILE
 "$work/t_prof" "$work/out/tiny.weights" "$work/x3.npy" "$work/yprof.npy" 2>"$work/prof"
 cmp "$work/yprof.npy" "$work/y3gcc-fopenmp.npy" || fail "profiling changes the results"
 for layer in c1 maxpool c2 c3 avgpool c4 total; do
@@ -182,8 +159,8 @@ awk '$1 ~ /^maxpool/ { n++; if ($NF != "-") bad = 1 } END { exit !(n == 1 && !ba
 
 # ---- sanitizers on the generated code
 if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then
-    gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fopenmp -DMODEL=tiny -DUPPER=TINY \
-        -I"$work/out" "$src/tools/vx_driver.c" "$work/out/tiny.c" -lm -o "$work/t_san"
+    build_driver tiny "$work/out" "$work/t_san" gcc -std=c99 -O1 -g -fsanitize=address,undefined \
+        -fno-sanitize-recover=all -fopenmp
     ASAN_OPTIONS=detect_leaks=1 "$work/t_san" "$w" "$work/x3.npy" "$work/ysan.npy"
     compare "$work/ysan.npy" "$work/ref3.npy"
     ASAN_OPTIONS=detect_leaks=1 "$work/t_san" "$work/flip.weights" "$work/x1.npy" "$work/bad.npy" 2>/dev/null && fail "san: accepted"

@@ -10,34 +10,27 @@
 # the development machine).  Skipped (77) without torch or the cross tools
 # (tools/install-deps.sh installs them).
 set -eu
-visec=$1 work=$2
-py=/usr/bin/python3
-fail() { echo "FAIL: $*"; exit 1; }
-src=$(cd "$(dirname "$0")/../.." && pwd)
-model=$src/examples/vise_resnet50.vise
-$py -c "import torch, torchvision" 2>/dev/null || { echo "no torch"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_torch
 for tool in aarch64-linux-gnu-gcc qemu-aarch64 s390x-linux-gnu-gcc qemu-s390x; do
     command -v $tool >/dev/null || { echo "no $tool (tools/install-deps.sh installs it)"; exit 77; }
 done
 [ -d /usr/aarch64-linux-gnu/lib ] && [ -d /usr/s390x-linux-gnu/lib ] ||
     { echo "no cross C libraries (libc6-dev-arm64-cross, libc6-dev-s390x-cross)"; exit 77; }
 
-$py "$src/tools/torch_reference.py" gen --seed 12 --checkpoint "$work/ck.pt" --batch 1 \
-    --input "$work/x1.npy" --output "$work/ref1.npy"
+torch_ref 12 1 "$work/x1.npy" "$work/ref1.npy"
 
 run() { # TARGET CC QEMU ARCH
     local t=$1 cc=$2 qemu=$3 arch=$4 d=$work/$1
     mkdir -p "$d"
     "$visec" compile "$model" --weights "$work/ck.pt" -o "$d" --target "$t"
-    "$cc" -std=c99 -Wall -Wextra -pedantic -Werror -O2 -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 \
-        -I"$d" "$src/tools/vx_driver.c" "$d/vise_resnet50.c" -lm -o "$d/driver" ||
-        fail "$cc: the generated code does not compile cleanly"
+    build_driver vise_resnet50 "$d" "$d/driver" "$cc" -std=c99 -Wall -Wextra -pedantic -Werror -O2
     if command -v file >/dev/null; then
         file "$d/driver" | grep -q "$arch" || fail "$d/driver is not an $arch binary"
     fi
     $qemu -L "/usr/${cc%-gcc}" "$d/driver" "$d/vise_resnet50.weights" "$work/x1.npy" "$d/y1.npy" ||
         fail "$t under $qemu failed"
-    $py "$src/tools/compare_npy.py" "$d/y1.npy" "$work/ref1.npy" || fail "$t under $qemu differs from PyTorch"
+    compare "$d/y1.npy" "$work/ref1.npy" "$t under $qemu differs from PyTorch"
 }
 
 run aarch64 aarch64-linux-gnu-gcc qemu-aarch64 aarch64

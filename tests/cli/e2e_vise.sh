@@ -9,19 +9,11 @@
 # output files on recompilation, corrupt or foreign .weights refused, and a
 # clean run under AddressSanitizer and UBSan.  Skipped (77) without torch.
 set -eu
-visec=$1 work=$2
-py=/usr/bin/python3
-fail() { echo "FAIL: $*"; exit 1; }
-src=$(cd "$(dirname "$0")/../.." && pwd)
-model=$src/examples/vise_resnet50.vise
-$py -c "import torch, torchvision" 2>/dev/null || { echo "no torch"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_torch
 
-$py "$src/tools/torch_reference.py" gen --seed 11 --checkpoint "$work/ck.pt" --batch 3 \
-    --input "$work/x3.npy" --output "$work/ref3.npy"
-$py -c "
-import sys, numpy as np
-np.save(sys.argv[1] + '/x1.npy', np.load(sys.argv[1] + '/x3.npy')[:1])
-np.save(sys.argv[1] + '/ref1.npy', np.load(sys.argv[1] + '/ref3.npy')[:1])" "$work"
+torch_ref 11 3 "$work/x3.npy" "$work/ref3.npy"
+first_image
 
 mkdir -p "$work/out" "$work/again" "$work/emb" "$work/other"
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/out"
@@ -33,13 +25,9 @@ rm -rf "$work/again"
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/emb" --embed-weights
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/other" --name other_net
 
-compare() { # GOT REF
-    $py "$src/tools/compare_npy.py" "$1" "$2" || fail "$1 differs from $2"
-}
 cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 build() { # CC OMPFLAG DIR OUT [EXTRA]
-    "$1" $cflags $2 ${5:-} -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 -I"$3" "$src/tools/vx_driver.c" \
-        "$3/vise_resnet50.c" -lm -o "$4" || fail "$1 $2: the generated code does not compile cleanly"
+    build_driver vise_resnet50 "$3" "$4" "$1" $cflags $2 ${5:-}
 }
 w=$work/out/vise_resnet50.weights
 for cc in gcc clang; do
@@ -88,21 +76,15 @@ rm -rf "$work/emb" "$work/t_emb"
 
 # Weights files that open() must refuse, each with its message.
 exe=$work/t_gcc-fopenmp
-refuse() { # FILE MESSAGE
-    st=0; "$exe" "$1" "$work/x1.npy" "$work/bad.npy" 2>"$work/err" || st=$?
-    [ $st -eq 1 ] || fail "open accepted $1"
-    grep -q "$2" "$work/err" || { cat "$work/err"; fail "no '$2' for $1"; }
-    echo "refused $(basename "$1"): $(cat "$work/err")"
-}
 size=$(stat -c %s "$w")
 head -c $((size - 4096)) "$w" >"$work/trunc.weights"
-refuse "$work/trunc.weights" "truncated"
+refuse "$exe" "$work/trunc.weights" "truncated"
 cp "$w" "$work/flip.weights"
 printf '\x01' | dd of="$work/flip.weights" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 cmp -s "$w" "$work/flip.weights" && fail "the flip did not change the file"
-refuse "$work/flip.weights" "CRC-32"
+refuse "$exe" "$work/flip.weights" "CRC-32"
 rm -f "$work/trunc.weights" "$work/flip.weights"
-refuse "$work/other/other_net.weights" "another model"
+refuse "$exe" "$work/other/other_net.weights" "another model"
 
 # AddressSanitizer and UBSan on the generated code.
 if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then

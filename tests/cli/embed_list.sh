@@ -10,26 +10,12 @@
 # --keep-going stops at the first bad image leaving nothing partial, and
 # the usage errors.
 set -eu
-visec=$1
-work=$(cd "$2" && pwd)
-py=/usr/bin/python3
-src=examples/embed
-model=examples/vise_resnet50.vise
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }
 $py -c 'import numpy, PIL' 2>/dev/null || { echo "no numpy/PIL in $py"; exit 77; }
 
-mkdir -p "$work/gen"
-"$visec" init-weights "$model" --seed 7 -o "$work/w.safetensors"
-"$visec" compile "$model" --weights "$work/w.safetensors" -o "$work/gen"
-make -s -C "$src" GEN="$work/gen" O="$work/bin" >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; fail "building the example failed"; }
-if grep -v 'stb_image.c\|vise_resnet50.c' "$work/build.log" | grep -q 'warning:'; then
-    cat "$work/build.log"; fail "the example's own code has warnings"
-fi
-embed=$work/bin/embed
-weights=$work/gen/vise_resnet50.weights
+build_embed
 export OMP_WAIT_POLICY=passive
 
 # 20 images, 3 bad files, 2 missing: 25 entries, 4 shards of 8
@@ -210,28 +196,21 @@ grep -q "^embed: error: $work/img/bad-00.png: cannot decode" "$work/stop.err" ||
 [ -z "$(ls -A "$work/stop")" ] || fail "files left after a stopped run: $(ls "$work/stop")"
 
 # ---- usage and input errors: exit status 1, a clear message, nothing written
-expect_error() { # pattern command...
-    local pat=$1 st=0
-    shift
-    "$@" >"$work/e.out" 2>"$work/e.err" || st=$?
-    [ $st -eq 1 ] || { cat "$work/e.err"; fail "exit status $st for: $*"; }
-    grep -q "$pat" "$work/e.err" || { cat "$work/e.err"; fail "expected '$pat' for: $*"; }
-}
-expect_error "^embed: error: --list needs --out-dir" "$embed" -w "$weights" --list "$list"
-expect_error "^embed: error: --out-dir needs --list" "$embed" -w "$weights" --out-dir "$work/x"
-expect_error "^embed: error: --keep-going applies to --list runs only" \
-    "$embed" -w "$weights" --keep-going --embeddings "$work/x.npy" "$src/sample.png"
-expect_error "^embed: error: --shard-size '0'" "$embed" -w "$weights" --list "$list" --out-dir "$work/x" --shard-size 0
-expect_error "with --list, the images come from the list only" \
-    "$embed" -w "$weights" --list "$list" --out-dir "$work/x" "$src/sample.png"
-expect_error "^embed: error: $work/nolist.txt: cannot open the list: No such file" \
+expect_status1 "^embed: error: --list needs --out-dir" "$embed" -w "$weights" --list "$list"
+expect_status1 "^embed: error: --out-dir needs --list" "$embed" -w "$weights" --out-dir "$work/x"
+expect_status1 "^embed: error: --keep-going applies to --list runs only" \
+    "$embed" -w "$weights" --keep-going --embeddings "$work/x.npy" "$src/examples/embed/sample.png"
+expect_status1 "^embed: error: --shard-size '0'" "$embed" -w "$weights" --list "$list" --out-dir "$work/x" --shard-size 0
+expect_status1 "with --list, the images come from the list only" \
+    "$embed" -w "$weights" --list "$list" --out-dir "$work/x" "$src/examples/embed/sample.png"
+expect_status1 "^embed: error: $work/nolist.txt: cannot open the list: No such file" \
     "$embed" -w "$weights" --list "$work/nolist.txt" --out-dir "$work/x"
 : >"$work/empty.txt"
-expect_error "^embed: error: $work/empty.txt: no image paths in the list" \
+expect_status1 "^embed: error: $work/empty.txt: no image paths in the list" \
     "$embed" -w "$weights" --list "$work/empty.txt" --out-dir "$work/x"
-expect_error "^embed: error: $work/ls: not a directory" \
+expect_status1 "^embed: error: $work/ls: not a directory" \
     "$embed" -w "$weights" --list "$list" --out-dir "$work/ls"
-expect_error "cannot load the weights" \
+expect_status1 "cannot load the weights" \
     "$embed" -w "$work/w.safetensors" --list "$list" --out-dir "$work/x"
 [ -e "$work/x" ] && [ -n "$(ls -A "$work/x")" ] && fail "an error run wrote files: $(ls "$work/x")"
 echo "ok"

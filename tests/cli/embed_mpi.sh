@@ -8,28 +8,18 @@
 # files; a job of 3 resumes what a job of 2 left.  Skipped without mpicc
 # and mpirun (Debian: openmpi-bin libopenmpi-dev).
 set -eu
-visec=$1
-work=$(cd "$2" && pwd)
-py=/usr/bin/python3
-src=examples/embed
-model=examples/vise_resnet50.vise
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 command -v mpicc >/dev/null && command -v mpirun >/dev/null || { echo "no mpicc/mpirun"; exit 77; }
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }
 $py -c 'import numpy, PIL' 2>/dev/null || { echo "no numpy/PIL in $py"; exit 77; }
 
-mkdir -p "$work/gen"
-"$visec" init-weights "$model" --seed 7 -o "$work/w.safetensors"
-"$visec" compile "$model" --weights "$work/w.safetensors" -o "$work/gen"
-make -s -C "$src" GEN="$work/gen" O="$work/bin" >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; fail "building the example failed"; }
-make -s -C "$src" GEN="$work/gen" O="$work/mpi" MPI=1 >"$work/build-mpi.log" 2>&1 ||
+build_embed
+make -s -C "$src/examples/embed" GEN="$work/gen" O="$work/mpi" MPI=1 >"$work/build-mpi.log" 2>&1 ||
     { cat "$work/build-mpi.log"; fail "building the example with MPI=1 failed"; }
 if grep -v 'stb_image.c\|vise_resnet50.c' "$work/build-mpi.log" | grep -q 'warning:'; then
     cat "$work/build-mpi.log"; fail "the example's own code has warnings with mpicc"
 fi
-weights=$work/gen/vise_resnet50.weights
 # CI runs as root; one OpenMP thread per rank, waiting politely, on 2 cores
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1

@@ -8,32 +8,19 @@
 # torchvision's resnet50 trunk run on torchvision's preprocessing of the
 # same image with the same weights.
 set -eu
-visec=$1
-work=$(cd "$2" && pwd)
-py=/usr/bin/python3
-src=examples/embed
-model=examples/vise_resnet50.vise
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }
 "$visec" compile --help >/dev/null 2>&1 || { echo "visec compile not available"; exit 77; }
 $py -c 'import numpy' 2>/dev/null || { echo "no numpy in $py"; exit 77; }
 
-mkdir -p "$work/gen"
-"$visec" init-weights "$model" --seed 7 -o "$work/w.safetensors"
-"$visec" compile "$model" --weights "$work/w.safetensors" -o "$work/gen"
-make -s -C "$src" GEN="$work/gen" O="$work/bin" >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; fail "building the example failed"; }
-if grep -v 'stb_image.c\|vise_resnet50.c' "$work/build.log" | grep -q 'warning:'; then
-    cat "$work/build.log"; fail "the example's own code has warnings"
-fi
-embed=$work/bin/embed
-weights=$work/gen/vise_resnet50.weights
+build_embed
+ex=$src/examples/embed
 
 # ---- the sample image
 "$embed" -w "$weights" --features "$work/f.npy" --embeddings "$work/e.npy" \
-    "$src/sample.png" 2>"$work/progress" || { cat "$work/progress"; fail "embed failed"; }
-grep -qx "\[1/1\] $src/sample.png" "$work/progress" || { cat "$work/progress"; fail "no progress line"; }
+    "$ex/sample.png" 2>"$work/progress" || { cat "$work/progress"; fail "embed failed"; }
+grep -qx "\[1/1\] $ex/sample.png" "$work/progress" || { cat "$work/progress"; fail "no progress line"; }
 $py - "$work/f.npy" "$work/e.npy" 1 <<'EOF' || fail "bad outputs"
 import sys
 import numpy as np
@@ -54,7 +41,7 @@ EOF
 $py tools/make_sample_image.py "$work/b.png" --size 200x300 --seed 2
 $py tools/make_sample_image.py "$work/c.ppm" --size 500x260 --seed 3
 "$embed" -q -w "$weights" --batch 2 --embeddings "$work/e3.npy" --features "$work/f3.npy" \
-    "$src/sample.png" "$work/b.png" "$work/c.ppm" || fail "batch run failed"
+    "$ex/sample.png" "$work/b.png" "$work/c.ppm" || fail "batch run failed"
 "$embed" -q -w "$weights" --embeddings "$work/eb.npy" "$work/b.png"
 "$embed" -q -w "$weights" --embeddings "$work/ec.npy" "$work/c.ppm"
 $py - "$work" <<'EOF' || fail "batching changes the results"
@@ -74,15 +61,15 @@ EOF
 echo "not an image" >"$work/bad.png"
 st=0
 "$embed" -q -w "$weights" --batch 1 --features "$work/xf.npy" --embeddings "$work/xe.npy" \
-    "$src/sample.png" "$work/bad.png" 2>"$work/err" || st=$?
+    "$ex/sample.png" "$work/bad.png" 2>"$work/err" || st=$?
 [ $st -eq 1 ] || fail "bad image: exit status $st"
 grep -q "^embed: error: $work/bad.png: cannot decode" "$work/err" || { cat "$work/err"; fail "unclear error"; }
 ls "$work"/x* >/dev/null 2>&1 && fail "partial output left: $(ls "$work"/x*)"
 st=0
-"$embed" -q --embeddings "$work/xe.npy" "$src/sample.png" 2>"$work/err" || st=$?
+"$embed" -q --embeddings "$work/xe.npy" "$ex/sample.png" 2>"$work/err" || st=$?
 [ $st -eq 1 ] && grep -q "^embed: error: no weights" "$work/err" || fail "missing -w accepted"
 st=0
-"$embed" -q -w "$work/w.safetensors" --embeddings "$work/xe.npy" "$src/sample.png" 2>"$work/err" || st=$?
+"$embed" -q -w "$work/w.safetensors" --embeddings "$work/xe.npy" "$ex/sample.png" 2>"$work/err" || st=$?
 [ $st -eq 1 ] && grep -q "^embed: error: $work/w.safetensors: cannot load the weights: " "$work/err" ||
     { cat "$work/err"; fail "wrong weights file accepted"; }
 ls "$work"/x* >/dev/null 2>&1 && fail "partial output left"
@@ -92,7 +79,7 @@ if ! $py -c 'import torch, torchvision' 2>/dev/null; then
     echo "ok (no torch: PyTorch comparison skipped)"
     exit 0
 fi
-$py - "$work/w.safetensors" "$src/sample.png" "$work/f.npy" <<'EOF' || fail "differs from PyTorch"
+$py - "$work/w.safetensors" "$ex/sample.png" "$work/f.npy" <<'EOF' || fail "differs from PyTorch"
 import json, struct, sys
 import numpy as np
 import torch, torchvision

@@ -7,22 +7,14 @@
 # the OpenMP build; --describe lists the arguments; --benchmarks=all runs.
 # Skipped (77) without torch or Halide.
 set -eu
-visec=$1 work=$2
-py=/usr/bin/python3
-fail() { echo "FAIL: $*"; exit 1; }
-src=$(cd "$(dirname "$0")/../.." && pwd)
-model=$src/examples/vise_resnet50.vise
-$py -c "import torch, torchvision" 2>/dev/null || { echo "no torch"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+need_torch
 . "$src/tests/cli/src/halide.sh"
 halide_setup "$work"
 halide_rungen_main "$work"
 
-$py "$src/tools/torch_reference.py" gen --seed 11 --checkpoint "$work/ck.pt" --batch 3 \
-    --input "$work/x3.npy" --output "$work/ref3.npy"
-$py -c "
-import sys, numpy as np
-np.save(sys.argv[1] + '/x1.npy', np.load(sys.argv[1] + '/x3.npy')[:1])
-np.save(sys.argv[1] + '/ref1.npy', np.load(sys.argv[1] + '/ref3.npy')[:1])" "$work"
+torch_ref 11 3 "$work/x3.npy" "$work/ref3.npy"
+first_image
 
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/hl" --runtime halide
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/again" --runtime halide
@@ -51,7 +43,7 @@ for b in 1 3; do
     tmp to-tmp "$work/x$b.npy" "$work/x$b.tmp"
     HL_NUM_THREADS=2 "$rg" weights="$work/w.tmp" x="$work/x$b.tmp" features="$work/y$b.tmp"
     tmp to-npy "$work/y$b.tmp" "$work/y$b.npy"
-    $py "$src/tools/compare_npy.py" "$work/y$b.npy" "$work/ref$b.npy" || fail "batch $b differs from PyTorch"
+    compare "$work/y$b.npy" "$work/ref$b.npy" "batch $b differs from PyTorch"
     HL_NUM_THREADS=2 "$rg" --output_extents=[7,7,2048,$b] weights="$work/w.tmp" x="$work/x$b.tmp" \
         features="$work/ye$b.tmp"
     cmp "$work/y$b.tmp" "$work/ye$b.tmp" || fail "batch $b: --output_extents changes the output"
@@ -59,8 +51,7 @@ done
 
 # the same bits as the OpenMP build of the same schedule
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/omp"
-gcc -std=c99 -O2 -fopenmp -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 -I"$work/omp" "$src/tools/vx_driver.c" \
-    "$work/omp/vise_resnet50.c" -lm -o "$work/omp_run"
+build_driver vise_resnet50 "$work/omp" "$work/omp_run" gcc -std=c99 -O2 -fopenmp
 OMP_NUM_THREADS=2 "$work/omp_run" "$work/omp/vise_resnet50.weights" "$work/x3.npy" "$work/y3omp.npy"
 $py -c "
 import sys, numpy as np

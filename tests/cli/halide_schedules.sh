@@ -9,31 +9,16 @@
 # with gcc and clang and gives bit-identical outputs to the OpenMP build of
 # the same schedule, at batch 1 and 3.  Skipped (77) without Halide.
 set -eu
-visec=$1 work=$2
-fail() { echo "FAIL: $*"; exit 1; }
-src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 . "$src/tests/cli/src/halide.sh"
-py=/usr/bin/python3
 
-cat >"$work/tiny.vise" <<'M'
-model tiny
-input x: [N, 3, 17, 15]
-h = relu(batchnorm(conv2d(x, "c1", out=8, kernel=3, stride=2, pad=1), "b1"))
-h = maxpool(h, kernel=3, stride=2, pad=1)
-s = h
-h = relu(batchnorm(conv2d(h, "c2", out=8, kernel=3, pad=1), "b2"))
-h = relu(add(batchnorm(conv2d(h, "c3", out=8, kernel=1), "b3"), s))
-h = avgpool(h, kernel=2, stride=2, ceil_mode=true)
-h = conv2d(h, "c4", out=6, kernel=3, pad=2, dilation=2, groups=2, bias=true)
-output y = h
-M
+cp "$src/tests/cli/src/tiny.vise" "$work/tiny.vise"
 "$visec" init-weights "$work/tiny.vise" --seed 3 -o "$work/tiny.safetensors"
 
 # ---- the default is OpenMP, byte for byte; unknown runtimes are refused
 "$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/default"
 "$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/openmp" --runtime openmp
-# (but for the lines that record visec's command line, which names --runtime)
-code() { grep -v -e '^ \*   visec compile ' -e '^ *"visec compile ' "$1"; }
+# (but for the lines that record visec's command line, which names --runtime: code)
 cmp "$work/default/tiny.weights" "$work/openmp/tiny.weights" || fail "--runtime openmp changes tiny.weights"
 for f in tiny.h tiny.c; do
     grep -q -- '--runtime openmp' "$work/openmp/$f" || fail "$f does not record --runtime openmp"
@@ -66,8 +51,7 @@ one() { # NAME VISEC-OPTIONS...
     "$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/$n.omp" "$@"
     "$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/$n.hl" --runtime halide "$@"
     [ -f "$work/$n.hl/tiny.registration.cpp" ] || fail "$n: no registration file"
-    gcc $cflags -fopenmp -DMODEL=tiny -DUPPER=TINY -I"$work/$n.omp" "$src/tools/vx_driver.c" \
-        "$work/$n.omp/tiny.c" -lm -o "$work/$n.omp/run" || fail "$n: OpenMP build"
+    build_driver tiny "$work/$n.omp" "$work/$n.omp/run" gcc $cflags -fopenmp
     for cc in gcc clang; do
         command -v $cc >/dev/null || continue
         $cc $cflags -DMODEL=tiny -DUPPER=TINY -I"$HL_INC" -I"$work/$n.hl" "$src/tools/vx_driver.c" \

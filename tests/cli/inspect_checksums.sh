@@ -4,24 +4,13 @@
 # float16, bfloat16, float64, safetensors, nested, module.-prefixed,
 # non-contiguous views, shared storages) with the CRC-32 PyTorch computes.
 set -u
-visec=$1 work=$2
+. "$(dirname "$0")/lib.sh"
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "skip: /usr/bin/python3 has no torch"; exit 77; }
 /usr/bin/python3 tools/make_checkpoints.py "$work" --small-only || exit 1
-# compare_crc VISEC FILE: the names and CRC-32s `visec inspect` prints equal
-# the ones PyTorch wrote to FILE.crc (keys kept as stored).
-compare_crc() {
-    local got
-    got=$("$1" inspect "$2" --strip-prefix '' | awk 'NR > 1 && length($NF) == 8 && $NF ~ /^[0-9a-f]+$/ { print $1, $NF }' | sort) || return 1
-    if [ "$got" != "$(sort "$2.crc")" ]; then
-        echo "$2: checksums differ from PyTorch's:"
-        diff <(sort "$2.crc") <(echo "$got") | head -10
-        return 1
-    fi
-}
 
 n=0
 for f in "$work"/*.pt "$work"/*.safetensors; do
-    compare_crc "$visec" "$f" || exit 1
+    compare_crc "$f" || exit 1
     n=$((n + 1))
 done
 [ $n -eq 17 ] || { echo "expected 17 checkpoints, found $n"; exit 1; }

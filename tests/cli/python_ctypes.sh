@@ -5,23 +5,17 @@
 # driver's .npy result, batch 2; --exact tells the weights compiled with
 # from a retrained checkpoint's, which still opens.  Skipped without torch.
 set -eu
-visec=$1 work=$2
-py=/usr/bin/python3
-src=$(cd "$(dirname "$0")/../.." && pwd)
-fail() { echo "FAIL: $*"; exit 1; }
-$py -c "import torch, torchvision" 2>/dev/null || { echo "no torch"; exit 77; }
-model=$src/examples/vise_resnet50.vise
+. "$(dirname "$0")/lib.sh"
+need_torch
 
-$py "$src/tools/torch_reference.py" gen --seed 21 --checkpoint "$work/ck.pt" --batch 2 \
-    --input "$work/x.npy" --output "$work/ref.npy"
+torch_ref 21 2 "$work/x.npy" "$work/ref.npy"
 mkdir -p "$work/gen" "$work/re"
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/gen"
 "$visec" init-weights "$model" --seed 4 -o "$work/retrained.safetensors"
 "$visec" compile "$model" --weights "$work/retrained.safetensors" -o "$work/re"
 gcc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -fopenmp -shared -fPIC "$work/gen/vise_resnet50.c" -lm \
     -o "$work/gen/libvise_resnet50.so" || fail "the shared library does not build cleanly"
-gcc -std=c99 -O2 -fopenmp -DMODEL=vise_resnet50 -DUPPER=VISE_RESNET50 -I"$work/gen" "$src/tools/vx_driver.c" \
-    "$work/gen/vise_resnet50.c" -lm -o "$work/driver"
+build_driver vise_resnet50 "$work/gen" "$work/driver" gcc -std=c99 -O2 -fopenmp
 OMP_NUM_THREADS=2 "$work/driver" "$work/gen/vise_resnet50.weights" "$work/x.npy" "$work/y_c.npy"
 
 ex=$src/examples/python/vise_ctypes.py
@@ -29,7 +23,7 @@ args="--lib $work/gen/libvise_resnet50.so --header $work/gen/vise_resnet50.h"
 OMP_NUM_THREADS=2 $py "$ex" $args --weights "$work/gen/vise_resnet50.weights" --input "$work/x.npy" \
     --output "$work/y_py.npy" --exact | tee "$work/out.txt"
 grep -q "exactly those compiled with" "$work/out.txt" || fail "own weights not recognised"
-$py "$src/tools/compare_npy.py" "$work/y_py.npy" "$work/ref.npy" || fail "ctypes result differs from PyTorch"
+compare "$work/y_py.npy" "$work/ref.npy" "ctypes result differs from PyTorch"
 $py "$src/tools/compare_npy.py" "$work/y_py.npy" "$work/y_c.npy" --tol 0 || fail "ctypes result differs from the C driver's"
 
 # A retrained checkpoint's .weights: opens, is not the exact one.

@@ -8,15 +8,8 @@
 #      with OpenMP and run at batch 2 against the interpreter;
 #   3. the command's own errors leave no output behind.
 set -eu
-visec=$1 work=$2
-py=/usr/bin/python3
-fail() { echo "FAIL: $*"; exit 1; }
-src=$(cd "$(dirname "$0")/../.." && pwd)
-model=$src/examples/vise_resnet50.vise
+. "$(dirname "$0")/lib.sh"
 $py -c "import numpy" 2>/dev/null || { echo "no numpy in $py"; exit 77; }
-
-# The file without the lines that record visec's command line.
-code() { grep -v -e '^ \*   visec compile ' -e '^ *"visec compile ' "$1"; }
 
 # ---- 1. round trip, every target, the full-size graph
 "$visec" init-weights "$model" --seed 5 -o "$work/w.safetensors"
@@ -66,7 +59,7 @@ for seed in $(seq 1 "$n"); do
         "$d/vise_resnet50.c" -lm -o "$d/t" || fail "seed $seed: does not compile"
     OMP_NUM_THREADS=2 "$d/t" "$d/vise_resnet50.weights" "$work/x.npy" "$d/y.npy"
     echo -n "random schedule $seed ($t, $(grep -c 'algo = winograd' "$d/s.sched") winograd, $(grep -c 'algo = direct' "$d/s.sched") direct, $(grep -c 'layout = nchw[0-9]' "$d/s.sched") blocked): "
-    $py "$src/tools/compare_npy.py" "$d/y.npy" "$work/ref.npy" || fail "seed $seed: wrong results"
+    compare "$d/y.npy" "$work/ref.npy" "seed $seed: wrong results"
     rm -rf "$d"
 done
 

@@ -8,30 +8,20 @@
 # a damaged index, a bad query image; none leaves an index file behind.
 # Skipped without FAISS (Debian: libfaiss-dev).
 set -eu
-visec=$1
-work=$(cd "$2" && pwd)
-py=/usr/bin/python3
-model=examples/vise_resnet50.vise
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 [ -e /usr/include/faiss/IndexFlat.h ] || { echo "no FAISS headers (libfaiss-dev)"; exit 77; }
 command -v "${CXX:-g++}" >/dev/null || { echo "no C++ compiler"; exit 77; }
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }
 $py -c 'import numpy, PIL' 2>/dev/null || { echo "no numpy/PIL in $py"; exit 77; }
 
-mkdir -p "$work/gen"
-"$visec" init-weights "$model" --seed 7 -o "$work/w.safetensors"
-"$visec" compile "$model" --weights "$work/w.safetensors" -o "$work/gen"
-make -s -C examples/embed GEN="$work/gen" O="$work/bin" >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; fail "building embed failed"; }
+build_embed
 make -s -C examples/search GEN="$work/gen" O="$work/bin" >"$work/build-search.log" 2>&1 ||
     { cat "$work/build-search.log"; fail "building search failed"; }
 if grep -v 'stb_image.c\|vise_resnet50.c' "$work/build-search.log" | grep -q 'warning:'; then
     cat "$work/build-search.log"; fail "search's own code has warnings"
 fi
-embed=$work/bin/embed
 search=$work/bin/search
-weights=$work/gen/vise_resnet50.weights
 export OMP_WAIT_POLICY=passive
 
 $py tools/make_image_set.py "$work/img" --count 20 --bad 2 --missing 1 --seed 21
@@ -74,48 +64,41 @@ check_self "$work/flat.out" || { cat "$work/flat.out"; fail "exact index: not it
 check_self "$work/ivf.out" || { cat "$work/ivf.out"; fail "IVF index: not itself first"; }
 
 # ---- errors: exit status 1, a clear message
-expect_error() { # pattern command...
-    local pat=$1 st=0
-    shift
-    "$@" >"$work/e.out" 2>"$work/e.err" || st=$?
-    [ $st -eq 1 ] || { cat "$work/e.err"; fail "exit status $st for: $*"; }
-    grep -q "$pat" "$work/e.err" || { cat "$work/e.err"; fail "expected '$pat' for: $*"; }
-}
 one=$(head -1 "$work/ok.txt")
 # an index queried with another run's manifest
 tac "$work/img/list.txt" | head -10 >"$work/list10.txt"
 "$embed" -q -w "$weights" --list "$work/list10.txt" --out-dir "$work/other" --shard-size 8 \
     --keep-going 2>/dev/null || true
-expect_error "^search: error: $work/flat.index was built from another manifest .* rebuild it" \
+expect_status1 "^search: error: $work/flat.index was built from another manifest .* rebuild it" \
     "$search" query --index "$work/flat.index" --manifest "$work/other/manifest.tsv" -w "$weights" "$one"
-expect_error "^search: error: $work/nowhere/manifest.tsv: cannot open the manifest: No such file" \
+expect_status1 "^search: error: $work/nowhere/manifest.tsv: cannot open the manifest: No such file" \
     "$search" query --index "$work/flat.index" --manifest "$work/nowhere/manifest.tsv" -w "$weights" "$one"
-expect_error "^search: error: -k 21: the index holds only 20 images" \
+expect_status1 "^search: error: -k 21: the index holds only 20 images" \
     "$search" query --index "$work/flat.index" --manifest "$work/out/manifest.tsv" -w "$weights" -k 21 "$one"
-expect_error "^search: error: $work/img/bad-00.png: cannot decode" \
+expect_status1 "^search: error: $work/img/bad-00.png: cannot decode" \
     "$search" query --index "$work/flat.index" --manifest "$work/out/manifest.tsv" -w "$weights" "$work/img/bad-00.png"
-expect_error "^search: error: no weights" \
+expect_status1 "^search: error: no weights" \
     "$search" query --index "$work/flat.index" --manifest "$work/out/manifest.tsv" "$one"
-expect_error "^search: error: $work/nowhere.index: cannot open the index" \
+expect_status1 "^search: error: $work/nowhere.index: cannot open the index" \
     "$search" query --index "$work/nowhere.index" --manifest "$work/out/manifest.tsv" -w "$weights" "$one"
 head -c 100 "$work/flat.index" >"$work/cut.index"
-expect_error "^search: error: $work/cut.index: " \
+expect_status1 "^search: error: $work/cut.index: " \
     "$search" query --index "$work/cut.index" --manifest "$work/out/manifest.tsv" -w "$weights" "$one"
 echo "garbage" >"$work/garbage.index"
-expect_error "^search: error: $work/garbage.index: not an index written by 'search build'" \
+expect_status1 "^search: error: $work/garbage.index: not an index written by 'search build'" \
     "$search" query --index "$work/garbage.index" --manifest "$work/out/manifest.tsv" -w "$weights" "$one"
 # building from shards that disagree with the manifest, or from no run at all
 cp -a "$work/out" "$work/mixed"
 cp "$work/other/shard-00000.tsv" "$work/other/embeddings-00000.npy" "$work/mixed/"
-expect_error "^search: error: $work/mixed/shard-00000.tsv: its rows are not the manifest's" \
+expect_status1 "^search: error: $work/mixed/shard-00000.tsv: its rows are not the manifest's" \
     "$search" build --from "$work/mixed" -o "$work/x.index"
 cp -a "$work/out" "$work/damaged"
 printf 'X' | dd of="$work/damaged/embeddings-00001.npy" bs=1 seek=300 conv=notrunc 2>/dev/null
-expect_error "^search: error: $work/damaged/embeddings-00001.npy: .* its record says" \
+expect_status1 "^search: error: $work/damaged/embeddings-00001.npy: .* its record says" \
     "$search" build --from "$work/damaged" -o "$work/x.index"
-expect_error "^search: error: $work/img/manifest.tsv: cannot open the manifest" \
+expect_status1 "^search: error: $work/img/manifest.tsv: cannot open the manifest" \
     "$search" build --from "$work/img" -o "$work/x.index"
-expect_error "^search: error: --ivf 64: more lists than the 20 images" \
+expect_status1 "^search: error: --ivf 64: more lists than the 20 images" \
     "$search" build --from "$work/out" -o "$work/x.index" --ivf 64
 ls "$work"/x.index* >/dev/null 2>&1 && fail "a failed build left $(ls "$work"/x.index*)"
 echo "ok"
