@@ -168,32 +168,34 @@ ast_call(Parser *p, Loc loc, char *name, PtrVec *args)
     return nest(p, e);
 }
 
-Expr *
-ast_pair(Parser *p, Loc loc, Expr *a, Expr *b)
+/* A pair, binary or unary expression: op (0 for a pair) on a and b (NULL
+ * for a unary one). */
+static Expr *
+operation(Parser *p, ExprKind kind, Loc loc, BinOp op, Expr *a, Expr *b)
 {
-    Expr *e = expr_new(E_PAIR, loc);
+    Expr *e = expr_new(kind, loc);
+    e->op = op;
     e->lhs = a;
     e->rhs = b;
     return nest(p, e);
+}
+
+Expr *
+ast_pair(Parser *p, Loc loc, Expr *a, Expr *b)
+{
+    return operation(p, E_PAIR, loc, 0, a, b);
 }
 
 Expr *
 ast_binary(Parser *p, Loc loc, BinOp op, Expr *a, Expr *b)
 {
-    Expr *e = expr_new(E_BINARY, loc);
-    e->op = op;
-    e->lhs = a;
-    e->rhs = b;
-    return nest(p, e);
+    return operation(p, E_BINARY, loc, op, a, b);
 }
 
 Expr *
 ast_unary(Parser *p, Loc loc, BinOp op, Expr *a)
 {
-    Expr *e = expr_new(E_UNARY, loc);
-    e->op = op;
-    e->lhs = a;
-    return nest(p, e);
+    return operation(p, E_UNARY, loc, op, a, NULL);
 }
 
 Arg *
@@ -229,21 +231,26 @@ ast_stmt(StmtKind kind, Loc loc)
     return s;
 }
 
-Stmt *
-ast_model(Loc loc, Loc name_loc, char *name)
+/* A statement that names something: name, written at name_loc. */
+static Stmt *
+named(StmtKind kind, Loc loc, Loc name_loc, char *name)
 {
-    Stmt *s = ast_stmt(S_MODEL, loc);
+    Stmt *s = ast_stmt(kind, loc);
     s->name = name;
     s->name_loc = name_loc;
     return s;
 }
 
 Stmt *
+ast_model(Loc loc, Loc name_loc, char *name)
+{
+    return named(S_MODEL, loc, name_loc, name);
+}
+
+Stmt *
 ast_input(Loc loc, Loc name_loc, char *name, PtrVec *dims)
 {
-    Stmt *s = ast_stmt(S_INPUT, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named(S_INPUT, loc, name_loc, name);
     s->list = dims;
     return s;
 }
@@ -251,9 +258,7 @@ ast_input(Loc loc, Loc name_loc, char *name, PtrVec *dims)
 Stmt *
 ast_output(Loc loc, Loc name_loc, char *name, Expr *value)
 {
-    Stmt *s = ast_stmt(S_OUTPUT, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named(S_OUTPUT, loc, name_loc, name);
     s->value = value;
     return s;
 }
@@ -261,9 +266,7 @@ ast_output(Loc loc, Loc name_loc, char *name, Expr *value)
 Stmt *
 ast_block(Loc loc, Loc name_loc, char *name, PtrVec *params, PtrVec *body, Loc end)
 {
-    Stmt *s = ast_stmt(S_BLOCK, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named(S_BLOCK, loc, name_loc, name);
     s->list = params;
     s->body = body;
     s->end_loc = end;
@@ -282,9 +285,7 @@ ast_import(Loc loc, char *path, PtrVec *names)
 Stmt *
 ast_assign(Loc loc, char *name, Expr *value)
 {
-    Stmt *s = ast_stmt(S_ASSIGN, loc);
-    s->name = name;
-    s->name_loc = loc;
+    Stmt *s = named(S_ASSIGN, loc, loc, name);
     s->value = value;
     return s;
 }
@@ -292,9 +293,7 @@ ast_assign(Loc loc, char *name, Expr *value)
 Stmt *
 ast_for(Loc loc, Loc name_loc, char *name, Expr *lo, Expr *hi, PtrVec *body)
 {
-    Stmt *s = ast_stmt(S_FOR, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named(S_FOR, loc, name_loc, name);
     s->value = lo;
     s->hi = hi;
     s->body = body;
