@@ -160,9 +160,12 @@ window(int64_t o, int k, int s, int p, int64_t in)
     return w;
 }
 
-/* maxpool: the max over the window; padding is -inf, so only input counts. */
+/* maxpool and avgpool over each (image, channel) plane.  maxpool: the max
+ * over the window; padding is -inf, so only input counts.  avgpool: the
+ * window sum divided by the window size counting padding
+ * (count_include_pad=True), but not the part past the padding (ceil_mode). */
 static void
-maxpool(const Node *n, int batch, const float *x, float *y)
+pool(const Node *n, int batch, const float *x, float *y)
 {
     const Attrs *a = &n->a;
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
@@ -173,38 +176,22 @@ maxpool(const Node *n, int batch, const float *x, float *y)
             Win wh = window(oh, a->kh, a->sh, a->ph, in.h);
             for (int64_t ow = 0; ow < out.w; ow++) {
                 Win ww = window(ow, a->kw, a->sw, a->pw, in.w);
-                float m = -INFINITY;
-                for (int64_t ih = wh.lo; ih < wh.hi; ih++)
-                    for (int64_t iw = ww.lo; iw < ww.hi; iw++) {
-                        float v = xp[ih * in.w + iw];
-                        if (v > m || isnan(v))
-                            m = v;
-                    }
-                yp[oh * out.w + ow] = m;
-            }
-        }
-    }
-}
-
-/* avgpool: the window sum divided by the window size counting padding
- * (count_include_pad=True), but not the part past the padding (ceil_mode). */
-static void
-avgpool(const Node *n, int batch, const float *x, float *y)
-{
-    const Attrs *a = &n->a;
-    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
-    for (int64_t bc = 0; bc < batch * in.c; bc++) {
-        const float *xp = x + bc * in.h * in.w;
-        float *yp = y + bc * out.h * out.w;
-        for (int64_t oh = 0; oh < out.h; oh++) {
-            Win wh = window(oh, a->kh, a->sh, a->ph, in.h);
-            for (int64_t ow = 0; ow < out.w; ow++) {
-                Win ww = window(ow, a->kw, a->sw, a->pw, in.w);
-                double s = 0;
-                for (int64_t ih = wh.lo; ih < wh.hi; ih++)
-                    for (int64_t iw = ww.lo; iw < ww.hi; iw++)
-                        s += xp[ih * in.w + iw];
-                yp[oh * out.w + ow] = (float)(s / (double)(wh.span * ww.span));
+                if (n->op == OP_MAXPOOL) {
+                    float m = -INFINITY;
+                    for (int64_t ih = wh.lo; ih < wh.hi; ih++)
+                        for (int64_t iw = ww.lo; iw < ww.hi; iw++) {
+                            float v = xp[ih * in.w + iw];
+                            if (v > m || isnan(v))
+                                m = v;
+                        }
+                    yp[oh * out.w + ow] = m;
+                } else {
+                    double s = 0;
+                    for (int64_t ih = wh.lo; ih < wh.hi; ih++)
+                        for (int64_t iw = ww.lo; iw < ww.hi; iw++)
+                            s += xp[ih * in.w + iw];
+                    yp[oh * out.w + ow] = (float)(s / (double)(wh.span * ww.span));
+                }
             }
         }
     }
@@ -266,10 +253,8 @@ run_node(const Node *n, int batch, const float *x, const float *r, float *y)
             y[i] = x[i] + r[i];
         return;
     case OP_MAXPOOL:
-        maxpool(n, batch, x, y);
-        return;
     case OP_AVGPOOL:
-        avgpool(n, batch, x, y);
+        pool(n, batch, x, y);
         return;
     case OP_GAP:
         gap(n, batch, x, y);
