@@ -179,6 +179,18 @@ small_graph(TestDiag *td, Source *src)
     return g;
 }
 
+/* Frees what a binding test made: the checkpoint file at path, the graph,
+ * its source and the diagnostics. */
+static void
+bind_done(char *path, Graph *g, Source *src, TestDiag *td)
+{
+    unlink(path);
+    free(path);
+    graph_free(g);
+    source_free(src);
+    td_free(td);
+}
+
 START_TEST(bind_ok)
 {
     TestDiag td;
@@ -194,11 +206,7 @@ START_TEST(bind_ok)
     /* The unused tensor is reported once, as a warning. */
     ck_assert_int_eq(td.d.nwarnings, 1);
     ck_assert_ptr_nonnull(strstr(td_text(&td), "1 tensor is not used by the model: 'extra'"));
-    unlink(path);
-    free(path);
-    graph_free(g);
-    source_free(src);
-    td_free(&td);
+    bind_done(path, g, src, &td);
 }
 END_TEST
 
@@ -238,11 +246,7 @@ START_TEST(bind_errors)
     ck_assert_msg(strstr(td_text(&td), "error: tensor 'b.weight' has shape [2] in the checkpoint, "
                                        "the model needs [2, 1, 1, 1]"), "%s", td_text(&td));
     ck_assert_int_eq(td.d.nerrors, 2);      /* b.bias [2] matches */
-    unlink(path);
-    free(path);
-    graph_free(g);
-    source_free(src);
-    td_free(&td);
+    bind_done(path, g, src, &td);
 }
 END_TEST
 

@@ -52,6 +52,18 @@ scan(const char *text, Tok *toks, int max, TestDiag *td)
     return n;
 }
 
+/* scan() of text that must give no diagnostics. */
+static int
+scan_clean(const char *text, Tok *toks, int max)
+{
+    TestDiag td;
+    td_init(&td);
+    int n = scan(text, toks, max, &td);
+    ck_assert_str_eq(td_text(&td), "");
+    td_free(&td);
+    return n;
+}
+
 #define TOK(i, k, l, c, n)                      \
     do {                                        \
         ck_assert_int_eq(t[i].kind, (k));       \
@@ -62,11 +74,8 @@ scan(const char *text, Tok *toks, int max, TestDiag *td)
 
 START_TEST(lex_tokens_and_locations)
 {
-    TestDiag td;
-    td_init(&td);
     Tok t[64];
-    int n = scan("model m  # name\n  h = conv2d(x, \"{p}.c\", k=(3, 1))\n", t, 64, &td);
-    ck_assert_str_eq(td_text(&td), "");
+    int n = scan_clean("model m  # name\n  h = conv2d(x, \"{p}.c\", k=(3, 1))\n", t, 64);
     ck_assert_int_eq(n, 20);
     TOK(0, MODEL, 1, 1, 5);
     TOK(1, IDENT, 1, 7, 1);
@@ -87,17 +96,13 @@ START_TEST(lex_tokens_and_locations)
     TOK(17, ')', 2, 33, 1);
     TOK(18, ')', 2, 34, 1);
     TOK(19, NL, 2, 35, 1);
-    td_free(&td);
 }
 END_TEST
 
 START_TEST(lex_numbers_and_operators)
 {
-    TestDiag td;
-    td_init(&td);
     Tok t[64];
-    int n = scan("for i in 1..n*4 {\n e = 1e-5 + 0.5 >= 2 != 3 <= 4 == 5\n}", t, 64, &td);
-    ck_assert_str_eq(td_text(&td), "");
+    int n = scan_clean("for i in 1..n*4 {\n e = 1e-5 + 0.5 >= 2 != 3 <= 4 == 5\n}", t, 64);
     int want[] = {FOR, IDENT, IN, INT, DOTDOT, IDENT, '*', INT, '{', NL, IDENT, '=', FLOAT,
                   '+', FLOAT, GE, INT, NE, INT, LE, INT, EQ, INT, NL, '}', NL};
     ck_assert_int_eq(n, (int)(sizeof want / sizeof want[0]));
@@ -106,7 +111,6 @@ START_TEST(lex_numbers_and_operators)
     TOK(4, DOTDOT, 1, 11, 2);
     ck_assert_str_eq(t[12].text, "1e-05");
     TOK(25, NL, 3, 2, 1);           /* the last line gets its newline */
-    td_free(&td);
 }
 END_TEST
 
