@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frontend.h"
+#include "fuzz_text.h"
 #include "passes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,15 +30,9 @@ static const char model[] =
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
-    if (strlen(text) != size) {     /* the reader refuses NUL bytes before parsing */
-        free(text);
-        return 0;
-    }
     FILE *null = fopen("/dev/null", "w");
     Diag d;
     diag_init(&d, null);
