@@ -2,22 +2,12 @@
  * npy.c — streaming float32 .npy writer (see npy.h).
  */
 #include "npy.h"
+#include "set_err.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int
 little_endian(void)

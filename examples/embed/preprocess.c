@@ -24,11 +24,11 @@
  * with -ffp-contract=off so that stays true when the code changes.
  */
 #include "preprocess.h"
+#include "set_err.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +41,6 @@
 #endif
 
 #define PRECISION_BITS 22          /* Pillow: 32 - 8 - 2 */
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void
 embed_resized_size(int w, int h, int *new_w, int *new_h)

@@ -3,21 +3,11 @@
  * (see shards.h).
  */
 #include "shards.h"
+#include "set_err.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 uint32_t
 shard_crc32(uint32_t crc, const void *p, size_t n)
