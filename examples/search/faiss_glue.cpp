@@ -21,6 +21,20 @@ set_err(char *err, size_t errlen, const std::exception &e)
     std::snprintf(err, errlen, "faiss: %s", e.what());
 }
 
+// Runs f: 0, or -1 with FAISS's exception in err.
+template <typename F>
+int
+guarded(char *err, size_t errlen, F f)
+{
+    try {
+        f();
+        return 0;
+    } catch (const std::exception &e) {
+        set_err(err, errlen, e);
+        return -1;
+    }
+}
+
 } // namespace
 
 extern "C" SxIndex *
@@ -50,26 +64,16 @@ sx_new(int dim, int nlist, char *err, size_t errlen)
 extern "C" int
 sx_train(SxIndex *ix, long n, const float *x, char *err, size_t errlen)
 {
-    try {
+    return guarded(err, errlen, [&] {
         if (!ix->index->is_trained)
             ix->index->train(n, x);
-        return 0;
-    } catch (const std::exception &e) {
-        set_err(err, errlen, e);
-        return -1;
-    }
+    });
 }
 
 extern "C" int
 sx_add(SxIndex *ix, long n, const float *x, char *err, size_t errlen)
 {
-    try {
-        ix->index->add(n, x);
-        return 0;
-    } catch (const std::exception &e) {
-        set_err(err, errlen, e);
-        return -1;
-    }
+    return guarded(err, errlen, [&] { ix->index->add(n, x); });
 }
 
 extern "C" long
@@ -87,13 +91,7 @@ sx_dim(const SxIndex *ix)
 extern "C" int
 sx_write(const SxIndex *ix, FILE *f, char *err, size_t errlen)
 {
-    try {
-        faiss::write_index(ix->index, f);
-        return 0;
-    } catch (const std::exception &e) {
-        set_err(err, errlen, e);
-        return -1;
-    }
+    return guarded(err, errlen, [&] { faiss::write_index(ix->index, f); });
 }
 
 extern "C" SxIndex *
@@ -122,7 +120,7 @@ extern "C" int
 sx_search(SxIndex *ix, long nq, const float *q, int k, int nprobe, float *scores, long *ids,
           char *err, size_t errlen)
 {
-    try {
+    return guarded(err, errlen, [&] {
         std::vector<faiss::Index::idx_t> labels((size_t)nq * (size_t)k);
 
         if (faiss::IndexIVF *ivf = dynamic_cast<faiss::IndexIVF *>(ix->index))
@@ -130,11 +128,7 @@ sx_search(SxIndex *ix, long nq, const float *q, int k, int nprobe, float *scores
         ix->index->search(nq, q, k, scores, labels.data());
         for (size_t i = 0; i < labels.size(); i++)
             ids[i] = (long)labels[i];
-        return 0;
-    } catch (const std::exception &e) {
-        set_err(err, errlen, e);
-        return -1;
-    }
+    });
 }
 
 extern "C" void
