@@ -171,7 +171,21 @@ static int
 parse_args(int argc, char **argv, Options *o)
 {
     int i, r;
+    size_t k;
     const char *v;
+    /* the options whose value is a file or directory (with --out-dir,
+       --features is a flag instead, checked before these) */
+    const struct {
+        const char *shrt, *lng;
+        const char **val;
+    } paths[] = {
+        {"-w", "--weights", &o->weights},
+        {NULL, "--list", &o->list},
+        {NULL, "--out-dir", &o->outdir},
+        {NULL, "--features", &o->features},
+        {NULL, "--embeddings", &o->embeddings},
+        {NULL, "--preprocess-only", &o->preprocessed},
+    };
 
     memset(o, 0, sizeof *o);
     o->batch = 1;
@@ -197,11 +211,6 @@ parse_args(int argc, char **argv, Options *o)
             o->quiet = 1;
             continue;
         }
-        if ((r = opt_value(argc, argv, &i, "-w", "--weights", &o->weights)) != 0) {
-            if (r < 0)
-                return 1;
-            continue;
-        }
         if (o->outdir && !strcmp(a, "--features")) {
             o->features_flag = 1;
             continue;
@@ -210,37 +219,18 @@ parse_args(int argc, char **argv, Options *o)
             o->keep_going = 1;
             continue;
         }
-        if ((r = opt_value(argc, argv, &i, NULL, "--list", &o->list)) != 0) {
-            if (r < 0)
-                return 1;
+        for (k = 0, r = 0; k < sizeof paths / sizeof paths[0] && r == 0; k++)
+            r = opt_value(argc, argv, &i, paths[k].shrt, paths[k].lng, paths[k].val);
+        if (r < 0)
+            return 1;
+        if (r > 0)
             continue;
-        }
-        if ((r = opt_value(argc, argv, &i, NULL, "--out-dir", &o->outdir)) != 0) {
-            if (r < 0)
-                return 1;
-            continue;
-        }
         if ((r = opt_value(argc, argv, &i, NULL, "--shard-size", &v)) != 0) {
             int n;
 
             if (r < 0 || parse_count("--shard-size", v, LIST_MAX_SHARD, &n) != 0)
                 return 1;
             o->shard_size = n;
-            continue;
-        }
-        if ((r = opt_value(argc, argv, &i, NULL, "--features", &o->features)) != 0) {
-            if (r < 0)
-                return 1;
-            continue;
-        }
-        if ((r = opt_value(argc, argv, &i, NULL, "--embeddings", &o->embeddings)) != 0) {
-            if (r < 0)
-                return 1;
-            continue;
-        }
-        if ((r = opt_value(argc, argv, &i, NULL, "--preprocess-only", &o->preprocessed)) != 0) {
-            if (r < 0)
-                return 1;
             continue;
         }
         if ((r = opt_value(argc, argv, &i, NULL, "--batch", &v)) != 0) {
