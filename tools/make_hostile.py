@@ -109,6 +109,13 @@ def central(z, name):
     raise KeyError(name)
 
 
+def patched(z, name, fmt, off, *values):
+    """z with values packed by fmt at off in the central directory record of name."""
+    b = bytearray(z)
+    struct.pack_into(fmt, b, central(b, name) + off, *values)
+    return b
+
+
 def eocd(z):
     return z.rfind(b"PK\x05\x06")
 
@@ -183,44 +190,17 @@ def corpus():
     struct.pack_into("<H", b, eocd(b) + 10, 60000)
     struct.pack_into("<H", b, eocd(b) + 8, 60000)
     put("cd_count_huge.pt", b, "claims 60000 entries")
-    b = bytearray(z)
-    c = central(b, "archive/data/0")
-    struct.pack_into("<I", b, c + 42, 0x7FFFFFF0)
-    put("local_offset_outside.pt", b, "no local header")
-    b = bytearray(z)
-    c = central(b, "archive/data/0")
-    struct.pack_into("<II", b, c + 20, 0x7FFFFFF0, 0x7FFFFFF0)
-    put("entry_size_huge.pt", b, "runs past the end")
-    b = bytearray(z)
-    c = central(b, "archive/data/0")
-    struct.pack_into("<II", b, c + 20, 24 + 40, 24 + 40)
-    put("entry_overlap.pt", b, "overlaps")
-    b = bytearray(z)
-    c = central(b, "archive/data/1")
-    struct.pack_into("<H", b, c + 10, 8)
-    put("entry_deflated.pt", b, "DEFLATE data is corrupt")
-    b = bytearray(z)
-    c = central(b, "archive/data/1")
-    struct.pack_into("<H", b, c + 10, 12)
-    put("entry_bzip2.pt", b, "compression method 12")
+    put("local_offset_outside.pt", patched(z, "archive/data/0", "<I", 42, 0x7FFFFFF0), "no local header")
+    put("entry_size_huge.pt", patched(z, "archive/data/0", "<II", 20, 0x7FFFFFF0, 0x7FFFFFF0), "runs past the end")
+    put("entry_overlap.pt", patched(z, "archive/data/0", "<II", 20, 24 + 40, 24 + 40), "overlaps")
+    put("entry_deflated.pt", patched(z, "archive/data/1", "<H", 10, 8), "DEFLATE data is corrupt")
+    put("entry_bzip2.pt", patched(z, "archive/data/1", "<H", 10, 12), "compression method 12")
     # DEFLATE entries that lie about their size or contents.
     zd = deflated_zip(good_pkl(), [("0", floats(6)), ("1", floats(4))])
-    b = bytearray(zd)
-    c = central(b, "archive/data/0")
-    struct.pack_into("<I", b, c + 24, 0x7FFFFFF0)
-    put("deflate_bomb_claim.pt", b, "more than DEFLATE can")
-    b = bytearray(zd)
-    c = central(b, "archive/data/0")
-    struct.pack_into("<I", b, c + 24, 25)
-    put("deflate_size_lie.pt", b, "does not inflate to the 25 bytes")
-    b = bytearray(zd)
-    c = central(b, "archive/data/0")
-    struct.pack_into("<I", b, c + 16, 0x12345678)
-    put("deflate_crc.pt", b, "CRC-32")
-    b = bytearray(z)
-    c = central(b, "archive/data/1")
-    struct.pack_into("<H", b, c + 8, 1)
-    put("entry_encrypted.pt", b, "encrypted")
+    put("deflate_bomb_claim.pt", patched(zd, "archive/data/0", "<I", 24, 0x7FFFFFF0), "more than DEFLATE can")
+    put("deflate_size_lie.pt", patched(zd, "archive/data/0", "<I", 24, 25), "does not inflate to the 25 bytes")
+    put("deflate_crc.pt", patched(zd, "archive/data/0", "<I", 16, 0x12345678), "CRC-32")
+    put("entry_encrypted.pt", patched(z, "archive/data/1", "<H", 8, 1), "encrypted")
     b = bytearray(z)
     c0, c1 = central(b, "archive/data/0"), central(b, "archive/data/1")
     b[c1 + 46:c1 + 46 + 14] = b[c0 + 46:c0 + 46 + 14]
