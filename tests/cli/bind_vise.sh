@@ -4,7 +4,7 @@
 # `visec inspect` lists all 318 tensors with PyTorch's checksums, and
 # `visec check examples/vise_resnet50.vise --weights FILE` binds each one.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || { echo "skip: /usr/bin/python3 has no torch"; exit 77; }
 /usr/bin/python3 tools/make_checkpoints.py "$work" || exit 1
 

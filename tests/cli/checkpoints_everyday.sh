@@ -9,7 +9,7 @@
 # and compile; binding with the wrong description gives one error naming
 # the right one.  Skipped (77) without torch.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 need_torch
 $py "$src/tools/make_variants.py" "$work" --seed 5 --batch 2
 seq=$src/examples/vise_resnet50.vise

@@ -5,7 +5,7 @@
 # the same numbers as `visec run` and with and without OpenMP, batch 1 and
 # 3, and .weights files refused when truncated, corrupt or for another model.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 
 cp "$src/tests/cli/src/tiny.vise" "$work/tiny.vise"
 sed -e 's/^model tiny/model other/' -e 's/out=6/out=4/' "$work/tiny.vise" >"$work/other.vise"

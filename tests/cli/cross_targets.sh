@@ -10,7 +10,7 @@
 # the development machine).  Skipped (77) without torch or the cross tools
 # (tools/install-deps.sh installs them).
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 need_torch
 for tool in aarch64-linux-gnu-gcc qemu-aarch64 s390x-linux-gnu-gcc qemu-s390x; do
     command -v $tool >/dev/null || { echo "no $tool (tools/install-deps.sh installs it)"; exit 77; }

@@ -3,7 +3,7 @@
 # PyTorch with no pass at all (-O0) and with each pass disabled in turn:
 # max|y - ref| <= 1e-4 max|ref| at batch 2.  Skipped (77) without torch.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 need_torch
 
 torch_ref 23 2 "$work/x.npy" "$work/ref.npy"

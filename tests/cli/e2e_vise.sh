@@ -9,7 +9,7 @@
 # output files on recompilation, corrupt or foreign .weights refused, and a
 # clean run under AddressSanitizer and UBSan.  Skipped (77) without torch.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 need_torch
 
 torch_ref 11 3 "$work/x3.npy" "$work/ref3.npy"

@@ -10,7 +10,7 @@
 # --keep-going stops at the first bad image leaving nothing partial, and
 # the usage errors.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }
 $py -c 'import numpy, PIL' 2>/dev/null || { echo "no numpy/PIL in $py"; exit 77; }

@@ -8,7 +8,7 @@
 # files; a job of 3 resumes what a job of 2 left.  Skipped without mpicc
 # and mpirun (Debian: openmpi-bin libopenmpi-dev).
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 
 command -v mpicc >/dev/null && command -v mpirun >/dev/null || { echo "no mpicc/mpirun"; exit 77; }
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }

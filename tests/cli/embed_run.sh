@@ -8,7 +8,7 @@
 # torchvision's resnet50 trunk run on torchvision's preprocessing of the
 # same image with the same weights.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 
 "$visec" init-weights --help >/dev/null 2>&1 || { echo "visec init-weights not available"; exit 77; }
 "$visec" compile --help >/dev/null 2>&1 || { echo "visec compile not available"; exit 77; }

@@ -7,7 +7,7 @@
 # the OpenMP build; --describe lists the arguments; --benchmarks=all runs.
 # Skipped (77) without torch or Halide.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 need_torch
 . "$src/tests/cli/src/halide.sh"
 halide_setup "$work"

@@ -9,7 +9,7 @@
 # with gcc and clang and gives bit-identical outputs to the OpenMP build of
 # the same schedule, at batch 1 and 3.  Skipped (77) without Halide.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 . "$src/tests/cli/src/halide.sh"
 
 cp "$src/tests/cli/src/tiny.vise" "$work/tiny.vise"

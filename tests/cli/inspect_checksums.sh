@@ -4,7 +4,7 @@
 # float16, bfloat16, float64, safetensors, nested, module.-prefixed,
 # non-contiguous views, shared storages) with the CRC-32 PyTorch computes.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "skip: /usr/bin/python3 has no torch"; exit 77; }
 /usr/bin/python3 tools/make_checkpoints.py "$work" --small-only || exit 1
 

@@ -5,7 +5,7 @@
 # driver's .npy result, batch 2; --exact tells the weights compiled with
 # from a retrained checkpoint's, which still opens.  Skipped without torch.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 need_torch
 
 torch_ref 21 2 "$work/x.npy" "$work/ref.npy"

@@ -8,7 +8,7 @@
 #      with OpenMP and run at batch 2 against the interpreter;
 #   3. the command's own errors leave no output behind.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 $py -c "import numpy" 2>/dev/null || { echo "no numpy in $py"; exit 77; }
 
 # ---- 1. round trip, every target, the full-size graph

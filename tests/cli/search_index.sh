@@ -8,7 +8,7 @@
 # a damaged index, a bad query image; none leaves an index file behind.
 # Skipped without FAISS (Debian: libfaiss-dev).
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/src/lib.sh"
 
 [ -e /usr/include/faiss/IndexFlat.h ] || { echo "no FAISS headers (libfaiss-dev)"; exit 77; }
 command -v "${CXX:-g++}" >/dev/null || { echo "no C++ compiler"; exit 77; }

@@ -1,6 +1,6 @@
 # lib.sh — sourced by the tests/cli scripts, after their `set`:
 #
-#   . "$(dirname "$0")/lib.sh"
+#   . "$(dirname "$0")/src/lib.sh"
 #
 # Reads the script's arguments VISEC WORKDIR into visec and work (made
 # absolute), sets py (the Python with numpy and torch), src (the source
@@ -9,7 +9,7 @@
 visec=$1
 work=$(cd "$2" && pwd)
 py=/usr/bin/python3
-src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 model=$src/examples/vise_resnet50.vise
 
 # fail MESSAGE: the test fails.
