@@ -36,6 +36,18 @@ result() { # name status
     esac
 }
 
+# golden NAME STATUS OUT EXP: a golden error test passes when its command
+# exited with status 1 and wrote exactly the messages in the file EXP.
+golden() {
+    if [ "$2" -ne 1 ]; then
+        echo "$1: exit status $2, expected 1"; result "$1" 1
+    elif [ "$3" != "$(cat "$4")" ]; then
+        echo "$1: messages differ:"; diff <(cat "$4") <(echo "$3") | head -20; result "$1" 1
+    else
+        result "$1" 0
+    fi
+}
+
 echo "== unit tests"
 if "$build/unit_tests"; then result unit_tests 0; else result unit_tests 1; fi
 
@@ -44,13 +56,7 @@ for f in tests/errors/*.vise; do
     [ -e "$f" ] || continue
     exp=${f%.vise}.err
     out=$("$visec" check "$f" 2>&1 >/dev/null); st=$?
-    if [ $st -ne 1 ]; then
-        echo "$f: exit status $st, expected 1"; result "$f" 1
-    elif [ "$out" != "$(cat "$exp")" ]; then
-        echo "$f: messages differ:"; diff <(cat "$exp") <(echo "$out") | head -20; result "$f" 1
-    else
-        result "$f" 0
-    fi
+    golden "$f" $st "$out" "$exp"
 done
 
 echo "== schedule-file error tests"
@@ -62,14 +68,10 @@ for f in tests/sched_errors/*.sched; do
     # shellcheck disable=SC2086
     out=$("$visec" schedule tests/sched_errors/model.vise --target x86-64-v4 $args --schedule "$f" \
           -o "$work/sched.out" 2>&1 >/dev/null); st=$?
-    if [ $st -ne 1 ]; then
-        echo "$f: exit status $st, expected 1"; result "$f" 1
-    elif [ -e "$work/sched.out" ]; then
+    if [ $st -eq 1 ] && [ -e "$work/sched.out" ]; then
         echo "$f: an output file was left behind"; result "$f" 1
-    elif [ "$out" != "$(cat "$exp")" ]; then
-        echo "$f: messages differ:"; diff <(cat "$exp") <(echo "$out") | head -20; result "$f" 1
     else
-        result "$f" 0
+        golden "$f" $st "$out" "$exp"
     fi
 done
 
