@@ -23,12 +23,18 @@ $py tools/make_image_set.py "$work/img" --count 20 --bad 3 --missing 2 --seed 3
 list=$work/img/list.txt
 [ "$(wc -l <"$list")" -eq 25 ] || fail "the image set has $(wc -l <"$list") entries"
 
+# keep_going ERR WHAT: the list run into $work/out with --keep-going, its
+# stderr in ERR (shown); exit status 2, as some images fail.
+keep_going() {
+    local st=0
+    "$embed" -w "$weights" --list "$list" --out-dir "$work/out" --shard-size 8 --batch 4 \
+        --keep-going 2>"$1" || st=$?
+    cat "$1"
+    [ $st -eq 2 ] || fail "$2: exit status $st, expected 2"
+}
+
 # ---- a run with --keep-going: exit status 2, the failures in the manifest
-st=0
-"$embed" -w "$weights" --list "$list" --out-dir "$work/out" --shard-size 8 --batch 4 \
-    --keep-going 2>"$work/run.err" || st=$?
-cat "$work/run.err"
-[ $st -eq 2 ] || fail "keep-going run with failures: exit status $st, expected 2"
+keep_going "$work/run.err" "keep-going run with failures"
 grep -q "images/s" "$work/run.err" || fail "no progress line with images/s"
 grep -q "^embed: 25 images: 20 ok, 5 failed; 4 shards: 4 written" "$work/run.err" || fail "no summary"
 grep -q "^embed: warning: .*missing-00.png: cannot open: " "$work/run.err" || fail "no warning for a missing file"
@@ -98,11 +104,7 @@ stamp() { for f in "$work"/out/*-0000[013].*; do stat -c '%n %i %y' "$f"; done; 
 stamp >"$work/stamp.before"
 rm "$work/out/embeddings-00002.npy"
 sleep 1
-st=0
-"$embed" -w "$weights" --list "$list" --out-dir "$work/out" --shard-size 8 --batch 4 \
-    --keep-going 2>"$work/resume.err" || st=$?
-cat "$work/resume.err"
-[ $st -eq 2 ] || fail "resumed run: exit status $st"
+keep_going "$work/resume.err" "resumed run"
 grep -q "shard 2 is redone: .*embeddings-00002.npy: cannot open" "$work/resume.err" || fail "no redo message"
 grep -q "4 shards: 1 written, 3 complete already" "$work/resume.err" || fail "resume did more than one shard"
 stamp >"$work/stamp.after"
@@ -112,9 +114,7 @@ diff -r "$work/ref" "$work/out" || fail "the resumed directory differs"
 # a damaged shard is redone too, and so is a shard whose record is gone
 printf 'X' | dd of="$work/out/embeddings-00001.npy" bs=1 seek=200 conv=notrunc 2>/dev/null
 rm "$work/out/shard-00003.tsv"
-st=0
-"$embed" -w "$weights" --list "$list" --out-dir "$work/out" --shard-size 8 --batch 4 \
-    --keep-going 2>"$work/resume.err" || st=$?
+keep_going "$work/resume.err" "run over a damaged shard"
 grep -q "shard 1 is redone: .*embeddings-00001.npy: .* its record says" "$work/resume.err" ||
     { cat "$work/resume.err"; fail "damaged shard not redone"; }
 grep -q "4 shards: 2 written, 2 complete already" "$work/resume.err" || { cat "$work/resume.err"; fail "resume count"; }

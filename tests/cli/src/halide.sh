@@ -10,15 +10,14 @@
 HL_INC=${HALIDE_INCLUDE:-/usr/include/halide14}
 HL_TOOLS=${HALIDE_TOOLS:-/usr/src/halide14}
 HL_LIBS="-lpthread -ldl -lm"
+HL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)    # the source tree
 
 halide_setup() {
-    local work=$1 root
-    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+    local work=$1
     [ -f "$HL_INC/HalideRuntime.h" ] || { echo "no HalideRuntime.h in $HL_INC"; exit 77; }
-    if [ -f "$root/build/halide/halide_runtime.o" ]; then
-        HL_RT=$root/build/halide/halide_runtime.o
-    else
-        g++ -std=c++17 -O1 -I"$HL_INC" "$root/tools/halide_runtime.cpp" -o "$work/halide_runtime_gen" \
+    HL_RT=$HL_ROOT/build/halide/halide_runtime.o
+    if [ ! -f "$HL_RT" ]; then
+        g++ -std=c++17 -O1 -I"$HL_INC" "$HL_ROOT/tools/halide_runtime.cpp" -o "$work/halide_runtime_gen" \
             -lHalide14 2>"$work/hl_err" || { cat "$work/hl_err"; echo "cannot build with libHalide"; exit 77; }
         "$work/halide_runtime_gen" "$work/halide_runtime.o" host >/dev/null || exit 1
         HL_RT=$work/halide_runtime.o
@@ -26,12 +25,10 @@ halide_setup() {
 }
 
 halide_rungen_main() {
-    local work=$1 root
-    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+    local work=$1
     [ -f "$HL_TOOLS/RunGenMain.cpp" ] || { echo "no RunGenMain.cpp in $HL_TOOLS"; exit 77; }
-    if [ -f "$root/build/halide/RunGenMain.o" ]; then
-        HL_RUNGEN=$root/build/halide/RunGenMain.o
-    else
+    HL_RUNGEN=$HL_ROOT/build/halide/RunGenMain.o
+    if [ ! -f "$HL_RUNGEN" ]; then
         g++ -std=c++17 -O1 -DHALIDE_NO_PNG -DHALIDE_NO_JPEG -I"$HL_INC" -I"$HL_TOOLS" \
             -c "$HL_TOOLS/RunGenMain.cpp" -o "$work/RunGenMain.o" || exit 1
         HL_RUNGEN=$work/RunGenMain.o
