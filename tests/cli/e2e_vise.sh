@@ -25,23 +25,8 @@ rm -rf "$work/again"
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/emb" --embed-weights
 "$visec" compile "$model" --weights "$work/ck.pt" -o "$work/other" --name other_net
 
-cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
-build() { # CC OMPFLAG DIR OUT [EXTRA]
-    build_driver vise_resnet50 "$3" "$4" "$1" $cflags $2 ${5:-}
-}
+build_and_run vise_resnet50 "$work/out"
 w=$work/out/vise_resnet50.weights
-for cc in gcc clang; do
-    command -v $cc >/dev/null || { echo "no $cc"; continue; }
-    for omp in -fopenmp ""; do
-        exe=$work/t_$cc$omp
-        build $cc "$omp" "$work/out" "$exe"
-        for b in 1 3; do
-            OMP_NUM_THREADS=2 "$exe" "$w" "$work/x$b.npy" "$work/y$b$cc$omp.npy"
-            compare "$work/y$b$cc$omp.npy" "$work/ref$b.npy"
-        done
-    done
-    cmp "$work/y3$cc.npy" "$work/y3$cc-fopenmp.npy" || fail "$cc: OpenMP changes the results"
-done
 
 # Every target's code built for its instruction set: the explicit-vector
 # kernels (AVX2 + FMA, AVX-512), not only the reference kernels above.
@@ -58,7 +43,7 @@ for spec in generic: x86-64-v3:avx2 x86-64-v4:avx512f; do
     esac
     for cc in gcc clang; do
         command -v $cc >/dev/null || continue
-        build $cc -fopenmp "$work/t_$t" "$work/t_$t/$cc" "$march"
+        build_driver vise_resnet50 "$work/t_$t" "$work/t_$t/$cc" $cc $cflags -fopenmp $march
         for b in 1 3; do
             OMP_NUM_THREADS=2 "$work/t_$t/$cc" "$work/t_$t/vise_resnet50.weights" "$work/x$b.npy" "$work/t_$t/y$b$cc.npy"
             compare "$work/t_$t/y$b$cc.npy" "$work/ref$b.npy"
@@ -68,7 +53,7 @@ for spec in generic: x86-64-v3:avx2 x86-64-v4:avx512f; do
 done
 
 # Embedded weights: one gcc build (the 270 MB source takes a while).
-build gcc -fopenmp "$work/emb" "$work/t_emb"
+build_driver vise_resnet50 "$work/emb" "$work/t_emb" gcc $cflags -fopenmp
 OMP_NUM_THREADS=2 "$work/t_emb" - "$work/x3.npy" "$work/y3emb.npy"
 compare "$work/y3emb.npy" "$work/ref3.npy"
 cmp "$work/y3emb.npy" "$work/y3gcc-fopenmp.npy" || fail "embedded weights give other results"
@@ -88,7 +73,8 @@ refuse "$exe" "$work/other/other_net.weights" "another model"
 
 # AddressSanitizer and UBSan on the generated code.
 if gcc -fsanitize=address,undefined -x c /dev/null -c -o /dev/null 2>/dev/null; then
-    build gcc -fopenmp "$work/out" "$work/t_san" "-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all"
+    build_driver vise_resnet50 "$work/out" "$work/t_san" gcc $cflags -fopenmp -O1 -g \
+        -fsanitize=address,undefined -fno-sanitize-recover=all
     ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=2 "$work/t_san" "$w" "$work/x1.npy" "$work/ysan.npy"
     compare "$work/ysan.npy" "$work/ref1.npy"
 fi

@@ -45,7 +45,6 @@ import numpy as np, sys
 rng = np.random.default_rng(5)
 np.save(sys.argv[1] + '/x3.npy', rng.standard_normal((3, 3, 17, 15)).astype(np.float32))
 np.save(sys.argv[1] + '/x1.npy', rng.standard_normal((1, 3, 17, 15)).astype(np.float32))" "$work"
-cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 one() { # NAME VISEC-OPTIONS...
     local n=$1; shift
     "$visec" compile "$work/tiny.vise" --weights "$work/tiny.safetensors" -o "$work/$n.omp" "$@"

@@ -53,6 +53,29 @@ build_driver() {
         -lm -o "$out" || fail "$cc $*: the generated $dir/$name.c does not compile cleanly"
 }
 
+# The flags the generated code must compile cleanly with.
+cflags="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
+
+# build_and_run NAME DIR: the generated NAME.c in DIR built by gcc and by
+# clang (those installed), each with $cflags, without and with OpenMP, as
+# $work/t_CC and $work/t_CC-fopenmp; each run at batch 1 and 3 on
+# $work/xB.npy gives $work/refB.npy, and OpenMP the same bits.
+build_and_run() {
+    local name=$1 dir=$2 cc omp b exe
+    for cc in gcc clang; do
+        command -v $cc >/dev/null || { echo "no $cc"; continue; }
+        for omp in "" -fopenmp; do
+            exe=$work/t_$cc$omp
+            build_driver "$name" "$dir" "$exe" $cc $cflags $omp
+            for b in 1 3; do
+                OMP_NUM_THREADS=2 "$exe" "$dir/$name.weights" "$work/x$b.npy" "$work/y$b$cc$omp.npy"
+                compare "$work/y$b$cc$omp.npy" "$work/ref$b.npy"
+            done
+        done
+        cmp "$work/y3$cc.npy" "$work/y3$cc-fopenmp.npy" || fail "$cc: OpenMP changes the results"
+    done
+}
+
 # refuse EXE FILE MESSAGE: the driver EXE refuses the weights FILE with
 # exit status 1 and MESSAGE.
 refuse() {
