@@ -21,20 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef MODEL
-#error "compile with -DMODEL=<model name> -DUPPER=<MODEL NAME>"
-#endif
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#include STR(MODEL.h)
-
-#define API(f) CAT(MODEL, f)
-#define INPUT_SIZE CAT(UPPER, _INPUT_SIZE)
-#define OUTPUT_SIZE CAT(UPPER, _OUTPUT_SIZE)
-#define OUTPUT_RANK CAT(UPPER, _OUTPUT_RANK)
-#define OUTPUT_SHAPE CAT(UPPER, _OUTPUT_SHAPE)
+#include "vx_model.h"
 
 static void
 die(const char *msg, const char *arg)

@@ -125,7 +125,7 @@ assert np.isnan(y).sum() == 3, np.isnan(y).sum()   # 2 windows see the inner NaN
 P
 
 # ---- several handles on several threads at once (with OpenMP inside each)
-gcc $cflags -fopenmp -DMODEL=tiny -DUPPER=TINY -I"$work/out" "$src/tests/cli/src/threads.c" \
+gcc $cflags -fopenmp -DMODEL=tiny -DUPPER=TINY -I"$work/out" -I"$src/tools" "$src/tests/cli/src/threads.c" \
     "$work/out/tiny.c" -lm -lpthread -o "$work/t_threads" || fail "threads.c does not compile cleanly"
 OMP_NUM_THREADS=2 "$work/t_threads" "$work/out/tiny.weights" || fail "handles on threads disagree"
 

@@ -2,7 +2,7 @@
  * threads.c — several threads, each with its own handle of a generated
  * model, run at the same time and must all get the single-threaded answer.
  *
- *   cc -DMODEL=tiny -DUPPER=TINY -I OUTDIR threads.c OUTDIR/tiny.c -lm -lpthread
+ *   cc -DMODEL=tiny -DUPPER=TINY -I OUTDIR -I tools threads.c OUTDIR/tiny.c -lm -lpthread
  *   threads WEIGHTS
  */
 #define _POSIX_C_SOURCE 200809L
@@ -11,14 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#include STR(MODEL.h)
-#define API(f) CAT(MODEL, f)
-#define INPUT_SIZE CAT(UPPER, _INPUT_SIZE)
-#define OUTPUT_SIZE CAT(UPPER, _OUTPUT_SIZE)
+#include "vx_model.h"
 
 enum { THREADS = 4, BATCH = 2, RUNS = 20 };
 
