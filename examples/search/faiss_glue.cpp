@@ -35,30 +35,37 @@ guarded(char *err, size_t errlen, F f)
     }
 }
 
+// A new SxIndex holding the index make() returns, or nullptr with FAISS's
+// exception in err.
+template <typename F>
+SxIndex *
+with_index(char *err, size_t errlen, F make)
+{
+    SxIndex *ix = nullptr;
+
+    if (guarded(err, errlen, [&] {
+            ix = new SxIndex{nullptr};
+            ix->index = make();
+        }) == 0)
+        return ix;
+    delete ix;
+    return nullptr;
+}
+
 } // namespace
 
 extern "C" SxIndex *
 sx_new(int dim, int nlist, char *err, size_t errlen)
 {
-    SxIndex *ix = nullptr;
-
-    try {
-        ix = new SxIndex{nullptr};
-        if (nlist == 0) {
-            ix->index = new faiss::IndexFlatIP(dim);
-        } else {
-            faiss::IndexFlatIP *quantizer = new faiss::IndexFlatIP(dim);
-            faiss::IndexIVFFlat *ivf = new faiss::IndexIVFFlat(quantizer, dim, (size_t)nlist,
-                                                               faiss::METRIC_INNER_PRODUCT);
-            ivf->own_fields = true;
-            ix->index = ivf;
-        }
-        return ix;
-    } catch (const std::exception &e) {
-        set_err(err, errlen, e);
-        delete ix;
-        return nullptr;
-    }
+    return with_index(err, errlen, [&]() -> faiss::Index * {
+        if (nlist == 0)
+            return new faiss::IndexFlatIP(dim);
+        faiss::IndexFlatIP *quantizer = new faiss::IndexFlatIP(dim);
+        faiss::IndexIVFFlat *ivf = new faiss::IndexIVFFlat(quantizer, dim, (size_t)nlist,
+                                                           faiss::METRIC_INNER_PRODUCT);
+        ivf->own_fields = true;
+        return ivf;
+    });
 }
 
 extern "C" int
@@ -97,23 +104,14 @@ sx_write(const SxIndex *ix, FILE *f, char *err, size_t errlen)
 extern "C" SxIndex *
 sx_read(FILE *f, char *err, size_t errlen)
 {
-    SxIndex *ix = nullptr;
+    SxIndex *ix = with_index(err, errlen, [&] { return faiss::read_index(f); });
 
-    try {
-        ix = new SxIndex{nullptr};
-        ix->index = faiss::read_index(f);
-        if (ix->index->metric_type != faiss::METRIC_INNER_PRODUCT) {
-            std::snprintf(err, errlen, "not an inner-product index");
-            delete ix->index;
-            delete ix;
-            return nullptr;
-        }
-        return ix;
-    } catch (const std::exception &e) {
-        set_err(err, errlen, e);
-        delete ix;
+    if (ix && ix->index->metric_type != faiss::METRIC_INNER_PRODUCT) {
+        std::snprintf(err, errlen, "not an inner-product index");
+        sx_free(ix);
         return nullptr;
     }
+    return ix;
 }
 
 extern "C" int
