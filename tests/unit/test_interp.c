@@ -466,6 +466,18 @@ START_TEST(outputs_are_copies)
 }
 END_TEST
 
+/* interp_run() of g (one input xs, one output) on batch images must fail
+ * and leave no output; td gets what it reported. */
+static void
+run_fails(Graph *g, int batch, const float *xs, TestDiag *td)
+{
+    const float *in[1] = {xs};
+    float *out[1] = {NULL};
+    td_init(td);
+    ck_assert(!interp_run(g, batch, in, out, &td->d));
+    ck_assert_ptr_null(out[0]);
+}
+
 START_TEST(missing_weights)
 {
     Graph *g = graph_new("t");
@@ -474,12 +486,8 @@ START_TEST(missing_weights)
     a.out = 1;
     graph_output(g, "y", op(g, OP_CONV2D, &x, 1, &a, "4.0.conv1"));
     float xs[4] = {0};
-    const float *in[1] = {xs};
-    float *out[1] = {NULL};
     TestDiag td;
-    td_init(&td);
-    ck_assert(!interp_run(g, 1, in, out, &td.d));
-    ck_assert_ptr_null(out[0]);
+    run_fails(g, 1, xs, &td);
     ck_assert_int_eq(td.d.nerrors, 1);
     ck_assert_ptr_nonnull(strstr(td_text(&td),
                                  "conv2d: tensor '4.0.conv1.weight' has no data (weights not bound)"));
@@ -494,11 +502,8 @@ START_TEST(bad_batch)
     Value *x = input4(g, 1, 1, 1);
     graph_output(g, "y", op(g, OP_RELU, &x, 1, NULL, NULL));
     float xs[1] = {0};
-    const float *in[1] = {xs};
-    float *out[1] = {NULL};
     TestDiag td;
-    td_init(&td);
-    ck_assert(!interp_run(g, 0, in, out, &td.d));
+    run_fails(g, 0, xs, &td);
     ck_assert_str_eq(td_text(&td), "visec: error: batch size 0 is out of range (1 to 65536)\n");
     td_free(&td);
     graph_free(g);
