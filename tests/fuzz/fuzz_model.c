@@ -13,22 +13,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+check(const char *text, Diag *d, FILE *null)
 {
-    char *text = fuzz_text(data, size);
-    if (!text)
-        return 0;
-    FILE *null = fopen("/dev/null", "w");
-    Diag d;
-    diag_init(&d, null);
     Source *src = NULL;
-    Graph *g = frontend_load_string("fuzz.vise", text, &d, &src);
+    Graph *g = frontend_load_string("fuzz.vise", text, d, &src);
     if (g)
         graph_verify(g, "frontend");
     graph_free(g);
     source_free(src);
-    fclose(null);
-    free(text);
-    return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_text(data, size, check);
 }

@@ -27,28 +27,25 @@ static const char model[] =
     "h = conv2d(h, \"b.conv1\", out=32, kernel=3, stride=2, pad=1, groups=4)\n"
     "output y = h\n";
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+check(const char *text, Diag *d, FILE *null)
 {
-    char *text = fuzz_text(data, size);
-    if (!text)
-        return 0;
-    FILE *null = fopen("/dev/null", "w");
-    Diag d;
-    diag_init(&d, null);
-    SchedFile *f = schedfile_read_string("fuzz.sched", text, &d);
+    SchedFile *f = schedfile_read_string("fuzz.sched", text, d);
     if (f) {
         Source *src = NULL;
-        Graph *g = frontend_load_string("fz.vise", model, &d, &src);
+        Graph *g = frontend_load_string("fz.vise", model, d, &src);
         if (!g)
             abort();    /* the fixed model is valid */
-        PipelineOptions o = {.out = null, .target = target_find("x86-64-v4"), .sched_file = f, .diag = &d};
+        PipelineOptions o = {.out = null, .target = target_find("x86-64-v4"), .sched_file = f, .diag = d};
         run_pipeline(g, &o);    /* schedule-file errors are reported; a bad schedule would bug() */
         graph_free(g);
         source_free(src);
         schedfile_free(f);
     }
-    fclose(null);
-    free(text);
-    return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_text(data, size, check);
 }
