@@ -229,21 +229,26 @@ ast_stmt(StmtKind kind, Loc loc)
     return s;
 }
 
-Stmt *
-ast_model(Loc loc, Loc name_loc, char *name)
+/* A statement that introduces or assigns the name at name_loc. */
+static Stmt *
+named_stmt(StmtKind kind, Loc loc, Loc name_loc, char *name)
 {
-    Stmt *s = ast_stmt(S_MODEL, loc);
+    Stmt *s = ast_stmt(kind, loc);
     s->name = name;
     s->name_loc = name_loc;
     return s;
 }
 
 Stmt *
+ast_model(Loc loc, Loc name_loc, char *name)
+{
+    return named_stmt(S_MODEL, loc, name_loc, name);
+}
+
+Stmt *
 ast_input(Loc loc, Loc name_loc, char *name, PtrVec *dims)
 {
-    Stmt *s = ast_stmt(S_INPUT, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named_stmt(S_INPUT, loc, name_loc, name);
     s->list = dims;
     return s;
 }
@@ -251,9 +256,7 @@ ast_input(Loc loc, Loc name_loc, char *name, PtrVec *dims)
 Stmt *
 ast_output(Loc loc, Loc name_loc, char *name, Expr *value)
 {
-    Stmt *s = ast_stmt(S_OUTPUT, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named_stmt(S_OUTPUT, loc, name_loc, name);
     s->value = value;
     return s;
 }
@@ -261,9 +264,7 @@ ast_output(Loc loc, Loc name_loc, char *name, Expr *value)
 Stmt *
 ast_block(Loc loc, Loc name_loc, char *name, PtrVec *params, PtrVec *body, Loc end)
 {
-    Stmt *s = ast_stmt(S_BLOCK, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named_stmt(S_BLOCK, loc, name_loc, name);
     s->list = params;
     s->body = body;
     s->end_loc = end;
@@ -282,9 +283,7 @@ ast_import(Loc loc, char *path, PtrVec *names)
 Stmt *
 ast_assign(Loc loc, char *name, Expr *value)
 {
-    Stmt *s = ast_stmt(S_ASSIGN, loc);
-    s->name = name;
-    s->name_loc = loc;
+    Stmt *s = named_stmt(S_ASSIGN, loc, loc, name);
     s->value = value;
     return s;
 }
@@ -292,9 +291,7 @@ ast_assign(Loc loc, char *name, Expr *value)
 Stmt *
 ast_for(Loc loc, Loc name_loc, char *name, Expr *lo, Expr *hi, PtrVec *body)
 {
-    Stmt *s = ast_stmt(S_FOR, loc);
-    s->name = name;
-    s->name_loc = name_loc;
+    Stmt *s = named_stmt(S_FOR, loc, name_loc, name);
     s->value = lo;
     s->hi = hi;
     s->body = body;
