@@ -291,22 +291,22 @@ static const struct AttrDef {
 };
 #define NATTRS ((int)(sizeof attr_defs / sizeof attr_defs[0]))
 
-/* The ops of the language: the user-facing part of ir/ops.h. */
+/* The ops of the language: the user-facing part of ir/ops.h (all but
+ * reorder).  An op is spelled as the table names it (op_name). */
 static const struct Builtin {
-    const char *name;
     Op op;
     unsigned attrs;     /* keywords it takes */
     unsigned required;  /* keywords it needs */
 } builtins[] = {
-    {"conv2d", OP_CONV2D, A_OUT | A_KERNEL | A_STRIDE | A_PAD | A_DILATION | A_GROUPS | A_BIAS, A_OUT},
-    {"batchnorm", OP_BATCHNORM, A_EPS, 0},
-    {"relu", OP_RELU, 0, 0},
-    {"add", OP_ADD, 0, 0},
-    {"maxpool", OP_MAXPOOL, A_KERNEL | A_STRIDE | A_PAD | A_CEIL, A_KERNEL},
-    {"avgpool", OP_AVGPOOL, A_KERNEL | A_STRIDE | A_PAD | A_CEIL, A_KERNEL},
-    {"global_avgpool", OP_GAP, 0, 0},
-    {"flatten", OP_FLATTEN, 0, 0},
-    {"linear", OP_LINEAR, A_OUT | A_BIAS, A_OUT},
+    {OP_CONV2D, A_OUT | A_KERNEL | A_STRIDE | A_PAD | A_DILATION | A_GROUPS | A_BIAS, A_OUT},
+    {OP_BATCHNORM, A_EPS, 0},
+    {OP_RELU, 0, 0},
+    {OP_ADD, 0, 0},
+    {OP_MAXPOOL, A_KERNEL | A_STRIDE | A_PAD | A_CEIL, A_KERNEL},
+    {OP_AVGPOOL, A_KERNEL | A_STRIDE | A_PAD | A_CEIL, A_KERNEL},
+    {OP_GAP, 0, 0},
+    {OP_FLATTEN, 0, 0},
+    {OP_LINEAR, A_OUT | A_BIAS, A_OUT},
 };
 #define NBUILTINS ((int)(sizeof builtins / sizeof builtins[0]))
 
@@ -314,7 +314,7 @@ static const struct Builtin *
 find_builtin(const char *name)
 {
     for (int i = 0; i < NBUILTINS; i++)
-        if (strcmp(builtins[i].name, name) == 0)
+        if (strcmp(op_name(builtins[i].op), name) == 0)
             return &builtins[i];
     return NULL;
 }
@@ -700,7 +700,7 @@ set_attr(Elab *E, const struct Builtin *b, const struct AttrDef *ad, const Arg *
          Attrs *a)
 {
     if (!coerce(v, ad->kind)) {
-        err(E, arg->value->loc, "%s: %s must be %s, got %s", b->name, ad->name,
+        err(E, arg->value->loc, "%s: %s must be %s, got %s", op_name(b->op), ad->name,
             ad->kind == K_PAIR ? "an int or a pair (h, w)" : ad->kind == K_INT ? "an int"
             : ad->kind == K_FLOAT ? "a number" : "true or false", kind_name[v->k]);
         return false;
@@ -708,7 +708,7 @@ set_attr(Elab *E, const struct Builtin *b, const struct AttrDef *ad, const Arg *
     if (ad->kind == K_INT || ad->kind == K_PAIR) {
         for (int k = 0; k < (ad->kind == K_PAIR ? 2 : 1); k++)
             if (v->i[k] > MAX_ATTR || v->i[k] < -MAX_ATTR) {
-                err(E, arg->value->loc, "%s: %s %lld is too large (at most %d)", b->name,
+                err(E, arg->value->loc, "%s: %s %lld is too large (at most %d)", op_name(b->op),
                     ad->name, (long long)v->i[k], MAX_ATTR);
                 return false;
             }
@@ -756,13 +756,13 @@ call_op(Elab *E, Module *M, Env *env, const Expr *e, const struct Builtin *b)
         const char *form = b->op == OP_ADD ? "add(a, b)" : has_prefix ? "input, \"prefix\"" : "input";
         if (ca.npos < npos && has_prefix && ca.npos == ntensor)
             err(E, e->loc, "%s needs a checkpoint prefix string after its input, as in %s(x, \"%s\"%s)",
-                b->name, b->name, b->op == OP_LINEAR ? "fc" : "0", b->required ? ", out=64" : "");
+                oi->name, oi->name, b->op == OP_LINEAR ? "fc" : "0", b->required ? ", out=64" : "");
         else if (ca.npos < npos)
-            err(E, e->loc, "%s takes %d positional argument%s (%s), got %d", b->name, npos,
+            err(E, e->loc, "%s takes %d positional argument%s (%s), got %d", oi->name, npos,
                 npos == 1 ? "" : "s", form, ca.npos);
         else
             err(E, ca.a[npos]->value->loc, "%s takes %d positional argument%s (%s), got %d%s%s",
-                b->name, npos, npos == 1 ? "" : "s", form, ca.npos,
+                oi->name, npos, npos == 1 ? "" : "s", form, ca.npos,
                 b->attrs ? "; give the others by name: " : "", list);
         ok = false;
     }
@@ -773,7 +773,7 @@ call_op(Elab *E, Module *M, Env *env, const Expr *e, const struct Builtin *b)
         if (v->k == K_ERROR)
             continue;
         if (i < ntensor && v->k != K_TENSOR) {
-            err(E, ca.a[i]->value->loc, "%s: %s must be a tensor, got %s", b->name,
+            err(E, ca.a[i]->value->loc, "%s: %s must be a tensor, got %s", oi->name,
                 ntensor == 1 ? "the input" : i == 0 ? "the first input" : "the second input",
                 kind_name[v->k]);
             ok = false;
@@ -781,12 +781,12 @@ call_op(Elab *E, Module *M, Env *env, const Expr *e, const struct Builtin *b)
             in[i] = v->t;
         } else if (v->k != K_STRING) {
             err(E, ca.a[i]->value->loc, "%s: the checkpoint prefix must be a string, got %s",
-                b->name, kind_name[v->k]);
+                oi->name, kind_name[v->k]);
             ok = false;
         } else if (!good_prefix(v->s)) {
             err(E, ca.a[i]->value->loc,
                 "%s: bad checkpoint prefix '%s'; use names or numbers joined by dots, like \"4.0.conv1\"",
-                b->name, v->s);
+                oi->name, v->s);
             ok = false;
         } else {
             prefix = v->s;
@@ -805,15 +805,15 @@ call_op(Elab *E, Module *M, Env *env, const Expr *e, const struct Builtin *b)
                 ad = &attr_defs[k];
         if (!ad) {
             if (b->attrs)
-                err(E, arg->name_loc, "%s has no argument '%s'; it takes %s", b->name, arg->name, list);
+                err(E, arg->name_loc, "%s has no argument '%s'; it takes %s", oi->name, arg->name, list);
             else
                 err(E, arg->name_loc, "%s has no argument '%s'; it takes no keyword arguments",
-                    b->name, arg->name);
+                    oi->name, arg->name);
             ok = false;
             continue;
         }
         if (given & ad->bit) {
-            err(E, arg->name_loc, "%s: argument '%s' is given twice", b->name, arg->name);
+            err(E, arg->name_loc, "%s: argument '%s' is given twice", oi->name, arg->name);
             ok = false;
             continue;
         }
@@ -823,7 +823,7 @@ call_op(Elab *E, Module *M, Env *env, const Expr *e, const struct Builtin *b)
     }
     for (int k = 0; k < NATTRS; k++)
         if ((b->required & attr_defs[k].bit) && !(given & attr_defs[k].bit)) {
-            err(E, e->loc, "%s needs the argument %s=", b->name, attr_defs[k].name);
+            err(E, e->loc, "%s needs the argument %s=", oi->name, attr_defs[k].name);
             ok = false;
         }
     /* PyTorch's pools default the stride to the kernel. */
@@ -1022,7 +1022,7 @@ eval_call(Elab *E, Module *M, Env *env, const Expr *e)
     const char *best = NULL;
     int bestd = 99;
     for (int i = 0; i < NBUILTINS; i++)
-        closest(e->name, builtins[i].name, &best, &bestd);
+        closest(e->name, op_name(builtins[i].op), &best, &bestd);
     for (int i = 0; i < M->nblocks; i++)
         closest(e->name, M->blocks[i].name, &best, &bestd);
     if (best)

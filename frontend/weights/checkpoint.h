@@ -8,14 +8,21 @@
  * allocation is bounded by what the file's size justifies, and the pickle
  * machine builds data only — it never calls anything.
  *
- *   ckpt_open.c         format detection, state-dict selection, key prefixes,
- *                       tensor checks, reading tensor data as float32
- *   ckpt_zip.c          ZIP central directory (ZIP64), STORED and DEFLATE entries
- *   ckpt_pickle.c       the restricted pickle machine
+ *   ckpt_open.c         format detection and the loader it calls, key prefixes,
+ *                       reading tensor data as float32
  *   ckpt_torch.c        PyTorch zip format (torch.save, torch >= 1.6)
  *   ckpt_legacy.c       PyTorch legacy format (_use_new_zipfile_serialization=False)
  *   ckpt_safetensors.c  safetensors, with its small strict JSON parser
+ *   ckpt_zip.c          ZIP central directory (ZIP64), STORED and DEFLATE entries
+ *   ckpt_pickle.c       the restricted pickle machine
+ *   ckpt_common.c       what the loaders share: errors, storages and tensors,
+ *                       view checks, pickle values, state-dict selection
  *   ckpt_dtype.c        dtype table and conversion to float32
+ *
+ * Calls go one way, down this list: ckpt_open.c calls the loaders, a
+ * loader calls ckpt_zip.c, ckpt_pickle.c and ckpt_common.c (never another
+ * loader), the format libraries call ckpt_common.c, which calls none of
+ * them.
  */
 #ifndef VISEC_CHECKPOINT_H
 #define VISEC_CHECKPOINT_H
@@ -114,20 +121,6 @@ float *ckpt_read_f32(const Checkpoint *c, const CkTensor *t, Diag *d);
 /* CRC-32 of the tensor's bytes in C order: float32 LE after conversion
  * for float dtypes, the stored little-endian elements otherwise. */
 bool ckpt_crc32(const Checkpoint *c, const CkTensor *t, uint32_t *crc, Diag *d);
-/* "[64, 3, 7, 7]" into buf. */
-char *ck_shape_str(const CkTensor *t, char *buf, size_t size);
-
-/* Internal to the ckpt_*.c files. */
-/* "visec: error: PATH: msg (at byte offset AT)"; at < 0 omits the offset. */
-void ck_error(Diag *d, const char *path, int64_t at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Adds a storage; returns its index. */
-int ck_add_storage(Checkpoint *c, const char *key, CkDtype dt, int64_t numel, int64_t off);
-/* Checks a tensor's view against its storage and the file; reports at t->at. */
-bool ck_check_tensor(Checkpoint *c, CkTensor *t, Diag *d);
-/* Adds a tensor (takes ownership of t->stored). */
-void ck_add_tensor(Checkpoint *c, const CkTensor *t);
-
 /* ------------------------------------------------------------ ckpt_zip.c */
 
 typedef struct ZipEntry {
@@ -219,9 +212,33 @@ typedef struct Pickle {
 /* Runs the machine to STOP; the result lives until pickle_free. */
 PyVal *pickle_load(Pickle *pk);
 void pickle_free(Pickle *pk);
+
+/* ------------------------------------------------------------ ckpt_common.c */
+
+/* "[64, 3, 7, 7]" into buf. */
+char *ck_shape_str(const CkTensor *t, char *buf, size_t size);
+
+/* Internal to the ckpt_*.c files. */
+/* "visec: error: PATH: msg (at byte offset AT)"; at < 0 omits the offset. */
+void ck_error(Diag *d, const char *path, int64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Adds a storage; returns its index. */
+int ck_add_storage(Checkpoint *c, const char *key, CkDtype dt, int64_t numel, int64_t off);
+/* Checks a tensor's view against its storage and the file; reports at t->at. */
+bool ck_check_tensor(Checkpoint *c, CkTensor *t, Diag *d);
+/* Adds a tensor (takes ownership of t->stored). */
+void ck_add_tensor(Checkpoint *c, const CkTensor *t);
+/* "dict", "tensor", ...: a pickle value's kind for messages. */
 const char *pv_kind_name(PvKind k);
 /* d[key] for a string key, or NULL. */
 PyVal *pv_dict_get(const PyVal *d, const char *key);
+/* Is pid a PyTorch storage's persistent id of n items,
+ * ('storage', torch.XStorage, key, location, numel[, view])?  Reports if not. */
+bool ck_storage_pid(const Pickle *pk, const PyVal *pid, int n, int64_t at);
+/* Is storage s, met again, used as the same numel elements of dt?  Reports if not. */
+bool ck_same_storage(const Checkpoint *c, int s, CkDtype dt, int64_t numel, int64_t at, Diag *d);
+/* The state dict of a decoded pickle: selection, prefixes, tensors. */
+bool ck_take_state_dict(Checkpoint *c, const PyVal *root, const CkOptions *o, Diag *d);
 
 /* ------------------------------------------------------------ ckpt_torch.c */
 
@@ -229,8 +246,6 @@ PyVal *pv_dict_get(const PyVal *d, const char *key);
 bool torch_zip_load(Checkpoint *c, const CkOptions *o, Diag *d);
 /* PyTorch legacy format; the file starts with a pickle. */
 bool torch_legacy_load(Checkpoint *c, const CkOptions *o, Diag *d);
-/* The state dict of a decoded pickle: selection, prefixes, tensors. */
-bool ck_take_state_dict(Checkpoint *c, const PyVal *root, const CkOptions *o, Diag *d);
 
 /* ------------------------------------------------------------ ckpt_safetensors.c */
 

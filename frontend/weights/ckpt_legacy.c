@@ -81,13 +81,8 @@ legacy_persistent_load(Pickle *pk, const PyVal *pid, int64_t at, int64_t *elem_o
                  "torch.save(model.state_dict(), 'weights.pth')");
         return -1;
     }
-    if (pid->kind != PV_TUPLE || pid->n != 6 || pid->v[0]->kind != PV_STR ||
-        strcmp(pid->v[0]->s, "storage") || pid->v[1]->kind != PV_GLOBAL ||
-        pid->v[1]->g != G_STORAGE || pid->v[2]->kind != PV_STR || pid->v[4]->kind != PV_INT) {
-        ck_error(pk->d, c->path, at, "pickle: a persistent id that is not ('storage', storage "
-                 "class, key, location, numel, view)");
+    if (!ck_storage_pid(pk, pid, 6, at))
         return -1;
-    }
     CkDtype dt = pid->v[1]->dtype;
     const char *key = pid->v[2]->s;
     int64_t numel = pid->v[4]->i;
@@ -98,12 +93,8 @@ legacy_persistent_load(Pickle *pk, const PyVal *pid, int64_t at, int64_t *elem_o
         return -1;
     }
     int s = map_get(m, c, key);
-    if (s >= 0 && (c->st[s].dtype != dt || c->st[s].numel != numel)) {
-        ck_error(pk->d, c->path, at, "storage '%s' is used as %lld %s elements and as %lld %s elements",
-                 key, (long long)c->st[s].numel, ck_dtype[c->st[s].dtype].name, (long long)numel,
-                 ck_dtype[dt].name);
+    if (s >= 0 && !ck_same_storage(c, s, dt, numel, at, pk->d))
         return -1;
-    }
     if (s < 0) {
         s = ck_add_storage(c, key, dt, numel, -1);
         map_put(m, c, key, s);

@@ -8,9 +8,9 @@
  * (argparse.Namespace, numpy's scalar, an nn.Module class) becomes an inert
  * placeholder: calling or instantiating it gives a PV_OPAQUE that records
  * the class name and ignores its arguments and state, so a training
- * checkpoint's extras can sit beside the state dict.  ck_take_state_dict()
- * refuses a placeholder where a tensor is expected.  Unknown opcodes are
- * refused with an error naming them.
+ * checkpoint's extras can sit beside the state dict; the state-dict reader
+ * (ckpt_common.c) refuses a placeholder where a tensor is expected.
+ * Unknown opcodes are refused with an error naming them.
  *
  * Every resource is bounded: the stack, the mark stack, the memo (indexes
  * up to the pickle's length), string lengths, nesting depth, and the total
@@ -41,18 +41,6 @@ typedef struct Machine {
     size_t nmemo;               /* one past the highest index set (MEMOIZE uses it) */
     PyVal *none, *yes, *no, *empty_tuple; /* shared immutable values */
 } Machine;
-
-const char *
-pv_kind_name(PvKind k)
-{
-    static const char *const names[] = {
-        [PV_NONE] = "None", [PV_BOOL] = "bool", [PV_INT] = "int", [PV_BIGINT] = "int",
-        [PV_FLOAT] = "float", [PV_STR] = "str", [PV_TUPLE] = "tuple", [PV_LIST] = "list",
-        [PV_DICT] = "dict", [PV_GLOBAL] = "global", [PV_STORAGE] = "storage",
-        [PV_TENSOR] = "tensor", [PV_BYTES] = "bytes", [PV_OPAQUE] = "object",
-    };
-    return names[k];
-}
 
 static bool
 fail(Machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -262,18 +250,6 @@ append_items(Machine *m, PyVal *l, int base)
     return true;
 }
 
-PyVal *
-pv_dict_get(const PyVal *d, const char *key)
-{
-    if (!d || d->kind != PV_DICT)
-        return NULL;
-    PyVal *found = NULL;    /* the last one wins, as in Python */
-    for (int i = 0; i < d->n; i++)
-        if (d->k[i]->kind == PV_STR && !strcmp(d->k[i]->s, key))
-            found = d->v[i];
-    return found;
-}
-
 /* ------------------------------------------------------------ strings, memo */
 
 static bool
@@ -470,6 +446,13 @@ global_name(const PyVal *g)
     return "?";
 }
 
+/* What NEWOBJ was asked to instantiate, for messages. */
+static const char *
+class_name(const PyVal *cls)
+{
+    return cls->kind == PV_GLOBAL ? global_name(cls) : pv_kind_name(cls->kind);
+}
+
 /* ------------------------------------------------------------ tensors */
 
 /* A tuple of non-negative ints into dims; false if it is anything else. */
@@ -571,8 +554,7 @@ op_newobj(Machine *m)
         return push(m, new_val(m, PV_DICT));
     if (cls->kind == PV_GLOBAL && cls->g == G_UNKNOWN)
         return push(m, opaque(m, cls));
-    return fail(m, "NEWOBJ of a %s is not supported", cls->kind == PV_GLOBAL ? global_name(cls)
-                                                                           : pv_kind_name(cls->kind));
+    return fail(m, "NEWOBJ of a %s is not supported", class_name(cls));
 }
 
 /* NEWOBJ_EX: cls, args, kwargs. */
@@ -584,8 +566,7 @@ op_newobj_ex(Machine *m)
         return false;
     if (cls->kind == PV_GLOBAL && cls->g == G_UNKNOWN)
         return push(m, opaque(m, cls));
-    return fail(m, "NEWOBJ_EX of a %s is not supported", cls->kind == PV_GLOBAL ? global_name(cls)
-                                                                              : pv_kind_name(cls->kind));
+    return fail(m, "NEWOBJ_EX of a %s is not supported", class_name(cls));
 }
 
 /* BUILD sets an object's state.  A state dict's OrderedDict gets its
