@@ -1137,8 +1137,12 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
 
     if (o->runtime == RUNTIME_HALIDE)
         e->outline = outline_new();
-    for (int i = 0; i < g->nodes.n; i++)
+    for (int i = 0; i < g->nodes.n; i++) {
+        kernels_layer_begin(e); /* the kernel functions a layer brings go before it */
         emit_layer(e, g->nodes.v[i]);
+        kernels_layer_end(e);
+    }
+    kernels_free(e);
     outline_free(e->outline);
     e->outline = NULL;
     if (o->runtime == RUNTIME_HALIDE)

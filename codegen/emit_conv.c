@@ -46,33 +46,6 @@ emit_block_extent(Emitter *e, int MR, int rows, const char *origin, int NT, int 
 {
     emit_extent(e, "mr", "co0", MR, rows);
     emit_extent(e, "pn", origin, NT, cols);
-    emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
-    emit(e, "(void)pn;");
-}
-
-/* float acc[MR][NT], zero, or (a later tile of the reduction) the partial
- * sums stored in row r at yrow, an expression of r. */
-static void
-emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow, int yc)
-{
-    emit(e, "float acc[%d][%d];", MR, NT);
-    emit(e, "/* zero the accumulators */");
-    emit(e, "for (int r = 0; r < %d; r++)", MR);
-    emit(e, "    for (int j = 0; j < %d; j++)", NT);
-    emit(e, "        acc[r][j] = 0.0f;");
-    if (tiled) {
-        emit(e, "/* a later tile of the reduction: the partial sums so far */");
-        emit_open(e, NULL, "if (k0 > 0)");
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "const float *restrict yr = %s;", yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        if (yc)
-            emit(e, "    acc[r][j] = yr[j * %d];", yc);
-        else
-            emit(e, "    acc[r][j] = yr[j];");
-        emit_end(e, "r");
-        emit_end(e, NULL);
-    }
 }
 
 /* Opens the reduction tiles (tile_k): k0 .. k1 of K; or the whole of it. */
@@ -157,110 +130,18 @@ close_block_loops(Emitter *e, const Schedule *s)
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "cb");
 }
 
-/* The epilogue of a block: bias, residual, relu, one store (yrow and rrow
- * are expressions of r); with reduction tiles, blocks before the last
- * store their partial sums instead. */
-static void
-emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const char *rrow, int K,
-              bool tiled, int yc)
-{
-    char jj[32] = "j"; /* column j's offset in a row: j, or j * c in an NCHWc output */
-    if (yc)
-        snprintf(jj, sizeof jj, "j * %d", yc);
-    if (tiled) {
-        emit(e, "/* not the last tile: store the partial sums */");
-        emit_open(e, NULL, "if (k1 < %d)", K);
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "float *restrict yr = %s;", yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    yr[%s] = acc[r][j];", jj);
-        emit_end(e, "r");
-        emit(e, "continue;");
-        emit_end(e, NULL);
-    }
-    emit(e, "/* epilogue:%s%s%s store */", n->param[P_BIAS] ? " bias," : "",
-         (n->epi & EPI_ADD) ? " residual," : "", (n->epi & EPI_RELU) ? " relu," : "");
-    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-    emit(e, "float *restrict yr = %s;", yrow);
-    if (n->epi & EPI_ADD)
-        emit(e, "const float *restrict rr = %s;", rrow);
-    if (n->param[P_BIAS])
-        emit(e, "const float b = bias[g * %d + co0 + r];", cout_g);
-    emit_for(e, "j", "for (int j = 0; j < pn; j++)");
-    emit(e, "float v = acc[r][j]%s;", n->param[P_BIAS] ? " + b" : "");
-    if (n->epi & EPI_ADD)
-        emit(e, "v += rr[%s];", jj);
-    if (n->epi & EPI_RELU)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[%s] = v;", jj);
-    emit_end(e, "j");
-    emit_end(e, "r");
-}
-
-/* What a block's reference path does around the reference kernel: its
- * accumulator array and, after the kernel, the conv epilogue (n) or the
- * plain store of Winograd's M (n NULL); yrow and rrow are expressions of r. */
-typedef struct RefBlock {
-    const Node *n;
-    int cout_g, K;
-    bool tiled;
-    const char *yrow, *rrow;
-    int yc;             /* 0, or an NCHWc output in blocks of yc: column j of a row at j * yc */
-} RefBlock;
-
-/* One copy of the block: the vector kernel under its '#if' when the target
- * has one and the block fits its registers, the reference path (acc array,
- * reference kernel, epilogue) as '#else' or alone. */
-static void
-emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const RefBlock *ref, bool constant)
-{
-    const KernelIsa *co_isa = constant && kb->co_lanes ? kernel_vector_co_for(e->target, kb) : NULL;
-    const KernelIsa *isa = co_isa ? co_isa : constant && !out->yc ? kernel_vector_for(e->target, kb) : NULL;
-    if (constant && kb->co_lanes && !co_isa && kernel_isa(e->target))
-        emit(e, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights are"
-             " not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(kernel_isa(e->target)));
-    if (co_isa) {
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        kernel_emit_vector_co(e, isa, kb, out);
-        emit(e, "#else");
-    } else if (isa) {
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        kernel_emit_vector(e, isa, kb, out);
-        emit(e, "#else");
-    } else if (constant && kernel_isa(e->target)) {
-        emit(e, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
-             kernel_isa_name(kernel_isa(e->target)));
-    }
-    emit_scope(e, "reference");
-    emit_acc_init(e, kb->MR, kb->NT, ref->tiled, ref->yrow, ref->yc);
-    kernel_emit_ref(e, kb, constant);
-    if (ref->n) {
-        emit_epilogue(e, ref->n, ref->cout_g, ref->yrow, ref->rrow, ref->K, ref->tiled, ref->yc);
-    } else {
-        emit(e, "/* store M[t][co0 + r][p0 + j] */");
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "float *restrict mr_ = %s;", ref->yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    mr_[j] = acc[r][j];");
-        emit_end(e, "r");
-    }
-    emit_end(e, "reference");
-    if (isa)
-        emit(e, "#endif");
-}
-
 /*
- * One block, by the target's microkernels (codegen/kernels): a copy for
+ * One block, by the target's microkernels (codegen/kernels): a call for
  * whole blocks (MR x NT) and one for the block at the pixel edge (MR x the
  * constant remainder of the columns), each the vector kernel where the
  * block fits the target's registers, with the plain-C reference path as
- * the fallback.  Packed weights are zero-padded to whole blocks of output
+ * the fallback (kernel_emit_block: one function per distinct kernel).  Packed weights are zero-padded to whole blocks of output
  * channels, so a block short of channels still takes these (its extra rows
  * are computed, never stored); with unpacked weights such a block takes
  * the general reference loops over mr x pn.
  */
 static void
-emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, const RefBlock *ref, int cols, bool row_tail)
+emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, int cols, bool row_tail)
 {
     int tail = cols % kb.NT;
     bool rows_general = row_tail && !kb.packed;
@@ -269,22 +150,22 @@ emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, const RefBlock *re
         snprintf(rows, sizeof rows, " && mr == %d", kb.MR);
     if (!tail && !rows_general) {
         emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-        emit_block_copy(e, &kb, out, ref, true);
+        kernel_emit_block(e, &kb, out, true);
         return;
     }
     emit_open(e, NULL, "if (pn == %d%s)", kb.NT, rows);
     emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-    emit_block_copy(e, &kb, out, ref, true);
+    kernel_emit_block(e, &kb, out, true);
     if (tail) {
         emit_else(e, "else if (pn == %d%s)", tail, rows);
         emit(e, "/* the block at the pixel edge: %d columns */", tail);
         kb.cols = tail;
-        emit_block_copy(e, &kb, out, ref, true);
+        kernel_emit_block(e, &kb, out, true);
     }
     if (rows_general) {
         emit_else(e, "else");
         emit(e, "/* a block short of output channels */");
-        emit_block_copy(e, &kb, out, ref, false);
+        kernel_emit_block(e, &kb, out, false);
     }
     emit_end(e, NULL);
 }
@@ -307,19 +188,53 @@ open_image_and_group(Emitter *e, const Node *n, const Schedule *s, const Dims *i
         emit(e, s->parallel == PAR_BATCH ? "float *restrict sn = scratch + (size_t)n * %" PRId64 "; /* this image's scratch */"
                                          : "float *restrict sn = scratch; /* %" PRId64 " floats, reused by each image */",
              n->scratch / 4);
-    if (G > 1) {
-        emit(e, "/* over the %d groups */", G);
-        emit_for(e, "g", "for (int g = 0; g < %d; g++)", G);
-    } else {
-        emit_scope(e, "g");
-        emit(e, "const int g = 0;");
+    if (G == 1) {
+        /* one group: its operands are the image's */
+        emit(e, "const float *restrict xg = xn;");
+        if (!packed)
+            emit(e, "const float *restrict wg = w;");
+        emit(e, "float *restrict yg = yn;");
+        if (n->epi & EPI_ADD)
+            emit(e, "const float *restrict rg = rn;");
+        return;
     }
+    emit(e, "/* over the %d groups */", G);
+    emit_for(e, "g", "for (int g = 0; g < %d; g++)", G);
     emit(e, "const float *restrict xg = xn + (size_t)g * %d;", cin_g * in->hw);
     if (!packed)
         emit(e, "const float *restrict wg = w + (size_t)g * %d;", cout_g * K);
     emit(e, "float *restrict yg = yn + (size_t)g * %d;", cout_g * out->hw);
     if (n->epi & EPI_ADD)
         emit(e, "const float *restrict rg = rn + (size_t)g * %d;", cout_g * out->hw);
+}
+
+/* Closes what open_image_and_group opened. */
+static void
+close_image_and_group(Emitter *e, const Node *n)
+{
+    if (n->a.groups > 1)
+        emit_end(e, "g");
+    emit_end(e, "n");
+}
+
+/* The block's first bias, an expression (NULL: no bias). */
+static char *
+block_bias(const Node *n, int cout_g)
+{
+    if (!n->param[P_BIAS])
+        return NULL;
+    return n->a.groups > 1 ? xprintf("bias + g * %d + co0", cout_g) : xstrdup("bias + co0");
+}
+
+/* wt, the block's packed [K][MR] weight panel (block cb of ncb in group g). */
+static void
+emit_block_panel(Emitter *e, const Node *n, int ncb, int K, int MR)
+{
+    if (n->a.groups > 1)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */", ncb,
+             K * MR, MR);
+    else
+        emit(e, "const float *restrict wt = w + (size_t)cb * %d; /* this block's [K][%d] panel */", K * MR, MR);
 }
 
 static void
@@ -424,22 +339,14 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
     char kto[16];
     snprintf(kto, sizeof kto, "%d", K);
     int yc = n->out->cblock, bc = n->scratch ? 0 : n->in[0]->cblock; /* B is the input itself without scratch */
-    char *yrow = yc ? xprintf("yg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
-                    : xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
-    char *rrow = yc ? xprintf("rg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
-                    : xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
-    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    char *bias = block_bias(n, cout_g);
     if (packed)
-        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
-             ncb, K * MR, MR);
+        emit_block_panel(e, n, ncb, K, MR);
     KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
                       s->lanes == LANES_CO, tile_panel, NULL, !tile_panel, bc};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, tiled, K, yc};
-    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow, yc};
-    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
-    free(yrow);
-    free(rrow);
+                    packed && cout_g % MR != 0, cout_g % MR, tiled, K, yc};
+    emit_blocks(e, kb, &ko, P, cout_g % MR != 0);
     free(bias);
 }
 
@@ -578,8 +485,7 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     open_image_and_group(e, n, s, &in, &out, packed);
     if (im2col && s->order == ORDER_PIX_CO) {
         emit_gemm_tile_panels(e, n, s, &in, &out, packed);
-        emit_end(e, "g");
-        emit_end(e, "n");
+        close_image_and_group(e, n);
         return;
     }
     if (im2col) {
@@ -604,8 +510,7 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     close_block_loops(e, s);
     if (tiled)
         emit_end(e, "k0");
-    emit_end(e, "g");
-    emit_end(e, "n");
+    close_image_and_group(e, n);
 }
 
 /* ---------------------------------------------------------------- direct */
@@ -711,24 +616,17 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict xb = xp + (size_t)oh * %d + ow0; /* the block's origin in the padded input */",
          a->sh * taps.row);
     if (packed)
-        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
-             ncb, K * MR, MR);
+        emit_block_panel(e, n, ncb, K, MR);
     char kto[16];
     snprintf(kto, sizeof kto, "%d", K);
-    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", out.hw);
-    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", out.hw);
-    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    char *bias = block_bias(n, cout_g);
     KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps, false, 0};
     KernelOut ko = {"yg", out.hw, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, false, K, 0};
-    RefBlock ref = {n, cout_g, K, false, yrow, rrow, 0};
-    emit_blocks(e, kb, &ko, &ref, out.w, cout_g % MR != 0);
-    free(yrow);
-    free(rrow);
+                    packed && cout_g % MR != 0, cout_g % MR, false, K, 0};
+    emit_blocks(e, kb, &ko, out.w, cout_g % MR != 0);
     free(bias);
     close_block_loops(e, s);
-    emit_end(e, "g");
-    emit_end(e, "n");
+    close_image_and_group(e, n);
 }
 
 /* ---------------------------------------------------------------- winograd(2) */
@@ -825,13 +723,10 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
          ncb, cin * MR, MR);
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
-    char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
     KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
                       false, NULL, false, 0};
-    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin, 0};
-    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL, 0};
-    emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
-    free(mrow);
+    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, cout % MR, tiled, cin, 0};
+    emit_blocks(e, kb, &ko, T, cout % MR != 0);
     emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");
     if (tiled)

@@ -43,6 +43,7 @@ struct KernelIsa {
     IsaKind kind;
     const char *macro;      /* Target.isa_macro that selects this table */
     const char *name;       /* for comments */
+    const char *tag;        /* in function names */
     const char *target;     /* the target table that uses it, for comments */
     const char *guard;      /* preprocessor condition under which the compiler has it */
     const char *header;     /* the intrinsics header */
@@ -58,19 +59,19 @@ struct KernelIsa {
 };
 
 static const KernelIsa avx512 = {
-    ISA_AVX512, "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
+    ISA_AVX512, "__AVX512F__", "AVX-512", "avx512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
     "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
     "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_sub_ps", "_mm512_max_ps",
     "_mm512_fmadd_ps", false, TAIL_MASK_REG, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
 };
 static const KernelIsa avx2 = {
-    ISA_AVX2, "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
+    ISA_AVX2, "__AVX2__", "AVX2 + FMA", "avx2", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
     "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
     "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_sub_ps", "_mm256_max_ps",
     "_mm256_fmadd_ps", false, TAIL_MASK_VEC, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
 };
 static const KernelIsa neon = {
-    ISA_NEON, "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
+    ISA_NEON, "__ARM_NEON", "NEON", "neon", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
     32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
     "vdupq_n_f32(0.0f)", "vaddq_f32", "vsubq_f32", "vmaxq_f32",
     "vfmaq_f32", true, TAIL_COPY, NULL,
@@ -95,6 +96,12 @@ kernel_isa_name(const KernelIsa *isa)
 }
 
 const char *
+kernel_isa_tag(const KernelIsa *isa)
+{
+    return isa->tag;
+}
+
+const char *
 kernel_isa_guard(const KernelIsa *isa)
 {
     return isa->guard;
@@ -115,13 +122,14 @@ void
 kernel_emit_includes(Emitter *e, const Target *t)
 {
     const KernelIsa *isa = kernel_isa(t);
-    if (!isa)
-        return;
-    emit(e, "/* %s kernels (target %s) when the compiler targets that instruction set,", isa->name, t->name);
-    emit(e, "   else the plain-C reference kernels. */");
-    emit(e, "#if %s", isa->guard);
-    emit(e, "#include %s", isa->header);
-    emit(e, "#endif");
+    if (isa) {
+        emit(e, "/* %s kernels (target %s) when the compiler targets that instruction set,", isa->name, t->name);
+        emit(e, "   else the plain-C reference kernels. */");
+        emit(e, "#if %s", isa->guard);
+        emit(e, "#include %s", isa->header);
+        emit(e, "#endif");
+    }
+    kernel_emit_prelude(e);
 }
 
 /* Appends the statement acc = acc + a * b (fused) to line. */
@@ -139,18 +147,19 @@ append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const
  * pointer, the address computed as an integer: it may lie past the array,
  * and a prefetch never faults); the first line carries the comment. */
 static void
-emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, int ahead, int bytes, const char *comment)
+emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, const char *ahead, int bytes, const char *comment)
 {
     if (!isa->prefetch)
         return;
+    emit(e, "/* %s */", comment);
     for (int off = 0; off < bytes; off += 64) {
         char addr[96], line[160];
-        snprintf(addr, sizeof addr, "(uintptr_t)%s + %d", base, ahead + off);
-        snprintf(line, sizeof line, isa->prefetch, addr);
         if (off)
-            emit(e, "%s", line);
+            snprintf(addr, sizeof addr, "(uintptr_t)%s + %s + %d", base, ahead, off);
         else
-            emit(e, "%s /* %s */", line, comment);
+            snprintf(addr, sizeof addr, "(uintptr_t)%s + %s", base, ahead);
+        snprintf(line, sizeof line, isa->prefetch, addr);
+        emit(e, "%s", line);
     }
 }
 
@@ -170,8 +179,10 @@ emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, int ahead, int
 static void
 emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 {
+    char ahead[16];
+    snprintf(ahead, sizeof ahead, "%d", PREFETCH_STEPS * kb->MR * 4);
     if (kb->packed)
-        emit_prefetch(e, isa, "wk", PREFETCH_STEPS * kb->MR * 4, kb->MR * 4, "the weight panel, ahead");
+        emit_prefetch(e, isa, "wk", ahead, kb->MR * 4, "the weight panel, ahead");
 }
 
 /*
@@ -196,8 +207,10 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 static void
 emit_row_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 {
+    char ahead[32];
+    snprintf(ahead, sizeof ahead, "%d * ldb", PREFETCH_ROWS * 4);
     if (kb->prefetch_rows)
-        emit_prefetch(e, isa, "bk", PREFETCH_ROWS * kb->P * 4, kb->cols * 4, "the operand rows, ahead");
+        emit_prefetch(e, isa, "bk", ahead, kb->cols * 4, "the operand rows, ahead");
 }
 
 /* The mask of the first n lanes, as an expression. */
@@ -262,6 +275,26 @@ emit_tail_store(Emitter *e, const KernelIsa *isa, const char *p, const char *v, 
     }
 }
 
+/* p = base + row r (rows ldy apart) + off, as an expression. */
+static void
+row_at(char *p, size_t size, const char *base, int r, int off)
+{
+    if (r == 0)
+        snprintf(p, size, "%s + %d", base, off);
+    else if (r == 1)
+        snprintf(p, size, "%s + ldy + %d", base, off);
+    else
+        snprintf(p, size, "%s + %d * ldy + %d", base, r, off);
+}
+
+/* Row r of the block is stored under a guard: rows from o->rows_sure on
+ * may lie past mr (a block short of output channels). */
+static bool
+row_guarded(const KernelOut *o, int r)
+{
+    return o->guard_rows && r > 0 && r >= o->rows_sure;
+}
+
 /* Emits "v = <load of vector j of row r at base>" for every accumulator,
  * or zeros; rows past mr (guard) are zero. */
 static void
@@ -270,17 +303,17 @@ emit_acc_from(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ker
 {
     char v[32], p[96];
     for (int r = 0; r < kb->MR; r++) {
-        if (o->guard_rows && r > 0)
+        if (row_guarded(o, r))
             emit_open(e, NULL, "if (mr > %d)", r);
         for (int j = 0; j < nv; j++) {
             snprintf(v, sizeof v, "a%d_%d", r, j);
-            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
+            row_at(p, sizeof p, "yb", r, j * isa->lanes);
             if (j < full)
                 emit(e, "%s = %s(%s);", v, isa->load, p);
             else
                 emit_tail_load(e, isa, v, p, rem);
         }
-        if (o->guard_rows && r > 0)
+        if (row_guarded(o, r))
             emit_end(e, NULL);
     }
 }
@@ -309,8 +342,7 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
 {
     char v[32], p[96], q[96];
     for (int r = 0; r < kb->MR; r++) {
-        bool guard = o->guard_rows && r > 0;
-        if (guard)
+        if (row_guarded(o, r))
             emit_open(e, NULL, "if (mr > %d)", r);
         else
             emit_scope(e, NULL);
@@ -319,13 +351,13 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
         for (int j = 0; j < nv; j++) {
             char line[512] = "";
             snprintf(v, sizeof v, "a%d_%d", r, j);
-            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
-            snprintf(q, sizeof q, "rb + %d", r * o->ystride + j * isa->lanes);
+            row_at(p, sizeof p, "yb", r, j * isa->lanes);
+            row_at(q, sizeof q, "rb", r, j * isa->lanes);
             if (j < full) {
-                /* one line per whole vector: [+ bias] [+ residual] [relu] store */
+                /* one statement list per whole vector: [+ bias] [+ residual] [relu] store */
                 append_epilogue_store(line, sizeof line, isa, v, epi && o->bias ? "bv" : NULL,
                                       epi && o->res ? q : NULL, epi && o->relu, p);
-                emit(e, "%s", line);
+                kernel_emit_stmts(e, line);
                 continue;
             }
             /* the partial vector: its residual loaded and its store masked */
@@ -334,7 +366,7 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
                 snprintf(line, sizeof line, "%s = %s(%s, bv); ", v, isa->add, v);
             if (epi && o->res) {
                 if (line[0])
-                    emit(e, "%s", line);
+                    kernel_emit_stmts(e, line);
                 line[0] = '\0';
                 emit_scope(e, NULL);
                 emit(e, "%s rv;", isa->vtype);
@@ -348,7 +380,7 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
             }
             if (line[0]) {
                 line[strlen(line) - 1] = '\0';
-                emit(e, "%s", line);
+                kernel_emit_stmts(e, line);
             }
             emit_tail_store(e, isa, p, v, rem);
         }
@@ -360,10 +392,9 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
 static void
 emit_block_out(Emitter *e, const KernelOut *o)
 {
-    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
-         o->ystride);
+    emit(e, "float *restrict yb = %s + (size_t)co0 * ldy + p0; /* row r at yb + r * ldy */", o->y);
     if (o->res)
-        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
+        emit(e, "const float *restrict rb = %s + (size_t)co0 * ldy + p0;", o->res);
     if (o->bias)
         emit(e, "const float *restrict bb = %s;", o->bias);
 }
@@ -374,11 +405,11 @@ emit_zero_accs(Emitter *e, const KernelIsa *isa, const char *name, int n, int nv
 {
     char line[1024];
     for (int i = 0; i < n && nv > 0; i++) {
-        snprintf(line, sizeof line, "%s", isa->vtype);
+        line[0] = '\0';
         for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s %s%d_%d = %s", v ? "," : "", name, i, v,
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d_%d = %s", v ? ", " : "", name, i, v,
                      isa->zero);
-        emit(e, "%s;", line);
+        kernel_emit_decls(e, isa->vtype, line);
     }
 }
 
@@ -407,7 +438,7 @@ emit_columns_through(Emitter *e, const KernelIsa *isa, const char *acc, const ch
             else
                 snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d_%d = %s(&%s[%d][%d]);",
                          v ? " " : "", acc, j, v, isa->load, arr, j, v * isa->lanes);
-        emit(e, "%s", line);
+        kernel_emit_stmts(e, line);
     }
 }
 
@@ -436,7 +467,7 @@ emit_columns_read(Emitter *e, const KernelBlock *kb, const KernelOut *o, const c
         emit(e, "        %s[j][r] = 0.0f;", arr);
     }
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-    emit(e, "const float *restrict yr = yb + (size_t)r * %d%s;", o->ystride, off);
+    emit(e, "const float *restrict yr = yb + (size_t)r * ldy%s;", off);
     emit(e, "for (int j = 0; j < %d; j++)", cols);
     emit(e, "    %s[j][r] = yr[j];", arr);
     emit_end(e, "r");
@@ -453,9 +484,9 @@ emit_columns_write(Emitter *e, const KernelBlock *kb, const KernelOut *o, const 
     snprintf(rows, sizeof rows, "%d", kb->MR);
     column_offset(off, sizeof off, col0);
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-    emit(e, "float *restrict yr = yb + (size_t)r * %d%s;", o->ystride, off);
+    emit(e, "float *restrict yr = yb + (size_t)r * ldy%s;", off);
     if (epi && o->res)
-        emit(e, "const float *restrict rr = rb + (size_t)r * %d%s;", o->ystride, off);
+        emit(e, "const float *restrict rr = rb + (size_t)r * ldy%s;", off);
     if (epi && o->bias)
         emit(e, "const float b = bb[r];");
     emit_for(e, "j", "for (int j = 0; j < %d; j++)", cols);
@@ -498,10 +529,11 @@ emit_vector_loads(Emitter *e, const KernelIsa *isa, const char *name, const char
                   int whole, int part)
 {
     char line[1024], v[32], p[96];
-    snprintf(line, sizeof line, "%s", isa->vtype);
+    line[0] = '\0';
     for (int j = 0; j < n; j++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s %s%d", j ? "," : "", name, j);
-    emit(e, "%s, %s;", line, extra);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d", j ? ", " : "", name, j);
+    snprintf(line + strlen(line), sizeof line - strlen(line), ", %s", extra);
+    kernel_emit_decls(e, isa->vtype, line);
     for (int j = 0; j < n; j++) {
         snprintf(v, sizeof v, "%s%d", name, j);
         snprintf(p, sizeof p, "%s + %d", base, j * isa->lanes);
@@ -529,7 +561,7 @@ emit_tail_step(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int nv, 
             snprintf(w, sizeof w, "tw%d", u);
             append_fma(isa, line, sizeof line, acc, w, "tx");
         }
-        emit(e, "%s", line);
+        kernel_emit_stmts(e, line);
     }
 }
 
@@ -567,11 +599,11 @@ emit_tail_chains(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int re
     char line[1024], set[16];
     for (int c = 1; c < chains; c++)
         for (int j = 0; j < rem; j++) {
-            snprintf(line, sizeof line, "%s", isa->vtype);
+            line[0] = '\0';
             for (int u = 0; u < tv; u++)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s t%d_%d_%d = %s", u ? "," : "", j, u,
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%st%d_%d_%d = %s", u ? ", " : "", j, u,
                          c, isa->zero);
-            emit(e, "%s;", line);
+            kernel_emit_decls(e, isa->vtype, line);
         }
     emit(e, "/* over the reduction, %d steps at a time into %d sets of accumulators (t<j>_<v>_<set>), so", chains,
          chains);
@@ -667,14 +699,14 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
                 if (kb->packed)
                     snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
                 else
-                    snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * %d + k]);", isa->bcast, r, kb->K);
+                    snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * K + k]);", isa->bcast, r);
                 for (int j = 0; j < nv; j++) {
                     char acc[32], b[32];
                     snprintf(acc, sizeof acc, "a%d_%d", r, j);
                     snprintf(b, sizeof b, "b%d", j);
                     append_fma(isa, line, sizeof line, acc, "wv", b);
                 }
-                emit(e, "%s", line);
+                kernel_emit_stmts(e, line);
             }
         }
         if (tv)
@@ -686,7 +718,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
-        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_open(e, NULL, "if (k1 < K)");
         emit_block_store(e, isa, kb, o, nv, full, rem, tv, false);
         emit_else(e, "else");
         emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -716,7 +748,7 @@ kernel_vector_co_for(const Target *t, const KernelBlock *kb)
 /*
  * The accumulators of a channel-lane block and an NCHWc output blocked in
  * the ISA's lanes: accumulator a<j>_<v> (column j, channels v * lanes ..)
- * is one whole vector of the output at yb + (v * ystride + j) * lanes.
+ * is one whole vector of the output at yb + (v * ldy + j) * lanes.
  * load: from there (the partial sums of the tiles before); else stored
  * there, raw (epi false) or through the epilogue in the reference order:
  * + bias, + residual, relu.  With guard_rows the vectors past mr are
@@ -729,32 +761,34 @@ emit_blocked_columns(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, co
     int L = isa->lanes, nv = kb->MR / L;
     char line[1024];
     if (epi && o->bias) {
-        snprintf(line, sizeof line, "const %s", isa->vtype);
+        char type[32];
+        emit(e, "/* the block's bias, channels v * %d .. */", L);
+        line[0] = '\0';
         for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s bv%d = %s(bb + %d)", v ? "," : "", v,
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%sbv%d = %s(bb + %d)", v ? ", " : "", v,
                      isa->load, v * L);
-        emit(e, "%s; /* the block's bias, channels v * %d .. */", line, L);
+        snprintf(type, sizeof type, "const %s", isa->vtype);
+        kernel_emit_decls(e, type, line);
     }
     for (int v = 0; v < nv; v++) {
-        bool guard = o->guard_rows && v > 0;
+        bool guard = row_guarded(o, v * L);
         if (guard)
             emit_open(e, NULL, "if (mr > %d)", v * L);
         for (int j = 0; j < kb->cols; j++) {
-            char acc[32];
-            int off = v * o->ystride * L + j * L;
+            char acc[32], res[48], out[48];
+            row_at(res, sizeof res, "rb", v * L, j * L);
+            row_at(out, sizeof out, "yb", v * L, j * L);
             snprintf(acc, sizeof acc, "a%d_%d", j, v);
             if (load) {
-                emit(e, "%s = %s(yb + %d);", acc, isa->load, off);
+                emit(e, "%s = %s(%s);", acc, isa->load, out);
                 continue;
             }
-            char bv[16], res[32], out[32];
+            char bv[16];
             snprintf(bv, sizeof bv, "bv%d", v);
-            snprintf(res, sizeof res, "rb + %d", off);
-            snprintf(out, sizeof out, "yb + %d", off);
             line[0] = '\0';
             append_epilogue_store(line, sizeof line, isa, acc, epi && o->bias ? bv : NULL, epi && o->res ? res : NULL,
                                   epi && o->relu, out);
-            emit(e, "%s", line);
+            kernel_emit_stmts(e, line);
         }
         if (guard)
             emit_end(e, NULL);
@@ -783,10 +817,10 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
              o->res ? ", residual" : "", o->relu ? ", relu" : "");
     emit_scope(e, "kernel");
     if (o->yc) {
-        emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * %d + p0) * %d; /* column j, channels v * %d .. at "
-             "yb + (v * %d + j) * %d */", o->y, L, o->ystride, L, L, o->ystride, L);
+        emit(e, "/* column j, channels v * %d .. at yb + (v * ldy + j) * %d */", L, L);
+        emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->y, L, L);
         if (o->res)
-            emit(e, "const float *restrict rb = %s + ((size_t)(co0 / %d) * %d + p0) * %d;", o->res, L, o->ystride, L);
+            emit(e, "const float *restrict rb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->res, L, L);
         if (o->bias)
             emit(e, "const float *restrict bb = %s;", o->bias);
     } else {
@@ -810,11 +844,12 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     kernel_open_reduction(e, kb);
     emit_step_weights(e, kb, "k");
     emit_weight_prefetch(e, isa, kb);
-    snprintf(line, sizeof line, "%s", isa->vtype);
+    line[0] = '\0';
     for (int v = 0; v < nv; v++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s w%d = %s(wk + %d)", v ? "," : "", v,
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%sw%d = %s(wk + %d)", v ? ", " : "", v,
                  isa->load, v * L);
-    emit(e, "%s, bv;", line);
+    snprintf(line + strlen(line), sizeof line - strlen(line), ", bv");
+    kernel_emit_decls(e, isa->vtype, line);
     for (int j = 0; j < cols; j++) {
         snprintf(line, sizeof line, "bv = %s(bk[%d]);", isa->bcast, kb->bc ? j * kb->bc : j);
         for (int v = 0; v < nv; v++) {
@@ -823,14 +858,14 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
             snprintf(w, sizeof w, "w%d", v);
             append_fma(isa, line, sizeof line, acc, w, "bv");
         }
-        emit(e, "%s", line);
+        kernel_emit_stmts(e, line);
     }
     kernel_close_reduction(e, kb);
     bool epi = o->bias || o->res || o->relu;
     if (o->yc) {
         if (o->tiled && epi) {
             emit(e, "/* not the last tile: the partial sums to the output */");
-            emit_open(e, NULL, "if (k1 < %d)", o->K);
+            emit_open(e, NULL, "if (k1 < K)");
             emit_blocked_columns(e, isa, kb, o, false, false);
             emit_else(e, "else");
             emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -849,7 +884,7 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     emit_columns_through(e, isa, "a", "tb", cols, nv, true);
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
-        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_open(e, NULL, "if (k1 < K)");
         emit_columns_write(e, kb, o, "tb", 0, cols, false);
         emit_else(e, "else");
         emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",

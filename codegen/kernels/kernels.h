@@ -5,6 +5,8 @@
  *
  *   kernel_ref.c    the plain-C reference kernel: loops over k, rows and
  *                   columns of a local accumulator array; any C99 compiler
+ *   kernel_fn.c     each distinct block kernel once, as a static function the
+ *                   layers call; the generated code's line wrapping
  *   kernel_simd.c   explicit-vector kernels, one table per instruction set:
  *                   AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3), NEON
  *                   (aarch64); accumulators in vector registers, explicit
@@ -14,6 +16,12 @@
  * The generated code carries a vector kernel under '#if' on its
  * instruction set's macros with the reference kernel as the '#else', so
  * the file builds and runs with any C99 compiler and for any -march.
+ *
+ * The kernels are written as the body of a function (kernel_fn.c) and
+ * name its parameters: B, ldb (floats between B's rows), k0 and k1 (the
+ * reduction range), K, wt or wg, y, ldy (floats between output rows), res,
+ * bias, co0 and p0 (the block's origin), mr and pn (its rows and columns),
+ * and for a direct convolution cin, kh, kw, chan, row and pw (KernelTaps).
  */
 #ifndef VISEC_KERNELS_H
 #define VISEC_KERNELS_H
@@ -93,6 +101,7 @@ typedef struct KernelOut {
     const char *bias;       /* the block's first bias ("bias + g * 64 + co0"), NULL: none */
     bool relu;
     bool guard_rows;        /* rows past mr exist in registers (zero-padded weights), never stored */
+    int rows_sure;          /* with guard_rows, the rows every block has (its rows from there on are guarded) */
     bool tiled;             /* reduction tiles k0 .. k1 of K */
     int K;
     int yc;                 /* 0: as above; else y and res are NCHWc, blocked in yc channels (the ISA's
@@ -109,6 +118,8 @@ const KernelIsa *kernel_isa(const Target *t);
 const KernelIsa *kernel_vector_for(const Target *t, const KernelBlock *kb);
 /* "AVX-512", "AVX2 + FMA", "NEON". */
 const char *kernel_isa_name(const KernelIsa *isa);
+/* "avx512", "avx2", "neon": in the names of the kernel functions. */
+const char *kernel_isa_tag(const KernelIsa *isa);
 /* The preprocessor condition under which the compiler has the ISA. */
 const char *kernel_isa_guard(const KernelIsa *isa);
 
@@ -158,5 +169,31 @@ void kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w
  * else the variables mr x pn of the block at the edge.
  */
 void kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant);
+/* The reference path of a block: the acc array, kernel_emit_ref, the epilogue of out. */
+void kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, bool constant);
+
+/* ---- kernel_fn.c */
+
+/* No generated line is longer (the kernels wrap theirs). */
+#define KERNEL_LINE_MAX 120
+
+/*
+ * A call of the function computing block kb with its stores out (the vector
+ * kernel of the target where the block fits its registers, else the
+ * reference path; constant false: the mr x pn block at an edge, reference
+ * only), the function written first if no block so far had its body.  The
+ * caller's scope has co0, p0, mr, pn, and wt (packed) or wg.
+ */
+void kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, bool constant);
+/* Around each layer: its text is held back until the functions it brought are out. */
+void kernels_layer_begin(Emitter *e);
+void kernels_layer_end(Emitter *e);
+void kernels_free(Emitter *e);
+/* The VX_KERNEL macro the functions are declared with. */
+void kernel_emit_prelude(Emitter *e);
+/* Statements "a; b; c;" on as few lines as fit KERNEL_LINE_MAX. */
+void kernel_emit_stmts(Emitter *e, const char *text);
+/* "type list;" likewise, list a declarator list "a = x, b = y". */
+void kernel_emit_decls(Emitter *e, const char *type, const char *list);
 
 #endif

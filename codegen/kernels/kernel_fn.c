@@ -1,0 +1,446 @@
+/*
+ * kernel_fn.c — each distinct block kernel once, as a static function that
+ * the layers call.
+ *
+ * A conv body runs the same few block kernels in every layer of a model:
+ * the same block shape, instruction set, operand form and epilogue with
+ * other strides and trip counts.  The kernel of a block is emitted once,
+ * as a function whose body is the vector kernel under its '#if' and the
+ * plain-C reference path as the '#else' (the reference path alone where the
+ * target has no vector kernels), with the strides, trip counts, pointers
+ * and the block's origin as parameters; two blocks whose bodies read the
+ * same share the function.  Its definition goes before the first layer
+ * that calls it: the layer's text is held back (kernels_layer_begin /
+ * kernels_layer_end) until the functions it brought are out.
+ *
+ * The functions are VX_KERNEL: static inline, and always inlined where the
+ * compiler has the attribute, so in each layer the parameters are the
+ * constants they were and the code is what the kernel inline would be
+ * (same operations, same order).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* A function written so far: its name and body (the text between its braces). */
+typedef struct KernelFn {
+    char *name;
+    char *body;
+} KernelFn;
+
+struct KernelSet {
+    FILE *out;              /* the generated file, while a layer's text is held */
+    FILE *layer;            /* the layer's text (open_memstream) */
+    char *layer_text;
+    size_t layer_len;
+    FILE *defs;             /* the definitions the layer brought (open_memstream) */
+    char *defs_text;
+    size_t defs_len;
+    KernelFn *fns;          /* every function written */
+    int n, cap;
+};
+
+static FILE *
+memstream(char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *f = open_memstream(text, len);
+    if (!f)
+        bug("open_memstream failed (out of memory)");
+    return f;
+}
+
+static void
+memstream_close(FILE *f)
+{
+    if (fclose(f) != 0)
+        bug("open_memstream failed (out of memory)");
+}
+
+void
+kernels_layer_begin(Emitter *e)
+{
+    if (!e->kernels)
+        e->kernels = xcalloc(1, sizeof *e->kernels);
+    KernelSet *ks = e->kernels;
+    if (ks->layer)
+        bug("kernels_layer_begin inside a layer");
+    ks->out = e->f;
+    ks->layer = memstream(&ks->layer_text, &ks->layer_len);
+    ks->defs = memstream(&ks->defs_text, &ks->defs_len);
+    e->f = ks->layer;
+}
+
+void
+kernels_layer_end(Emitter *e)
+{
+    KernelSet *ks = e->kernels;
+    if (!ks || !ks->layer || e->f != ks->layer)
+        bug("kernels_layer_end without its begin");
+    memstream_close(ks->defs);
+    memstream_close(ks->layer);
+    fwrite(ks->defs_text, 1, ks->defs_len, ks->out);
+    fwrite(ks->layer_text, 1, ks->layer_len, ks->out);
+    free(ks->defs_text);
+    free(ks->layer_text);
+    ks->defs = ks->layer = NULL;
+    e->f = ks->out;
+}
+
+void
+kernels_free(Emitter *e)
+{
+    KernelSet *ks = e->kernels;
+    if (!ks)
+        return;
+    for (int i = 0; i < ks->n; i++) {
+        free(ks->fns[i].name);
+        free(ks->fns[i].body);
+    }
+    free(ks->fns);
+    free(ks);
+    e->kernels = NULL;
+}
+
+void
+kernel_emit_prelude(Emitter *e)
+{
+    emit(e, "/* The block kernels: static functions, each inlined where the compiler can be told to, so");
+    emit(e, "   that in each layer their strides and trip counts are the constants they are there. */");
+    emit(e, "#if defined(__GNUC__)");
+    emit(e, "#define VX_KERNEL static inline __attribute__((always_inline))");
+    emit(e, "#else");
+    emit(e, "#define VX_KERNEL static inline");
+    emit(e, "#endif");
+}
+
+/* ---------------------------------------------------------------- wrapped lines */
+
+/* Columns a line may take at the emitter's depth. */
+static int
+line_room(const Emitter *e)
+{
+    return KERNEL_LINE_MAX - 4 * (e->depth - e->shift);
+}
+
+/*
+ * Emits items joined by sep, head before each line and tail after it, as
+ * few lines as fit in the room: "a = f(x); b = f(y);" (head "", sep " ",
+ * tail "") or "__m512 a, b;" (head "__m512 ", sep ", ", tail ";").  A
+ * continuation of a list that is one statement (cont) is indented a level.
+ */
+static void
+emit_packed(Emitter *e, const char *head, const char *sep, const char *tail, char *const *items, int n,
+            const char *cont)
+{
+    int room = line_room(e);
+    size_t cap = strlen(head) + strlen(tail) + 1;
+    for (int i = 0; i < n; i++)
+        cap += strlen(items[i]) + strlen(sep);
+    char *line = xmalloc(cap + 8);
+    int i = 0;
+    bool first = true;
+    while (i < n) {
+        const char *h = first || !cont ? head : cont;
+        int r = first || !cont ? room : room - 4;
+        snprintf(line, cap + 8, "%s%s", h, items[i++]);
+        while (i < n && (int)(strlen(line) + strlen(sep) + strlen(items[i]) + strlen(tail)) <= r) {
+            strcat(line, sep);
+            strcat(line, items[i++]);
+        }
+        if (i < n && cont)
+            strcat(line, sep[0] == ',' ? "," : "");
+        else
+            strcat(line, tail);
+        if (!first && cont)
+            e->depth++;
+        emit(e, "%s", line);
+        if (!first && cont)
+            e->depth--;
+        first = false;
+    }
+    free(line);
+}
+
+/* Splits text at sep outside parentheses into malloc'd items (*n of them). */
+static char **
+split_top(const char *text, const char *sep, int *n)
+{
+    size_t sl = strlen(sep);
+    int cap = 8, depth = 0;
+    char **items = xmalloc((size_t)cap * sizeof *items);
+    *n = 0;
+    const char *start = text;
+    for (const char *p = text;; p++) {
+        bool end = !*p || (depth == 0 && !strncmp(p, sep, sl));
+        if (end) {
+            size_t keep = (size_t)(p - start) + (*p && sep[0] == ';' ? 1 : 0);
+            if (*n == cap)
+                items = xrealloc(items, (size_t)(cap *= 2) * sizeof *items);
+            items[*n] = xmalloc(keep + 1);
+            memcpy(items[*n], start, keep);
+            items[(*n)++][keep] = '\0';
+            if (!*p)
+                break;
+            p += sl - 1;
+            start = p + 1;
+            continue;
+        }
+        depth += *p == '(' || *p == '[' || *p == '{';
+        depth -= *p == ')' || *p == ']' || *p == '}';
+    }
+    return items;
+}
+
+static void
+free_items(char **items, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
+void
+kernel_emit_stmts(Emitter *e, const char *text)
+{
+    if ((int)strlen(text) <= line_room(e)) {
+        emit(e, "%s", text);
+        return;
+    }
+    int n;
+    char **items = split_top(text, "; ", &n);
+    emit_packed(e, "", " ", "", items, n, NULL);
+    free_items(items, n);
+}
+
+void
+kernel_emit_decls(Emitter *e, const char *type, const char *list)
+{
+    char *whole = xprintf("%s %s;", type, list);
+    if ((int)strlen(whole) <= line_room(e)) {
+        emit(e, "%s", whole);
+        free(whole);
+        return;
+    }
+    free(whole);
+    char *head = xprintf("%s ", type);
+    int n;
+    char **items = split_top(list, ", ", &n);
+    emit_packed(e, head, ", ", ";", items, n, NULL);
+    free_items(items, n);
+    free(head);
+}
+
+/* ---------------------------------------------------------------- one function per block kernel */
+
+/* The parameters of a block's function: declarations and the caller's arguments. */
+typedef struct Params {
+    char *decl[24], *arg[24];
+    int n;
+} Params;
+
+static void
+param(Params *p, const char *decl, char *arg)
+{
+    if (p->n == 24)
+        bug("a block kernel with more than 24 parameters");
+    p->decl[p->n] = xstrdup(decl);
+    p->arg[p->n++] = arg;
+}
+
+static void
+params_free(Params *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        free(p->decl[i]);
+        free(p->arg[i]);
+    }
+}
+
+/* The block's parameters, in the order of the function's signature. */
+static void
+block_params(Params *p, const KernelBlock *kb, const KernelOut *o)
+{
+    const KernelTaps *t = kb->taps;
+    param(p, "const float *restrict B", xstrdup(kb->B));
+    if (!t) {
+        param(p, "int ldb", xprintf("%d", kb->P));
+        param(p, "int k0", xstrdup(kb->kfrom));
+        param(p, "int k1", xstrdup(kb->kto));
+    }
+    if (!kb->packed || o->tiled)
+        param(p, "int K", xprintf("%d", kb->K));
+    param(p, kb->packed ? "const float *restrict wt" : "const float *restrict wg", xstrdup(kb->packed ? "wt" : "wg"));
+    param(p, "float *restrict y", xstrdup(o->y));
+    param(p, "int ldy", xprintf("%d", o->ystride));
+    if (o->res)
+        param(p, "const float *restrict res", xstrdup(o->res));
+    if (o->bias)
+        param(p, "const float *restrict bias", xstrdup(o->bias));
+    param(p, "int co0", xstrdup("co0"));
+    param(p, "int p0", xstrdup("p0"));
+    param(p, "int mr", xstrdup("mr"));
+    param(p, "int pn", xstrdup("pn"));
+    if (t) {
+        param(p, "int cin", xprintf("%d", t->cin));
+        param(p, "int kh", xprintf("%d", t->kh));
+        param(p, "int kw", xprintf("%d", t->kw));
+        param(p, "int chan", xprintf("%d", t->chan));
+        param(p, "int row", xprintf("%d", t->dh * t->row));
+        if (t->sw > 1)
+            param(p, "int pw", xprintf("%d", t->pw));
+    }
+}
+
+/* The function's name: what it is, made unique by a number if two differ only in the rest. */
+static char *
+block_name(const KernelSet *ks, const char *isa, const char *body, const KernelBlock *kb, const KernelOut *o,
+           bool constant, bool co)
+{
+    char base[160];
+    if (constant)
+        snprintf(base, sizeof base, "vx_kernel_%s_%dx%d%s%s%s%s%s%s%s", isa, kb->MR, kb->cols, co ? "_co" : "",
+                 kb->taps ? "_direct" : "", o->yc ? "_nchwc" : "", o->tiled ? "_tiled" : "", o->bias ? "_bias" : "",
+                 o->res ? "_res" : "", o->relu ? "_relu" : "");
+    else
+        snprintf(base, sizeof base, "vx_kernel_%s_edge%s%s%s%s%s%s", isa, kb->taps ? "_direct" : "",
+                 o->yc ? "_nchwc" : "", o->tiled ? "_tiled" : "", o->bias ? "_bias" : "", o->res ? "_res" : "",
+                 o->relu ? "_relu" : "");
+    (void)body;
+    for (int k = 1;; k++) {
+        char *name = k == 1 ? xstrdup(base) : xprintf("%s_%d", base, k);
+        bool taken = false;
+        for (int i = 0; i < ks->n && !taken; i++)
+            taken = !strcmp(ks->fns[i].name, name);
+        if (!taken)
+            return name;
+        free(name);
+    }
+}
+
+/* A line or two above the function: what it computes. */
+static void
+emit_block_comment(FILE *f, const KernelBlock *kb, const KernelOut *o, bool constant)
+{
+    char rows[32], cols[32];
+    snprintf(rows, sizeof rows, constant ? "%d" : "mr", kb->MR);
+    snprintf(cols, sizeof cols, constant ? "%d" : "pn", kb->cols);
+    fprintf(f, "/*\n * A block of %s output channels x %s columns%s: out[r][j] = sum_k W[co0 + r][k] * B[k][%s]%s%s%s,\n",
+            rows, cols, constant ? "" : " (at an edge)", kernel_block_column(kb), o->bias ? " + bias[r]" : "",
+            o->res ? " + res[r][j]" : "", o->relu ? ", relu" : "");
+    fprintf(f, " * rows r < mr of it stored at y + (co0 + r) * ldy + p0 + j%s;", o->yc ? " (in NCHWc blocks)" : "");
+    if (kb->taps)
+        fprintf(f, "\n * B: a direct conv's zero-padded input, k over input channels x %d x %d taps;", kb->taps->kh,
+                kb->taps->kw);
+    fprintf(f, " W: %s.\n */\n", kb->packed ? "a packed [K][MR] panel wt" : "wg[(co0 + r) * K + k]");
+}
+
+/* The call of the function, its arguments wrapped to the line. */
+static void
+emit_call(Emitter *e, const char *name, const Params *p)
+{
+    char *head = xprintf("%s(", name);
+    int room = line_room(e);
+    size_t len = strlen(head) + 2;
+    for (int i = 0; i < p->n; i++)
+        len += strlen(p->arg[i]) + 2;
+    if ((int)len <= room) {
+        char *line = xstrdup(head);
+        for (int i = 0; i < p->n; i++) {
+            char *next = xprintf("%s%s%s", line, i ? ", " : "", p->arg[i]);
+            free(line);
+            line = next;
+        }
+        emit(e, "%s);", line);
+        free(line);
+    } else {
+        emit_packed(e, head, ", ", ");", p->arg, p->n, "");
+    }
+    free(head);
+}
+
+void
+kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool constant)
+{
+    KernelSet *ks = e->kernels;
+    if (!ks || !ks->defs)
+        bug("a block kernel outside kernels_layer_begin / kernels_layer_end");
+    const KernelIsa *has = kernel_isa(e->target);
+    const KernelIsa *co_isa = constant && kb->co_lanes ? kernel_vector_co_for(e->target, kb) : NULL;
+    const KernelIsa *isa = co_isa ? co_isa : constant && !o->yc ? kernel_vector_for(e->target, kb) : NULL;
+
+    Params p = {0};
+    block_params(&p, kb, o);
+    /* the block as the function sees it: its parameters by name */
+    KernelBlock fkb = *kb;
+    fkb.B = "B";
+    fkb.kfrom = "k0";
+    fkb.kto = "k1";
+    KernelOut fo = *o;
+    fo.y = "y";
+    fo.res = o->res ? "res" : NULL;
+    fo.bias = o->bias ? "bias" : NULL;
+
+    char *body;
+    size_t blen;
+    FILE *f = memstream(&body, &blen);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1};
+    if (constant && kb->co_lanes && !co_isa && has)
+        emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
+             " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
+    if (isa) {
+        emit(&fe, "(void)mr;");
+        emit(&fe, "(void)pn;");
+        emit(&fe, "#if %s", kernel_isa_guard(isa));
+        if (co_isa)
+            kernel_emit_vector_co(&fe, isa, &fkb, &fo);
+        else
+            kernel_emit_vector(&fe, isa, &fkb, &fo);
+        emit(&fe, "#else");
+    } else if (constant && has) {
+        emit(&fe, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
+             kernel_isa_name(has));
+    }
+    kernel_emit_ref_block(&fe, &fkb, &fo, constant);
+    if (isa)
+        emit(&fe, "#endif");
+    memstream_close(f);
+
+    const char *name = NULL;
+    for (int i = 0; i < ks->n && !name; i++)
+        if (!strcmp(ks->fns[i].body, body))
+            name = ks->fns[i].name;
+    if (!name) {
+        char *nm = block_name(ks, isa ? kernel_isa_tag(isa) : "ref", body, kb, o, constant, co_isa != NULL);
+        emit_block_comment(ks->defs, kb, o, constant);
+        fprintf(ks->defs, "VX_KERNEL void\n%s(", nm);
+        /* the signature, wrapped at the line's end */
+        size_t col = strlen(nm) + 1;
+        for (int i = 0; i < p.n; i++) {
+            size_t w = strlen(p.decl[i]) + (i + 1 < p.n ? 1 : 1);
+            if (i && col + 1 + w > KERNEL_LINE_MAX) {
+                fprintf(ks->defs, "\n%*s", (int)strlen(nm) + 1, "");
+                col = strlen(nm) + 1;
+            } else if (i) {
+                fputc(' ', ks->defs);
+                col++;
+            }
+            fprintf(ks->defs, "%s%s", p.decl[i], i + 1 < p.n ? "," : ")");
+            col += w;
+        }
+        fprintf(ks->defs, "\n{\n%s} /* %s */\n\n", body, nm);
+        if (ks->n == ks->cap) {
+            ks->cap = ks->cap ? 2 * ks->cap : 16;
+            ks->fns = xrealloc(ks->fns, (size_t)ks->cap * sizeof *ks->fns);
+        }
+        ks->fns[ks->n++] = (KernelFn){nm, body};
+        body = NULL;
+        name = nm;
+    }
+    free(body);
+    emit_call(e, name, &p);
+    params_free(&p);
+}
