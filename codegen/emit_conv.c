@@ -840,15 +840,14 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     const KernelIsa *isa = kernel_isa(e->target);
     if (isa) {
         WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+        char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
+        char *rc = xprintf("rn + (size_t)co * %d", out.hw);
         emit(e, "#if %s", kernel_isa_guard(isa));
-        emit_scope(e, "vector");
-        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
-        emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
-        if (add)
-            emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
-        kernel_emit_wino_output(e, isa, &wo);
-        emit_end(e, "vector");
+        kernel_emit_wino_output(e, isa, &wo, 2, mc, yc, rc);
         emit(e, "#else");
+        free(mc);
+        free(yc);
+        free(rc);
     }
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
@@ -982,12 +981,11 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     const KernelIsa *isa = kernel_isa(e->target);
     if (isa) {
         WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+        char *mc = xprintf("M + (size_t)co * %d", T);
         emit(e, "#if %s", kernel_isa_guard(isa));
-        emit_scope(e, "vector");
-        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
-        kernel_emit_wino4_output(e, isa, &wo);
-        emit_end(e, "vector");
+        kernel_emit_wino_output(e, isa, &wo, 4, mc, "yc", "rc");
         emit(e, "#else");
+        free(mc);
     }
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);

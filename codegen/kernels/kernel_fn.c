@@ -42,8 +42,8 @@ struct KernelSet {
     int n, cap;
 };
 
-static FILE *
-memstream(char **text, size_t *len)
+FILE *
+kernel_memstream(char **text, size_t *len)
 {
     *text = NULL;
     *len = 0;
@@ -53,8 +53,8 @@ memstream(char **text, size_t *len)
     return f;
 }
 
-static void
-memstream_close(FILE *f)
+void
+kernel_memstream_close(FILE *f)
 {
     if (fclose(f) != 0)
         bug("open_memstream failed (out of memory)");
@@ -69,8 +69,8 @@ kernels_layer_begin(Emitter *e)
     if (ks->layer)
         bug("kernels_layer_begin inside a layer");
     ks->out = e->f;
-    ks->layer = memstream(&ks->layer_text, &ks->layer_len);
-    ks->defs = memstream(&ks->defs_text, &ks->defs_len);
+    ks->layer = kernel_memstream(&ks->layer_text, &ks->layer_len);
+    ks->defs = kernel_memstream(&ks->defs_text, &ks->defs_len);
     e->f = ks->layer;
 }
 
@@ -80,8 +80,8 @@ kernels_layer_end(Emitter *e)
     KernelSet *ks = e->kernels;
     if (!ks || !ks->layer || e->f != ks->layer)
         bug("kernels_layer_end without its begin");
-    memstream_close(ks->defs);
-    memstream_close(ks->layer);
+    kernel_memstream_close(ks->defs);
+    kernel_memstream_close(ks->layer);
     fwrite(ks->defs_text, 1, ks->defs_len, ks->out);
     fwrite(ks->layer_text, 1, ks->layer_len, ks->out);
     free(ks->defs_text);
@@ -295,69 +295,109 @@ block_params(Params *p, const KernelBlock *kb, const KernelOut *o)
     }
 }
 
-/* The function's name: what it is, made unique by a number if two differ only in the rest. */
+/* The function's name: what it is (kernel_function numbers two that differ in the rest). */
 static char *
-block_name(const KernelSet *ks, const char *isa, const char *body, const KernelBlock *kb, const KernelOut *o,
-           bool constant, bool co)
+block_name(const char *isa, const KernelBlock *kb, const KernelOut *o, bool constant, bool co)
 {
-    char base[160];
+    char shape[32] = "edge", rows[16] = "";
     if (constant)
-        snprintf(base, sizeof base, "vx_kernel_%s_%dx%d%s%s%s%s%s%s%s", isa, kb->MR, kb->cols, co ? "_co" : "",
-                 kb->taps ? "_direct" : "", o->yc ? "_nchwc" : "", o->tiled ? "_tiled" : "", o->bias ? "_bias" : "",
-                 o->res ? "_res" : "", o->relu ? "_relu" : "");
-    else
-        snprintf(base, sizeof base, "vx_kernel_%s_edge%s%s%s%s%s%s", isa, kb->taps ? "_direct" : "",
-                 o->yc ? "_nchwc" : "", o->tiled ? "_tiled" : "", o->bias ? "_bias" : "", o->res ? "_res" : "",
-                 o->relu ? "_relu" : "");
-    (void)body;
-    for (int k = 1;; k++) {
-        char *name = k == 1 ? xstrdup(base) : xprintf("%s_%d", base, k);
-        bool taken = false;
-        for (int i = 0; i < ks->n && !taken; i++)
-            taken = !strcmp(ks->fns[i].name, name);
-        if (!taken)
-            return name;
-        free(name);
-    }
+        snprintf(shape, sizeof shape, "%dx%d", kb->MR, kb->cols);
+    if (o->guard_rows && o->rows_sure > 0)
+        snprintf(rows, sizeof rows, "_min%d", o->rows_sure);
+    return xprintf("vx_kernel_%s_%s%s%s%s%s%s%s%s%s", isa, shape, co ? "_co" : "", kb->taps ? "_direct" : "",
+                   o->yc ? "_nchwc" : "", o->tiled ? "_tiled" : "", o->bias ? "_bias" : "", o->res ? "_res" : "",
+                   o->relu ? "_relu" : "", rows);
 }
 
-/* A line or two above the function: what it computes. */
-static void
-emit_block_comment(FILE *f, const KernelBlock *kb, const KernelOut *o, bool constant)
+/* The lines above the function: what it computes. */
+static char *
+block_comment(const KernelBlock *kb, const KernelOut *o, bool constant)
 {
-    char rows[32], cols[32];
+    char rows[32], cols[32], *taps = NULL;
     snprintf(rows, sizeof rows, constant ? "%d" : "mr", kb->MR);
     snprintf(cols, sizeof cols, constant ? "%d" : "pn", kb->cols);
-    fprintf(f, "/*\n * A block of %s output channels x %s columns%s: out[r][j] = sum_k W[co0 + r][k] * B[k][%s]%s%s%s,\n",
-            rows, cols, constant ? "" : " (at an edge)", kernel_block_column(kb), o->bias ? " + bias[r]" : "",
-            o->res ? " + res[r][j]" : "", o->relu ? ", relu" : "");
-    fprintf(f, " * rows r < mr of it stored at y + (co0 + r) * ldy + p0 + j%s;", o->yc ? " (in NCHWc blocks)" : "");
     if (kb->taps)
-        fprintf(f, "\n * B: a direct conv's zero-padded input, k over input channels x %d x %d taps;", kb->taps->kh,
-                kb->taps->kw);
-    fprintf(f, " W: %s.\n */\n", kb->packed ? "a packed [K][MR] panel wt" : "wg[(co0 + r) * K + k]");
+        taps = xprintf("\n * B: a direct conv's zero-padded input, k over input channels x kh x kw taps;");
+    char *c = xprintf(" * A block of %s output channels x %s columns%s:\n"
+                      " *   out[r][j] = sum_k W[co0 + r][k] * B[k][%s]%s%s%s\n"
+                      " * for rows r < mr, stored at y + (co0 + r) * ldy + p0 + j%s;%s W: %s.",
+                      rows, cols, constant ? "" : " (at an edge)", kernel_block_column(kb),
+                      o->bias ? " + bias[r]" : "", o->res ? " + res[r][j]" : "", o->relu ? ", relu" : "",
+                      o->yc ? " (NCHWc)" : "", taps ? taps : "",
+                      kb->packed ? "the packed [K][MR] panel wt" : "wg[(co0 + r) * K + k]");
+    free(taps);
+    return c;
 }
 
-/* The call of the function, its arguments wrapped to the line. */
-static void
-emit_call(Emitter *e, const char *name, const Params *p)
+const char *
+kernel_function(Emitter *e, const char *base, const char *comment, const char *guard, char *const *decls, int n,
+                char *body)
+{
+    KernelSet *ks = e->kernels;
+    if (!ks || !ks->defs)
+        bug("a kernel function outside kernels_layer_begin / kernels_layer_end");
+    for (int i = 0; i < ks->n; i++)
+        if (!strcmp(ks->fns[i].body, body)) {
+            free(body);
+            return ks->fns[i].name;
+        }
+    char *nm = NULL;
+    for (int k = 1; !nm; k++) {
+        nm = k == 1 ? xstrdup(base) : xprintf("%s_%d", base, k);
+        for (int i = 0; i < ks->n && nm; i++)
+            if (!strcmp(ks->fns[i].name, nm)) {
+                free(nm);
+                nm = NULL;
+            }
+    }
+    if (guard)
+        fprintf(ks->defs, "#if %s\n", guard);
+    fprintf(ks->defs, "/*\n%s\n */\nVX_KERNEL void\n%s(", comment, nm);
+    /* the signature, wrapped at the line's end */
+    size_t col = strlen(nm) + 1;
+    for (int i = 0; i < n; i++) {
+        size_t w = strlen(decls[i]) + 1;
+        if (i && col + 1 + w > KERNEL_LINE_MAX) {
+            fprintf(ks->defs, "\n%*s", (int)strlen(nm) + 1, "");
+            col = strlen(nm) + 1;
+        } else if (i) {
+            fputc(' ', ks->defs);
+            col++;
+        }
+        fprintf(ks->defs, "%s%s", decls[i], i + 1 < n ? "," : ")");
+        col += w;
+    }
+    fprintf(ks->defs, "\n{\n%s} /* %s */\n", body, nm);
+    if (guard)
+        fprintf(ks->defs, "#endif\n");
+    fputc('\n', ks->defs);
+    if (ks->n == ks->cap) {
+        ks->cap = ks->cap ? 2 * ks->cap : 16;
+        ks->fns = xrealloc(ks->fns, (size_t)ks->cap * sizeof *ks->fns);
+    }
+    ks->fns[ks->n++] = (KernelFn){nm, body};
+    return nm;
+}
+
+void
+kernel_emit_call(Emitter *e, const char *name, char *const *args, int n)
 {
     char *head = xprintf("%s(", name);
     int room = line_room(e);
     size_t len = strlen(head) + 2;
-    for (int i = 0; i < p->n; i++)
-        len += strlen(p->arg[i]) + 2;
+    for (int i = 0; i < n; i++)
+        len += strlen(args[i]) + 2;
     if ((int)len <= room) {
         char *line = xstrdup(head);
-        for (int i = 0; i < p->n; i++) {
-            char *next = xprintf("%s%s%s", line, i ? ", " : "", p->arg[i]);
+        for (int i = 0; i < n; i++) {
+            char *next = xprintf("%s%s%s", line, i ? ", " : "", args[i]);
             free(line);
             line = next;
         }
         emit(e, "%s);", line);
         free(line);
     } else {
-        emit_packed(e, head, ", ", ");", p->arg, p->n, "");
+        emit_packed(e, head, ", ", ");", args, n, "");
     }
     free(head);
 }
@@ -365,9 +405,6 @@ emit_call(Emitter *e, const char *name, const Params *p)
 void
 kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool constant)
 {
-    KernelSet *ks = e->kernels;
-    if (!ks || !ks->defs)
-        bug("a block kernel outside kernels_layer_begin / kernels_layer_end");
     const KernelIsa *has = kernel_isa(e->target);
     const KernelIsa *co_isa = constant && kb->co_lanes ? kernel_vector_co_for(e->target, kb) : NULL;
     const KernelIsa *isa = co_isa ? co_isa : constant && !o->yc ? kernel_vector_for(e->target, kb) : NULL;
@@ -386,8 +423,8 @@ kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool co
 
     char *body;
     size_t blen;
-    FILE *f = memstream(&body, &blen);
-    Emitter fe = {.f = f, .target = e->target, .depth = 1};
+    FILE *f = kernel_memstream(&body, &blen);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
     if (constant && kb->co_lanes && !co_isa && has)
         emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
              " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
@@ -407,40 +444,13 @@ kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool co
     kernel_emit_ref_block(&fe, &fkb, &fo, constant);
     if (isa)
         emit(&fe, "#endif");
-    memstream_close(f);
+    kernel_memstream_close(f);
 
-    const char *name = NULL;
-    for (int i = 0; i < ks->n && !name; i++)
-        if (!strcmp(ks->fns[i].body, body))
-            name = ks->fns[i].name;
-    if (!name) {
-        char *nm = block_name(ks, isa ? kernel_isa_tag(isa) : "ref", body, kb, o, constant, co_isa != NULL);
-        emit_block_comment(ks->defs, kb, o, constant);
-        fprintf(ks->defs, "VX_KERNEL void\n%s(", nm);
-        /* the signature, wrapped at the line's end */
-        size_t col = strlen(nm) + 1;
-        for (int i = 0; i < p.n; i++) {
-            size_t w = strlen(p.decl[i]) + (i + 1 < p.n ? 1 : 1);
-            if (i && col + 1 + w > KERNEL_LINE_MAX) {
-                fprintf(ks->defs, "\n%*s", (int)strlen(nm) + 1, "");
-                col = strlen(nm) + 1;
-            } else if (i) {
-                fputc(' ', ks->defs);
-                col++;
-            }
-            fprintf(ks->defs, "%s%s", p.decl[i], i + 1 < p.n ? "," : ")");
-            col += w;
-        }
-        fprintf(ks->defs, "\n{\n%s} /* %s */\n\n", body, nm);
-        if (ks->n == ks->cap) {
-            ks->cap = ks->cap ? 2 * ks->cap : 16;
-            ks->fns = xrealloc(ks->fns, (size_t)ks->cap * sizeof *ks->fns);
-        }
-        ks->fns[ks->n++] = (KernelFn){nm, body};
-        body = NULL;
-        name = nm;
-    }
-    free(body);
-    emit_call(e, name, &p);
+    char *nm = block_name(isa ? kernel_isa_tag(isa) : "ref", kb, o, constant, co_isa != NULL);
+    char *comment = block_comment(kb, o, constant);
+    const char *name = kernel_function(e, nm, comment, NULL, p.decl, p.n, body);
+    free(nm);
+    free(comment);
+    kernel_emit_call(e, name, p.arg, p.n);
     params_free(&p);
 }

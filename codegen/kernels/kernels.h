@@ -144,11 +144,12 @@ const KernelIsa *kernel_vector_co_for(const Target *t, const KernelBlock *kb);
 void kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
 
 /*
- * Winograd F(2x2,3x3) output transform of one output channel in vectors of
- * tile columns: Y = A^T m A per tile, then the epilogue, as the plain loops
- * compute it.  The generated code around it defines Mc (M + co * T: M[t]
+ * Winograd F(m x m,3x3) output transform (m = 2 or 4) of one output
+ * channel in vectors of tile columns: Y = A^T m A per tile, then the
+ * epilogue, as the plain loops compute it.  A call of the function doing it
+ * (written before the layer if new): its arguments are Mc (M + co * T: M[t]
  * of tile i at Mc[t * SM + i]), yc (the output channel), rc (its residual)
- * and b (its bias).
+ * and b (its bias, a variable of that name).
  */
 typedef struct WinoOut {
     int SM;                 /* floats between the 16 (F(4x4): 36) matrices of M */
@@ -156,12 +157,8 @@ typedef struct WinoOut {
     int H, W;               /* output rows and columns */
     bool bias, res, relu;
 } WinoOut;
-void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
-/*
- * Winograd F(4x4,3x3) output transform, likewise (SM: floats between the 36
- * matrices of M; the same names around it).
- */
-void kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
+void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, const char *Mc,
+                             const char *yc, const char *rc);
 
 /*
  * The plain-C reference kernel (kernel_ref.c).  With constant true the
@@ -189,6 +186,19 @@ void kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, 
 void kernels_layer_begin(Emitter *e);
 void kernels_layer_end(Emitter *e);
 void kernels_free(Emitter *e);
+/*
+ * The name of the VX_KERNEL function with body (malloc'd, taken over) and
+ * the parameter declarations decls: one written before, or a new one, named
+ * base (or base_2 .. if taken) with comment (" * " lines) above it, and
+ * under '#if guard' unless guard is NULL.
+ */
+const char *kernel_function(Emitter *e, const char *base, const char *comment, const char *guard,
+                            char *const *decls, int n, char *body);
+/* name(args...); at the emitter's depth, wrapped. */
+void kernel_emit_call(Emitter *e, const char *name, char *const *args, int n);
+/* A text buffer for a body (open_memstream), and its close. */
+FILE *kernel_memstream(char **text, size_t *len);
+void kernel_memstream_close(FILE *f);
 /* The VX_KERNEL macro the functions are declared with. */
 void kernel_emit_prelude(Emitter *e);
 /* Statements "a; b; c;" on as few lines as fit KERNEL_LINE_MAX. */
