@@ -780,6 +780,45 @@ open_wino_image(Emitter *e, const Node *n, const Schedule *s, int npos, int T, i
  * one cache line, so the 16 values of one tile never share a cache set
  * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
  */
+/*
+ * The plain loops of the F(2x2,3x3) output transform of one output
+ * channel, the reference for its vector kernel (kernel_emit_wino_output):
+ * M[t] of tile i at Mc[t * ldm + i], the output channel yc, its residual
+ * rc and bias b.
+ */
+static void
+emit_wino2_plain(Emitter *e, const WinoOut *w)
+{
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    emit(e, "/* over tile columns */");
+    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", w->TW);
+    emit(e, "const int tile = th * %d + tw;", w->TW);
+    emit(e, "float m[4][4], s[2][4];");
+    emit(e, "for (int t = 0; t < 16; t++)");
+    emit(e, "    m[t / 4][t %% 4] = Mc[(size_t)t * ldm + tile];");
+    emit(e, "/* A^T m */");
+    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
+    emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
+    emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
+    emit_end(e, NULL);
+    emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
+    emit_for(e, "i", "for (int i = 0; i < 2 && th * 2 + i < %d; i++)", w->H);
+    emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
+    emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", w->W);
+    emit(e, "const size_t o = (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", w->W);
+    emit(e, "float v = yv[j]%s;", w->bias ? " + b" : "");
+    if (w->res)
+        emit(e, "v += rc[o];");
+    if (w->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yc[o] = v;");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit_end(e, "tw");
+    emit_end(e, "th");
+}
+
 static void
 emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -837,48 +876,13 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
-    const KernelIsa *isa = kernel_isa(e->target);
-    if (isa) {
-        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-        char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
-        char *rc = xprintf("rn + (size_t)co * %d", out.hw);
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        kernel_emit_wino_output(e, isa, &wo, 2, mc, yc, rc);
-        emit(e, "#else");
-        free(mc);
-        free(yc);
-        free(rc);
-    }
-    emit(e, "/* over tile rows */");
-    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    emit(e, "/* over tile columns */");
-    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", TW);
-    emit(e, "const int tile = th * %d + tw;", TW);
-    emit(e, "float m[4][4], s[2][4];");
-    emit(e, "for (int t = 0; t < 16; t++)");
-    emit(e, "    m[t / 4][t %% 4] = M[(size_t)t * %d + (size_t)co * %d + tile];", SM, T);
-    emit(e, "/* A^T m */");
-    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
-    emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
-    emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
-    emit_end(e, NULL);
-    emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
-    emit_for(e, "i", "for (int i = 0; i < 2 && th * 2 + i < %d; i++)", out.h);
-    emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
-    emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", out.w);
-    emit(e, "const size_t o = (size_t)co * %d + (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", out.hw, out.w);
-    emit(e, "float v = yv[j]%s;", n->param[P_BIAS] ? " + b" : "");
-    if (add)
-        emit(e, "v += rn[o];");
-    if (relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yn[o] = v;");
-    emit_end(e, "j");
-    emit_end(e, "i");
-    emit_end(e, "tw");
-    emit_end(e, "th");
-    if (isa)
-        emit(e, "#endif");
+    WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
+    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
+    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 2, emit_wino2_plain, mc, yc, rc);
+    free(mc);
+    free(yc);
+    free(rc);
     emit_end(e, "co");
     emit_end(e, "n");
 }
@@ -911,6 +915,81 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
  * version (kernel_emit_wino4_output) under its '#if'.  V and M are laid
  * out as for winograd(2), with 36 matrices each, SV and SM floats apart.
  */
+/*
+ * The plain loops of the F(4x4,3x3) output transform of one output
+ * channel, the reference for its vector kernel (kernel_emit_wino_output):
+ * M[t] of tile i at Mc[t * ldm + i], the output channel yc, its residual
+ * rc and bias b.
+ */
+static void
+emit_wino4_plain(Emitter *e, const WinoOut *w)
+{
+    int CH = wino_chunk(w->TW);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    open_wino_chunks(e, w->TW, CH);
+    emit(e, "float sm[4][6][%d];", CH);
+    emit(e, "float o[4][%d];", 4 * CH);
+    kernel_emit_comment(e, "A^T m down each column l: sm[i][l][j] = sum_k A^T[i][k] M[6 k + l][co][tile], tile j of"
+                        " the chunk");
+    emit_for(e, "l", "for (int l = 0; l < 6; l++)");
+    emit(e, "const float *restrict mt = Mc + (size_t)l * ldm + th * %d + tw0;", w->TW);
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        if (k)
+            emit(e, "const float m%d = mt[%d * ldm + j];", k, 6 * k);
+        else
+            emit(e, "const float m0 = mt[j];");
+    emit(e, "const float p12 = m1 + m2;");
+    emit(e, "const float d12 = m1 - m2;");
+    emit(e, "const float p34 = m3 + m4;");
+    emit(e, "const float d34 = m3 - m4;");
+    emit(e, "sm[0][l][j] = m0 + p12 + p34;");
+    emit(e, "sm[1][l][j] = d12 + 2.0f * d34;");
+    emit(e, "sm[2][l][j] = p12 + 4.0f * p34;");
+    emit(e, "sm[3][l][j] = d12 + 8.0f * d34 + m5;");
+    emit_end(e, "j");
+    emit_end(e, "l");
+    emit(e, "/* (A^T m) A along each row: the 4 x 4 outputs of tile j at o[i][4 j .. 4 j + 3] */");
+    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        emit(e, "const float s%d = sm[i][%d][j];", k, k);
+    emit(e, "const float p12 = s1 + s2;");
+    emit(e, "const float d12 = s1 - s2;");
+    emit(e, "const float p34 = s3 + s4;");
+    emit(e, "const float d34 = s3 - s4;");
+    emit(e, "o[i][4 * j] = s0 + p12 + p34;");
+    emit(e, "o[i][4 * j + 1] = d12 + 2.0f * d34;");
+    emit(e, "o[i][4 * j + 2] = p12 + 4.0f * p34;");
+    emit(e, "o[i][4 * j + 3] = d12 + 8.0f * d34 + s5;");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit(e, "/* epilogue of the rows and columns inside the output */");
+    if (w->W % 4)
+        emit(e, "const int nc = 4 * nt < %d - 4 * tw0 ? 4 * nt : %d - 4 * tw0;", w->W, w->W);
+    else
+        emit(e, "const int nc = 4 * nt;");
+    if (w->H % 4)
+        emit_for(e, "i", "for (int i = 0; i < 4 && th * 4 + i < %d; i++)", w->H);
+    else
+        emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit(e, "float *restrict yr = yc + (size_t)(th * 4 + i) * %d + tw0 * 4;", w->W);
+    if (w->res)
+        emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", w->W);
+    emit_for(e, "c", "for (int c = 0; c < nc; c++)");
+    emit(e, "float v = o[i][c]%s;", w->bias ? " + b" : "");
+    if (w->res)
+        emit(e, "v += rr[c];");
+    if (w->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[c] = v;");
+    emit_end(e, "c");
+    emit_end(e, "i");
+    emit_end(e, "tw0");
+    emit_end(e, "th");
+}
+
 static void
 emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -975,79 +1054,13 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
-    emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
-    if (add)
-        emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
-    const KernelIsa *isa = kernel_isa(e->target);
-    if (isa) {
-        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-        char *mc = xprintf("M + (size_t)co * %d", T);
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        kernel_emit_wino_output(e, isa, &wo, 4, mc, "yc", "rc");
-        emit(e, "#else");
-        free(mc);
-    }
-    emit(e, "/* over tile rows */");
-    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    open_wino_chunks(e, TW, CH);
-    emit(e, "float sm[4][6][%d];", CH);
-    emit(e, "float o[4][%d];", 4 * CH);
-    emit(e, "/* A^T m down each column l: sm[i][l][j] = sum_k A^T[i][k] M[6 k + l][co][tile], tile j of the chunk */");
-    emit_for(e, "l", "for (int l = 0; l < 6; l++)");
-    emit(e, "const float *restrict mt = M + (size_t)l * %d + (size_t)co * %d + th * %d + tw0;", SM, T, TW);
-    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
-    for (int k = 0; k < 6; k++)
-        emit(e, "const float m%d = mt[%d + j];", k, 6 * k * SM);
-    emit(e, "const float p12 = m1 + m2;");
-    emit(e, "const float d12 = m1 - m2;");
-    emit(e, "const float p34 = m3 + m4;");
-    emit(e, "const float d34 = m3 - m4;");
-    emit(e, "sm[0][l][j] = m0 + p12 + p34;");
-    emit(e, "sm[1][l][j] = d12 + 2.0f * d34;");
-    emit(e, "sm[2][l][j] = p12 + 4.0f * p34;");
-    emit(e, "sm[3][l][j] = d12 + 8.0f * d34 + m5;");
-    emit_end(e, "j");
-    emit_end(e, "l");
-    emit(e, "/* (A^T m) A along each row: the 4 x 4 outputs of tile j at o[i][4 j .. 4 j + 3] */");
-    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
-    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
-    for (int k = 0; k < 6; k++)
-        emit(e, "const float s%d = sm[i][%d][j];", k, k);
-    emit(e, "const float p12 = s1 + s2;");
-    emit(e, "const float d12 = s1 - s2;");
-    emit(e, "const float p34 = s3 + s4;");
-    emit(e, "const float d34 = s3 - s4;");
-    emit(e, "o[i][4 * j] = s0 + p12 + p34;");
-    emit(e, "o[i][4 * j + 1] = d12 + 2.0f * d34;");
-    emit(e, "o[i][4 * j + 2] = p12 + 4.0f * p34;");
-    emit(e, "o[i][4 * j + 3] = d12 + 8.0f * d34 + s5;");
-    emit_end(e, "j");
-    emit_end(e, "i");
-    emit(e, "/* epilogue of the rows and columns inside the output */");
-    if (out.w % 4)
-        emit(e, "const int nc = 4 * nt < %d - 4 * tw0 ? 4 * nt : %d - 4 * tw0;", out.w, out.w);
-    else
-        emit(e, "const int nc = 4 * nt;");
-    if (out.h % 4)
-        emit_for(e, "i", "for (int i = 0; i < 4 && th * 4 + i < %d; i++)", out.h);
-    else
-        emit_for(e, "i", "for (int i = 0; i < 4; i++)");
-    emit(e, "float *restrict yr = yc + (size_t)(th * 4 + i) * %d + tw0 * 4;", out.w);
-    if (add)
-        emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", out.w);
-    emit_for(e, "c", "for (int c = 0; c < nc; c++)");
-    emit(e, "float v = o[i][c]%s;", n->param[P_BIAS] ? " + b" : "");
-    if (add)
-        emit(e, "v += rr[c];");
-    if (relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[c] = v;");
-    emit_end(e, "c");
-    emit_end(e, "i");
-    emit_end(e, "tw0");
-    emit_end(e, "th");
-    if (isa)
-        emit(e, "#endif");
+    WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
+    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
+    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 4, emit_wino4_plain, mc, yc, rc);
+    free(mc);
+    free(yc);
+    free(rc);
     emit_end(e, "co");
     emit_end(e, "n");
 }

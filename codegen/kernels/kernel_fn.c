@@ -217,6 +217,34 @@ kernel_emit_stmts(Emitter *e, const char *text)
 }
 
 void
+kernel_emit_comment(Emitter *e, const char *text)
+{
+    int room = line_room(e);
+    char *line = xmalloc(strlen(text) + 8);
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        /* as many words as fit, with "/" "* " or "   " before and " *" "/" after the last */
+        int len = (int)strlen(p), take = len;
+        if (len + 6 > room) {
+            take = room - 6;
+            while (take > 0 && p[take] != ' ')
+                take--;
+            if (take <= 0)
+                take = len;
+        }
+        bool last = take == len;
+        snprintf(line, strlen(text) + 8, "%s%.*s%s", first ? "/* " : "   ", take, p, last ? " */" : "");
+        emit(e, "%s", line);
+        p += take;
+        while (*p == ' ')
+            p++;
+        first = false;
+    }
+    free(line);
+}
+
+void
 kernel_emit_decls(Emitter *e, const char *type, const char *list)
 {
     char *whole = xprintf("%s %s;", type, list);
@@ -258,6 +286,59 @@ params_free(Params *p)
         free(p->decl[i]);
         free(p->arg[i]);
     }
+}
+
+/* The name a parameter declaration declares: its last word. */
+static const char *
+decl_name(const char *decl)
+{
+    const char *n = decl + strlen(decl);
+    while (n > decl && (n[-1] == '_' || (n[-1] >= 'a' && n[-1] <= 'z') || (n[-1] >= 'A' && n[-1] <= 'Z') ||
+                        (n[-1] >= '0' && n[-1] <= '9')))
+        n--;
+    return n;
+}
+
+/*
+ * The reference path of the block: a call of the function shared by the
+ * blocks of its operand form and epilogue, whatever their size (MR, NT,
+ * rows and cols are its arguments), on a local accumulator array.
+ */
+static void
+emit_ref_call(Emitter *e, const KernelBlock *fkb, const KernelOut *fo, const Params *p, bool constant)
+{
+    char *body;
+    size_t len;
+    FILE *f = kernel_memstream(&body, &len);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
+    kernel_emit_ref_block(&fe, fkb, fo);
+    kernel_memstream_close(f);
+    char *decl[32], *arg[32];
+    int n = 0;
+    decl[n] = "int MR", arg[n++] = xprintf("%d", fkb->MR);
+    decl[n] = "int NT", arg[n++] = xprintf("%d", fkb->NT);
+    decl[n] = "int rows", arg[n++] = constant ? xprintf("%d", fkb->MR) : xstrdup("mr");
+    decl[n] = "int cols", arg[n++] = constant ? xprintf("%d", fkb->cols) : xstrdup("pn");
+    decl[n] = "float acc[][NT]", arg[n++] = xstrdup("acc");
+    for (int i = 0; i < p->n; i++)
+        decl[n] = p->decl[i], arg[n++] = xstrdup(decl_name(p->decl[i]));
+    const KernelTaps *t = fkb->taps;
+    char *base = xprintf("vx_ref%s%s%s%s%s%s%s%s", t ? "_direct" : "", fkb->bc ? "_nchwc_in" : "",
+                         fo->yc ? "_nchwc" : "", fo->tiled ? "_tiled" : "", fkb->packed ? "" : "_unpacked",
+                         fo->bias ? "_bias" : "", fo->res ? "_res" : "", fo->relu ? "_relu" : "");
+    char *comment = xprintf(" * The reference path of a block (plain C): acc[r][j] = sum_k W[co0 + r][k] * B[k][%s]\n"
+                            " * for r < rows, j < cols, in k order; then rows r < mr, columns j < pn of it%s%s%s\n"
+                            " * stored at y + (co0 + r) * ldy + p0 + j%s.  W: %s.",
+                            kernel_block_column(fkb), fo->bias ? " + bias[r]" : "", fo->res ? " + res" : "",
+                            fo->relu ? ", relu" : "", fo->yc ? " (NCHWc)" : "",
+                            fkb->packed ? "the packed [K][MR] panel wt" : "wg[(co0 + r) * K + k]");
+    const char *name = kernel_function(e, base, comment, NULL, decl, n, body);
+    emit(e, "float acc[%d][%d];", fkb->MR, fkb->NT);
+    kernel_emit_call(e, name, arg, n);
+    for (int i = 0; i < n; i++)
+        free(arg[i]);
+    free(base);
+    free(comment);
 }
 
 /* The block's parameters, in the order of the function's signature. */
@@ -429,7 +510,7 @@ kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool co
         emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
              " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
     if (isa) {
-        emit(&fe, "(void)mr;");
+        emit(&fe, "(void)mr; /* the reference path's, and the vector kernel's if it guards rows */");
         emit(&fe, "(void)pn;");
         emit(&fe, "#if %s", kernel_isa_guard(isa));
         if (co_isa)
@@ -441,7 +522,7 @@ kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool co
         emit(&fe, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
              kernel_isa_name(has));
     }
-    kernel_emit_ref_block(&fe, &fkb, &fo, constant);
+    emit_ref_call(&fe, &fkb, &fo, &p, constant);
     if (isa)
         emit(&fe, "#endif");
     kernel_memstream_close(f);

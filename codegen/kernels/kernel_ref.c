@@ -63,23 +63,21 @@ kernel_close_reduction(Emitter *e, const KernelBlock *kb)
     emit_end(e, "ci");
 }
 
-void
-kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant)
+/* The reference kernel over rows x cols of the block (names of the function's parameters). */
+static void
+emit_ref_kernel(Emitter *e, const KernelBlock *kb)
 {
-    char rb[16], jb[16];
-    snprintf(rb, sizeof rb, "%d", kb->MR);
-    snprintf(jb, sizeof jb, "%d", kb->cols);
     emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kernel_block_column(kb));
     emit(e, "/* over the reduction: input channels x kernel taps */");
     kernel_open_reduction(e, kb);
     emit(e, "/* over the block's output channels */");
-    emit_for(e, "r", "for (int r = 0; r < %s; r++)", constant ? rb : "mr");
+    emit_for(e, "r", "for (int r = 0; r < rows; r++)");
     if (kb->packed)
-        emit(e, "const float wk = wt[k * %d + r];", kb->MR);
+        emit(e, "const float wk = wt[k * MR + r];");
     else
         emit(e, "const float wk = wg[(co0 + r) * K + k];");
     emit(e, "/* over the tile's pixels */");
-    emit(e, "for (int j = 0; j < %s; j++)", constant ? jb : "pn");
+    emit(e, "for (int j = 0; j < cols; j++)");
     if (kb->bc)
         emit(e, "    acc[r][j] += wk * bk[j * %d];", kb->bc);
     else
@@ -98,25 +96,25 @@ ref_row(const char *base, int yc)
 }
 
 /*
- * The reference path of a block: its accumulator array (zero, or with
- * reduction tiles the partial sums so far), the reference kernel, and the
+ * The reference path of a block, the body of a function with parameters
+ * MR (the rows of the weight panel), NT, rows x cols (the block computed)
+ * and acc[MR][NT] besides the block's: its accumulators zero, or with
+ * reduction tiles the partial sums so far, the reference kernel, and the
  * epilogue of KernelOut in the order of the vector kernels: + bias,
  * + residual, relu, one store.  With reduction tiles, blocks before the
  * last store their partial sums instead.
  */
 void
-kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool constant)
+kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o)
 {
-    int MR = kb->MR, NT = kb->NT, yc = o->yc;
+    int yc = o->yc;
     char *yrow = ref_row(o->y, yc), *rrow = o->res ? ref_row(o->res, yc) : NULL;
     char jj[32] = "j"; /* column j's offset in a row: j, or j * c in an NCHWc output */
     if (yc)
         snprintf(jj, sizeof jj, "j * %d", yc);
-    emit_scope(e, "reference");
-    emit(e, "float acc[%d][%d];", MR, NT);
     emit(e, "/* zero the accumulators */");
-    emit(e, "for (int r = 0; r < %d; r++)", MR);
-    emit(e, "    for (int j = 0; j < %d; j++)", NT);
+    emit(e, "for (int r = 0; r < MR; r++)");
+    emit(e, "    for (int j = 0; j < NT; j++)");
     emit(e, "        acc[r][j] = 0.0f;");
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far */");
@@ -128,7 +126,7 @@ kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, boo
         emit_end(e, "r");
         emit_end(e, NULL);
     }
-    kernel_emit_ref(e, kb, constant);
+    emit_ref_kernel(e, kb);
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: store the partial sums */");
@@ -158,7 +156,6 @@ kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, boo
     emit(e, "yr[%s] = v;", jj);
     emit_end(e, "j");
     emit_end(e, "r");
-    emit_end(e, "reference");
     free(yrow);
     free(rrow);
 }

@@ -689,19 +689,18 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     int full = rem && !tv ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem and no tail */
     char line[1024];
 
-    emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
-         isa->facts->name, isa->target, kernel_block_column(kb), MR, kb->cols);
-    if (tv)
-        emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs; the last %d"
-             " column%s with the channels in the lanes (t<j>_<v>: column %d + j, %d vector%s of channels), one"
-             " broadcast operand value each: %d FMAs a step instead of %d in partial vectors;",
-             MR * nv, L, nv, rem, rem > 1 ? "s" : "", nv * L, tv, tv > 1 ? "s" : "", rem * tv, MR);
-    else
-        emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
-             MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
-    emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
-         o->relu ? " relu," : "");
-    emit_scope(e, "kernel");
+    char *tail = tv ? xprintf("; the last %d column%s with the channels in the lanes (t<j>_<v>: column %d + j, %d"
+                              " vector%s of channels), one broadcast operand value each: %d FMAs a step instead"
+                              " of %d in partial vectors", rem, rem > 1 ? "s" : "", nv * L, tv,
+                              tv > 1 ? "s" : "", rem * tv, MR)
+                     : xstrdup(rem ? ", the last vector of each row a partial one" : "");
+    char *what = xprintf("%s kernel (target %s) of %d x %d: %d accumulator vectors of %d floats (a<r>_<v>),"
+                         " %d operand vectors, explicit FMAs%s; then%s%s%s stored from the registers",
+                         isa->facts->name, isa->target, MR, kb->cols, MR * nv, L, nv, tail,
+                         o->bias ? " bias," : "", o->res ? " residual," : "", o->relu ? " relu," : "");
+    kernel_emit_comment(e, what);
+    free(tail);
+    free(what);
     emit_block_out(e, o);
     emit_zero_accs(e, isa, "a", MR, nv);
     if (tv) {
@@ -767,7 +766,6 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
              o->res ? " residual," : "", o->relu ? " relu," : "");
         emit_block_store(e, isa, kb, o, nv, full, rem, tv, epi);
     }
-    emit_end(e, "kernel");
 }
 
 /* ---------------------------------------------------------------- output channels in the lanes */
@@ -840,19 +838,16 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     if (o->yc && o->yc != L)
         bug("an NCHW%dc output for %d-lane vectors", o->yc, L);
 
-    emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
-         isa->facts->name, isa->target);
-    emit(e, "   B[k][%s] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
-         kernel_block_column(kb), MR, cols, cols * nv, L);
-    emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
-         nv);
-    if (o->yc)
-        emit(e, "   FMAs; then each vector whole into the NCHW%dc output%s%s%s */", o->yc, o->bias ? ", bias" : "",
-             o->res ? ", residual" : "", o->relu ? ", relu" : "");
-    else
-        emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
-             o->res ? ", residual" : "", o->relu ? ", relu" : "");
-    emit_scope(e, "kernel");
+    char *into = o->yc ? xprintf("each vector whole into the NCHW%dc output", o->yc)
+                       : xstrdup("through tb[column][channel] into the output rows");
+    char *what = xprintf("%s kernel (target %s) of %d x %d, output channels in the lanes: %d accumulator vectors"
+                         " of %d output channels (a<j>_<v>: column j, channels v * %d ..), %d weight vectors and"
+                         " one broadcast operand value per column, explicit FMAs; then %s%s%s%s",
+                         isa->facts->name, isa->target, MR, cols, cols * nv, L, L, nv, into,
+                         o->bias ? ", bias" : "", o->res ? ", residual" : "", o->relu ? ", relu" : "");
+    kernel_emit_comment(e, what);
+    free(into);
+    free(what);
     if (o->yc) {
         emit(e, "/* column j, channels v * %d .. at yb + (v * ldy + j) * %d */", L, L);
         emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->y, L, L);
@@ -914,7 +909,6 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
                  o->res ? " residual," : "", o->relu ? " relu," : "");
             emit_blocked_columns(e, isa, kb, o, false, epi);
         }
-        emit_end(e, "kernel");
         return;
     }
     emit(e, "/* the accumulators to tb[column][channel] */");
@@ -933,7 +927,6 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
              o->res ? " residual," : "", o->relu ? " relu," : "");
         emit_columns_write(e, kb, o, "tb", 0, cols, epi);
     }
-    emit_end(e, "kernel");
 }
 
 /* ---------------------------------------------------------------- Winograd output transform */
@@ -1017,7 +1010,7 @@ emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *
     for (int t = 0; t < 16; t++) {
         snprintf(v, sizeof v, "m[%d]", t);
         if (t)
-            snprintf(p, sizeof p, "mt + %d * sm + %s", t, tw0);
+            snprintf(p, sizeof p, "mt + %d * ldm + %s", t, tw0);
         else
             snprintf(p, sizeof p, "mt + %s", tw0);
         if (n == L)
@@ -1081,7 +1074,7 @@ emit_wino_output_rows(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m,
         emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
-    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * sm + tw] */", TW);
+    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * ldm + tw] */", TW);
     if (m == 2) {
         emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d;", w->W);
         emit(e, "float *restrict y1 = y0 + %d;", w->W);
@@ -1169,7 +1162,7 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
         for (int k = 0; k < 6; k++) {
             snprintf(names[k], sizeof names[k], "m[%d]", k);
             if (6 * k + l)
-                snprintf(p, sizeof p, "mt + %d * sm + %s", 6 * k + l, tw0);
+                snprintf(p, sizeof p, "mt + %d * ldm + %s", 6 * k + l, tw0);
             else
                 snprintf(p, sizeof p, "mt + %s", tw0);
             if (n == L)
@@ -1223,30 +1216,37 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
 /* ---------------------------------------------------------------- the output transform's function */
 
 void
-kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, const char *Mc, const char *yc,
-                        const char *rc)
+kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, WinoPlain *plain, const char *Mc,
+                        const char *yc, const char *rc)
 {
     char *body;
     size_t len;
     FILE *f = kernel_memstream(&body, &len);
     Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
-    emit_wino_output_rows(&fe, isa, w, m, m == 2 ? emit_wino_chunk : emit_wino4_chunk);
+    if (isa) {
+        emit(&fe, "#if %s", isa->guard);
+        emit_wino_output_rows(&fe, isa, w, m, m == 2 ? emit_wino_chunk : emit_wino4_chunk);
+        emit(&fe, "#else");
+    }
+    plain(&fe, w);
+    if (isa)
+        emit(&fe, "#endif");
     kernel_memstream_close(f);
     char *decl[5], *arg[5];
     int n = 0;
     decl[n] = "const float *restrict Mc", arg[n++] = (char *)Mc;
-    decl[n] = "int sm", arg[n++] = xprintf("%d", w->SM);
+    decl[n] = "int ldm", arg[n++] = xprintf("%d", w->SM);
     decl[n] = "float *restrict yc", arg[n++] = (char *)yc;
     if (w->res)
         decl[n] = "const float *restrict rc", arg[n++] = (char *)rc;
     if (w->bias)
         decl[n] = "float b", arg[n++] = "b";
-    char *base = xprintf("vx_wino%d_output_%s_%dx%d%s%s%s", m, isa->tag, w->H, w->W, w->bias ? "_bias" : "",
-                         w->res ? "_res" : "", w->relu ? "_relu" : "");
+    char *base = xprintf("vx_wino%d_output_%s_%dx%d%s%s%s", m, isa ? isa->tag : "ref", w->H, w->W,
+                         w->bias ? "_bias" : "", w->res ? "_res" : "", w->relu ? "_relu" : "");
     char *comment = xprintf(" * Winograd F(%dx%d,3x3) output transform of one output channel of a %d x %d map:\n"
-                            " *   yc = A^T m A per tile%s%s%s, m[t] of a tile at Mc + t * sm + tile",
+                            " *   yc = A^T m A per tile%s%s%s, m[t] of a tile at Mc + t * ldm + tile",
                             m, m, w->H, w->W, w->bias ? " + b" : "", w->res ? " + rc" : "", w->relu ? ", relu" : "");
-    const char *name = kernel_function(e, base, comment, isa->guard, decl, n, body);
+    const char *name = kernel_function(e, base, comment, NULL, decl, n, body);
     kernel_emit_call(e, name, arg, n);
     free(arg[1]);
     free(base);

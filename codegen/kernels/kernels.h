@@ -145,11 +145,12 @@ void kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *
 
 /*
  * Winograd F(m x m,3x3) output transform (m = 2 or 4) of one output
- * channel in vectors of tile columns: Y = A^T m A per tile, then the
- * epilogue, as the plain loops compute it.  A call of the function doing it
- * (written before the layer if new): its arguments are Mc (M + co * T: M[t]
- * of tile i at Mc[t * SM + i]), yc (the output channel), rc (its residual)
- * and b (its bias, a variable of that name).
+ * channel: Y = A^T m A per tile, then the epilogue, in vectors of tile
+ * columns under the ISA's '#if' and the plain loops as the '#else'.  A
+ * call of the function doing it (written before the layer if new): its
+ * arguments are Mc (M + co * T: M[t] of tile i at Mc[t * SM + i]), yc (the
+ * output channel), rc (its residual) and b (its bias, a variable of that
+ * name).
  */
 typedef struct WinoOut {
     int SM;                 /* floats between the 16 (F(4x4): 36) matrices of M */
@@ -157,17 +158,19 @@ typedef struct WinoOut {
     int H, W;               /* output rows and columns */
     bool bias, res, relu;
 } WinoOut;
-void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, const char *Mc,
-                             const char *yc, const char *rc);
+/* The plain loops of the output transform into a function body: Mc, ldm (floats between the
+ * matrices of M), yc, rc and b are its parameters (emit_conv.c). */
+typedef void WinoPlain(Emitter *e, const WinoOut *w);
+/* isa NULL: the plain loops alone. */
+void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, WinoPlain *plain,
+                             const char *Mc, const char *yc, const char *rc);
 
 /*
- * The plain-C reference kernel (kernel_ref.c).  With constant true the
- * trip counts are MR x cols (the accumulators can live in registers);
- * else the variables mr x pn of the block at the edge.
+ * The plain-C reference path of a block (kernel_ref.c): the body of a
+ * function with the block's parameters and MR, NT, rows, cols and
+ * acc[][NT] (kernel_emit_ref_block says what they are).
  */
-void kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant);
-/* The reference path of a block: the acc array, kernel_emit_ref, the epilogue of out. */
-void kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, bool constant);
+void kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *out);
 
 /* ---- kernel_fn.c */
 
@@ -203,6 +206,8 @@ void kernel_memstream_close(FILE *f);
 void kernel_emit_prelude(Emitter *e);
 /* Statements "a; b; c;" on as few lines as fit KERNEL_LINE_MAX. */
 void kernel_emit_stmts(Emitter *e, const char *text);
+/* A comment, its words wrapped to KERNEL_LINE_MAX. */
+void kernel_emit_comment(Emitter *e, const char *text);
 /* "type list;" likewise, list a declarator list "a = x, b = y". */
 void kernel_emit_decls(Emitter *e, const char *type, const char *list);
 
