@@ -153,12 +153,14 @@ emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, int cols, bool row
         kernel_emit_block(e, &kb, out, true);
         return;
     }
+    if (tail)
+        emit(e, "/* whole blocks (constant trip counts), or the block at the pixel edge: %d columns */", tail);
+    else
+        emit(e, "/* a whole block (constant trip counts, accumulators in registers) */");
     emit_open(e, NULL, "if (pn == %d%s)", kb.NT, rows);
-    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
     kernel_emit_block(e, &kb, out, true);
     if (tail) {
         emit_else(e, "else if (pn == %d%s)", tail, rows);
-        emit(e, "/* the block at the pixel edge: %d columns */", tail);
         kb.cols = tail;
         kernel_emit_block(e, &kb, out, true);
     }

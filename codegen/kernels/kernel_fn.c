@@ -40,6 +40,10 @@ struct KernelSet {
     size_t defs_len;
     KernelFn *fns;          /* every function written */
     int n, cap;
+    bool survey;            /* the first pass over the layers: nothing written, only rows_sure gathered */
+    KernelFn *fewest;       /* per block kernel (its body without row guards, in name): the fewest rows
+                               any of its blocks has, in body as a number */
+    int nfewest, capfewest;
 };
 
 FILE *
@@ -82,12 +86,36 @@ kernels_layer_end(Emitter *e)
         bug("kernels_layer_end without its begin");
     kernel_memstream_close(ks->defs);
     kernel_memstream_close(ks->layer);
-    fwrite(ks->defs_text, 1, ks->defs_len, ks->out);
-    fwrite(ks->layer_text, 1, ks->layer_len, ks->out);
+    if (!ks->survey) {
+        fwrite(ks->defs_text, 1, ks->defs_len, ks->out);
+        fwrite(ks->layer_text, 1, ks->layer_len, ks->out);
+    }
     free(ks->defs_text);
     free(ks->layer_text);
     ks->defs = ks->layer = NULL;
     e->f = ks->out;
+}
+
+/* Forgets the functions written (not the rows gathered). */
+static void
+forget_functions(KernelSet *ks)
+{
+    for (int i = 0; i < ks->n; i++) {
+        free(ks->fns[i].name);
+        free(ks->fns[i].body);
+    }
+    free(ks->fns);
+    ks->fns = NULL;
+    ks->n = ks->cap = 0;
+}
+
+void
+kernels_survey(Emitter *e, bool survey)
+{
+    if (!e->kernels)
+        e->kernels = xcalloc(1, sizeof *e->kernels);
+    forget_functions(e->kernels);
+    e->kernels->survey = survey;
 }
 
 void
@@ -96,11 +124,12 @@ kernels_free(Emitter *e)
     KernelSet *ks = e->kernels;
     if (!ks)
         return;
-    for (int i = 0; i < ks->n; i++) {
-        free(ks->fns[i].name);
-        free(ks->fns[i].body);
+    forget_functions(ks);
+    for (int i = 0; i < ks->nfewest; i++) {
+        free(ks->fewest[i].name);
+        free(ks->fewest[i].body);
     }
-    free(ks->fns);
+    free(ks->fewest);
     free(ks);
     e->kernels = NULL;
 }
@@ -329,7 +358,7 @@ emit_ref_call(Emitter *e, const KernelBlock *fkb, const KernelOut *fo, const Par
     char *comment = xprintf(" * The reference path of a block (plain C): acc[r][j] = sum_k W[co0 + r][k] * B[k][%s]\n"
                             " * for r < rows, j < cols, in k order; then rows r < mr, columns j < pn of it%s%s%s\n"
                             " * stored at y + (co0 + r) * ldy + p0 + j%s.  W: %s.",
-                            kernel_block_column(fkb), fo->bias ? " + bias[r]" : "", fo->res ? " + res" : "",
+                            "j", fo->bias ? " + bias[r]" : "", fo->res ? " + res" : "",
                             fo->relu ? ", relu" : "", fo->yc ? " (NCHWc)" : "",
                             fkb->packed ? "the packed [K][MR] panel wt" : "wg[(co0 + r) * K + k]");
     const char *name = kernel_function(e, base, comment, NULL, decl, n, body);
@@ -346,7 +375,13 @@ static void
 block_params(Params *p, const KernelBlock *kb, const KernelOut *o)
 {
     const KernelTaps *t = kb->taps;
-    param(p, "const float *restrict B", xstrdup(kb->B));
+    /* B from the block's first column: its column j at B[k * ldb + j] (NCHWc: B[.. + j * bc]) */
+    if (kb->tile_panel || t)
+        param(p, "const float *restrict B", xstrdup(kb->B));
+    else if (kb->bc)
+        param(p, "const float *restrict B", xprintf("%s + p0 * %d", kb->B, kb->bc));
+    else
+        param(p, "const float *restrict B", xprintf("%s + p0", kb->B));
     if (!t) {
         param(p, "int ldb", xprintf("%d", kb->P));
         param(p, "int k0", xstrdup(kb->kfrom));
@@ -399,10 +434,11 @@ block_comment(const KernelBlock *kb, const KernelOut *o, bool constant)
     snprintf(cols, sizeof cols, constant ? "%d" : "pn", kb->cols);
     if (kb->taps)
         taps = xprintf("\n * B: a direct conv's zero-padded input, k over input channels x kh x kw taps;");
-    char *c = xprintf(" * A block of %s output channels x %s columns%s:\n"
-                      " *   out[r][j] = sum_k W[co0 + r][k] * B[k][%s]%s%s%s\n"
-                      " * for rows r < mr, stored at y + (co0 + r) * ldy + p0 + j%s;%s W: %s.",
-                      rows, cols, constant ? "" : " (at an edge)", kernel_block_column(kb),
+    else if (kb->prefetch_rows)
+        taps = xprintf("\n * B: a whole input (or im2col panel), its rows prefetched ahead;");
+    char *c = xprintf(" * %s x %s block%s: out[r][j] = sum_k W[co0 + r][k] * B[k][%s]%s%s%s, for rows r < mr\n"
+                      " * stored at y + (co0 + r) * ldy + p0 + j%s;%s W: %s.",
+                      rows, cols, constant ? "" : " (at an edge)", "j",
                       o->bias ? " + bias[r]" : "", o->res ? " + res[r][j]" : "", o->relu ? ", relu" : "",
                       o->yc ? " (NCHWc)" : "", taps ? taps : "",
                       kb->packed ? "the packed [K][MR] panel wt" : "wg[(co0 + r) * K + k]");
@@ -483,6 +519,37 @@ kernel_emit_call(Emitter *e, const char *name, char *const *args, int n)
     free(head);
 }
 
+/* The body of the function of a block (fkb and fo: the block as the function sees it). */
+static char *
+block_body(Emitter *e, const KernelBlock *kb, const KernelBlock *fkb, const KernelOut *fo, const Params *p,
+           bool constant, const KernelIsa *has, const KernelIsa *isa, const KernelIsa *co_isa)
+{
+    char *body;
+    size_t blen;
+    FILE *f = kernel_memstream(&body, &blen);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
+    if (constant && kb->co_lanes && !co_isa && has)
+        emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
+             " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
+    if (isa) {
+        emit(&fe, "(void)mr, (void)pn; /* the reference path's (mr the vector kernel's too if it guards rows) */");
+        emit(&fe, "#if %s", kernel_isa_guard(isa));
+        if (co_isa)
+            kernel_emit_vector_co(&fe, isa, fkb, fo);
+        else
+            kernel_emit_vector(&fe, isa, fkb, fo);
+        emit(&fe, "#else");
+    } else if (constant && has) {
+        emit(&fe, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
+             kernel_isa_name(has));
+    }
+    emit_ref_call(&fe, fkb, fo, p, constant);
+    if (isa)
+        emit(&fe, "#endif");
+    kernel_memstream_close(f);
+    return body;
+}
+
 void
 kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool constant)
 {
@@ -502,33 +569,43 @@ kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *o, bool co
     fo.res = o->res ? "res" : NULL;
     fo.bias = o->bias ? "bias" : NULL;
 
-    char *body;
-    size_t blen;
-    FILE *f = kernel_memstream(&body, &blen);
-    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
-    if (constant && kb->co_lanes && !co_isa && has)
-        emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
-             " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
-    if (isa) {
-        emit(&fe, "(void)mr; /* the reference path's, and the vector kernel's if it guards rows */");
-        emit(&fe, "(void)pn;");
-        emit(&fe, "#if %s", kernel_isa_guard(isa));
-        if (co_isa)
-            kernel_emit_vector_co(&fe, isa, &fkb, &fo);
-        else
-            kernel_emit_vector(&fe, isa, &fkb, &fo);
-        emit(&fe, "#else");
-    } else if (constant && has) {
-        emit(&fe, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
-             kernel_isa_name(has));
+    KernelSet *ks = e->kernels;
+    /* Row guards: a block short of rows (guard_rows) stores rows from rows_sure on only if they are
+       within mr.  The blocks of one kernel share its function, which guards the rows from the fewest
+       any of them has (gathered by the survey pass). */
+    KernelOut ko = fo;
+    ko.guard_rows = false;
+    ko.rows_sure = kb->MR;
+    char *key = block_body(e, kb, &fkb, &ko, &p, constant, has, isa, co_isa);
+    int sure = o->guard_rows ? o->rows_sure : kb->MR, at = -1;
+    for (int i = 0; i < ks->nfewest && at < 0; i++)
+        if (!strcmp(ks->fewest[i].name, key))
+            at = i;
+    if (ks->survey) {
+        if (at < 0) {
+            if (ks->nfewest == ks->capfewest) {
+                ks->capfewest = ks->capfewest ? 2 * ks->capfewest : 16;
+                ks->fewest = xrealloc(ks->fewest, (size_t)ks->capfewest * sizeof *ks->fewest);
+            }
+            ks->fewest[ks->nfewest++] = (KernelFn){key, xprintf("%d", sure)};
+        } else {
+            if (sure < atoi(ks->fewest[at].body)) {
+                free(ks->fewest[at].body);
+                ks->fewest[at].body = xprintf("%d", sure);
+            }
+            free(key);
+        }
+        params_free(&p);
+        return;
     }
-    emit_ref_call(&fe, &fkb, &fo, &p, constant);
-    if (isa)
-        emit(&fe, "#endif");
-    kernel_memstream_close(f);
-
-    char *nm = block_name(isa ? kernel_isa_tag(isa) : "ref", kb, o, constant, co_isa != NULL);
-    char *comment = block_comment(kb, o, constant);
+    if (at < 0)
+        bug("a block kernel the survey pass did not see");
+    free(key);
+    fo.rows_sure = atoi(ks->fewest[at].body);
+    fo.guard_rows = fo.rows_sure < kb->MR;
+    char *body = block_body(e, kb, &fkb, &fo, &p, constant, has, isa, co_isa);
+    char *nm = block_name(isa ? kernel_isa_tag(isa) : "ref", kb, &fo, constant, co_isa != NULL);
+    char *comment = block_comment(kb, &fo, constant);
     const char *name = kernel_function(e, nm, comment, NULL, p.decl, p.n, body);
     free(nm);
     free(comment);

@@ -8,12 +8,6 @@
 
 #include "kernels.h"
 
-const char *
-kernel_block_column(const KernelBlock *kb)
-{
-    return kb->tile_panel || kb->taps ? "j" : "p0 + j";
-}
-
 void
 kernel_open_reduction(Emitter *e, const KernelBlock *kb)
 {
@@ -45,10 +39,10 @@ void
 kernel_step_row(Emitter *e, const KernelBlock *kb, const char *k)
 {
     if (kb->bc)
-        emit(e, "const float *restrict bk = %s + (size_t)(%s / %d) * %d * ldb + %s %% %d + p0 * %d; /* bk[j * %d] */",
-             kb->B, k, kb->bc, kb->bc, k, kb->bc, kb->bc, kb->bc);
+        emit(e, "const float *restrict bk = %s + (size_t)(%s / %d) * %d * ldb + %s %% %d; /* column j at bk[j * %d] */",
+             kb->B, k, kb->bc, kb->bc, k, kb->bc, kb->bc);
     else
-        emit(e, "const float *restrict bk = %s + (size_t)%s * ldb%s;", kb->B, k, kb->tile_panel ? "" : " + p0");
+        emit(e, "const float *restrict bk = %s + (size_t)%s * ldb;", kb->B, k);
 }
 
 void
@@ -67,7 +61,7 @@ kernel_close_reduction(Emitter *e, const KernelBlock *kb)
 static void
 emit_ref_kernel(Emitter *e, const KernelBlock *kb)
 {
-    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][%s] */", kernel_block_column(kb));
+    emit(e, "/* reference kernel (plain C): acc[r][j] += W[co0 + r][k] * B[k][j] */");
     emit(e, "/* over the reduction: input channels x kernel taps */");
     kernel_open_reduction(e, kb);
     emit(e, "/* over the block's output channels */");

@@ -722,8 +722,10 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     if (chains > 1) {
         emit_tail_chains(e, isa, kb, rem, tv, chains);
     } else {
-        emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel%s */",
-             tv ? "; the tail columns: the step's weights, then a broadcast operand value per column" : "");
+        char *c = xprintf("over the reduction: an operand row, a broadcast weight per row%s",
+                          tv ? "; tail columns: the weights, a broadcast operand value each" : "");
+        kernel_emit_comment(e, c);
+        free(c);
         kernel_open_reduction(e, kb);
         if (kb->packed)
             emit_step_weights(e, kb, "k");
@@ -1030,8 +1032,8 @@ emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *
         else
             emit_scope(e, NULL);
         emit(e, "/* output row 2 th + %d: (A^T m A)[%d][0..1] of each tile, interleaved */", i, i);
-        emit(e, "const %s ya = %s(%s(%s[0], %s[1]), %s[2]), yb_ = %s(%s(%s[1], %s[2]), %s[3]);", isa->vtype,
-             isa->add, isa->add, sv, sv, sv, isa->sub, isa->sub, sv, sv, sv);
+        emit(e, "const %s ya = %s(%s(%s[0], %s[1]), %s[2]);", isa->vtype, isa->add, isa->add, sv, sv, sv);
+        emit(e, "const %s yb_ = %s(%s(%s[1], %s[2]), %s[3]);", isa->vtype, isa->sub, isa->sub, sv, sv, sv);
         emit(e, "%s lo, hi;", isa->vtype);
         emit_interleave(e, isa, "ya", "yb_", "lo", "hi");
         snprintf(p, sizeof p, "y%d + 2 * %s", i, tw0);

@@ -80,9 +80,6 @@ typedef struct KernelBlock {
 void kernel_open_reduction(Emitter *e, const KernelBlock *kb);
 /* Defines bk, the operand row of step k of a plain k loop (k an expression: "k", "(k + 1)"). */
 void kernel_step_row(Emitter *e, const KernelBlock *kb, const char *k);
-/* Column j of the block in B's rows, for the kernels' comments: "j" where bk starts at the block's
- * first column (a tile's own panel, a direct conv's taps), else "p0 + j". */
-const char *kernel_block_column(const KernelBlock *kb);
 void kernel_close_reduction(Emitter *e, const KernelBlock *kb);
 
 /*
@@ -189,6 +186,9 @@ void kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, 
 void kernels_layer_begin(Emitter *e);
 void kernels_layer_end(Emitter *e);
 void kernels_free(Emitter *e);
+/* Before each of the two passes over the layers: the first (survey) writes nothing and sees every
+ * block of each kernel, so that the second writes functions guarding only the rows some block lacks. */
+void kernels_survey(Emitter *e, bool survey);
 /*
  * The name of the VX_KERNEL function with body (malloc'd, taken over) and
  * the parameter declarations decls: one written before, or a new one, named
