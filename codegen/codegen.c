@@ -1137,8 +1137,17 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
 
     if (o->runtime == RUNTIME_HALIDE)
         e->outline = outline_new();
-    for (int i = 0; i < g->nodes.n; i++)
-        emit_layer(e, g->nodes.v[i]);
+    /* The kernel functions a layer brings go before it; a first pass over the layers, which
+       writes nothing, sees every block of each kernel (kernel_fn.c). */
+    for (int pass = 0; pass < 2; pass++) {
+        kernels_survey(e, pass == 0);
+        for (int i = 0; i < g->nodes.n; i++) {
+            kernels_layer_begin(e);
+            emit_layer(e, g->nodes.v[i]);
+            kernels_layer_end(e);
+        }
+    }
+    kernels_free(e);
     outline_free(e->outline);
     e->outline = NULL;
     if (o->runtime == RUNTIME_HALIDE)

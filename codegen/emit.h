@@ -11,6 +11,7 @@
 #define EMIT_MAX_DEPTH 32
 
 struct Outline;
+typedef struct KernelSet KernelSet;
 
 /* Where generated text goes, and the blocks open at this point. */
 typedef struct Emitter {
@@ -22,6 +23,7 @@ typedef struct Emitter {
     int shift;          /* levels not indented: inside an outlined parallel nest, all
                            but two, so its body sits two levels deep in its task function */
     const Target *target; /* the target whose kernels the code uses; NULL: the reference kernels only */
+    struct KernelSet *kernels; /* the block kernel functions written so far (codegen/kernels/kernel_fn.c) */
 } Emitter;
 
 /*

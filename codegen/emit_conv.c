@@ -46,33 +46,6 @@ emit_block_extent(Emitter *e, int MR, int rows, const char *origin, int NT, int 
 {
     emit_extent(e, "mr", "co0", MR, rows);
     emit_extent(e, "pn", origin, NT, cols);
-    emit(e, "(void)mr; /* the vector kernels of whole blocks need neither */");
-    emit(e, "(void)pn;");
-}
-
-/* float acc[MR][NT], zero, or (a later tile of the reduction) the partial
- * sums stored in row r at yrow, an expression of r. */
-static void
-emit_acc_init(Emitter *e, int MR, int NT, bool tiled, const char *yrow, int yc)
-{
-    emit(e, "float acc[%d][%d];", MR, NT);
-    emit(e, "/* zero the accumulators */");
-    emit(e, "for (int r = 0; r < %d; r++)", MR);
-    emit(e, "    for (int j = 0; j < %d; j++)", NT);
-    emit(e, "        acc[r][j] = 0.0f;");
-    if (tiled) {
-        emit(e, "/* a later tile of the reduction: the partial sums so far */");
-        emit_open(e, NULL, "if (k0 > 0)");
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "const float *restrict yr = %s;", yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        if (yc)
-            emit(e, "    acc[r][j] = yr[j * %d];", yc);
-        else
-            emit(e, "    acc[r][j] = yr[j];");
-        emit_end(e, "r");
-        emit_end(e, NULL);
-    }
 }
 
 /* Opens the reduction tiles (tile_k): k0 .. k1 of K; or the whole of it. */
@@ -157,110 +130,18 @@ close_block_loops(Emitter *e, const Schedule *s)
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "cb");
 }
 
-/* The epilogue of a block: bias, residual, relu, one store (yrow and rrow
- * are expressions of r); with reduction tiles, blocks before the last
- * store their partial sums instead. */
-static void
-emit_epilogue(Emitter *e, const Node *n, int cout_g, const char *yrow, const char *rrow, int K,
-              bool tiled, int yc)
-{
-    char jj[32] = "j"; /* column j's offset in a row: j, or j * c in an NCHWc output */
-    if (yc)
-        snprintf(jj, sizeof jj, "j * %d", yc);
-    if (tiled) {
-        emit(e, "/* not the last tile: store the partial sums */");
-        emit_open(e, NULL, "if (k1 < %d)", K);
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "float *restrict yr = %s;", yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    yr[%s] = acc[r][j];", jj);
-        emit_end(e, "r");
-        emit(e, "continue;");
-        emit_end(e, NULL);
-    }
-    emit(e, "/* epilogue:%s%s%s store */", n->param[P_BIAS] ? " bias," : "",
-         (n->epi & EPI_ADD) ? " residual," : "", (n->epi & EPI_RELU) ? " relu," : "");
-    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-    emit(e, "float *restrict yr = %s;", yrow);
-    if (n->epi & EPI_ADD)
-        emit(e, "const float *restrict rr = %s;", rrow);
-    if (n->param[P_BIAS])
-        emit(e, "const float b = bias[g * %d + co0 + r];", cout_g);
-    emit_for(e, "j", "for (int j = 0; j < pn; j++)");
-    emit(e, "float v = acc[r][j]%s;", n->param[P_BIAS] ? " + b" : "");
-    if (n->epi & EPI_ADD)
-        emit(e, "v += rr[%s];", jj);
-    if (n->epi & EPI_RELU)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[%s] = v;", jj);
-    emit_end(e, "j");
-    emit_end(e, "r");
-}
-
-/* What a block's reference path does around the reference kernel: its
- * accumulator array and, after the kernel, the conv epilogue (n) or the
- * plain store of Winograd's M (n NULL); yrow and rrow are expressions of r. */
-typedef struct RefBlock {
-    const Node *n;
-    int cout_g, K;
-    bool tiled;
-    const char *yrow, *rrow;
-    int yc;             /* 0, or an NCHWc output in blocks of yc: column j of a row at j * yc */
-} RefBlock;
-
-/* One copy of the block: the vector kernel under its '#if' when the target
- * has one and the block fits its registers, the reference path (acc array,
- * reference kernel, epilogue) as '#else' or alone. */
-static void
-emit_block_copy(Emitter *e, const KernelBlock *kb, const KernelOut *out, const RefBlock *ref, bool constant)
-{
-    const KernelIsa *co_isa = constant && kb->co_lanes ? kernel_vector_co_for(e->target, kb) : NULL;
-    const KernelIsa *isa = co_isa ? co_isa : constant && !out->yc ? kernel_vector_for(e->target, kb) : NULL;
-    if (constant && kb->co_lanes && !co_isa && kernel_isa(e->target))
-        emit(e, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights are"
-             " not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(kernel_isa(e->target)));
-    if (co_isa) {
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        kernel_emit_vector_co(e, isa, kb, out);
-        emit(e, "#else");
-    } else if (isa) {
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        kernel_emit_vector(e, isa, kb, out);
-        emit(e, "#else");
-    } else if (constant && kernel_isa(e->target)) {
-        emit(e, "/* %d x %d does not fit the %s registers: the reference kernel */", kb->MR, kb->cols,
-             kernel_isa_name(kernel_isa(e->target)));
-    }
-    emit_scope(e, "reference");
-    emit_acc_init(e, kb->MR, kb->NT, ref->tiled, ref->yrow, ref->yc);
-    kernel_emit_ref(e, kb, constant);
-    if (ref->n) {
-        emit_epilogue(e, ref->n, ref->cout_g, ref->yrow, ref->rrow, ref->K, ref->tiled, ref->yc);
-    } else {
-        emit(e, "/* store M[t][co0 + r][p0 + j] */");
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "float *restrict mr_ = %s;", ref->yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    mr_[j] = acc[r][j];");
-        emit_end(e, "r");
-    }
-    emit_end(e, "reference");
-    if (isa)
-        emit(e, "#endif");
-}
-
 /*
- * One block, by the target's microkernels (codegen/kernels): a copy for
+ * One block, by the target's microkernels (codegen/kernels): a call for
  * whole blocks (MR x NT) and one for the block at the pixel edge (MR x the
  * constant remainder of the columns), each the vector kernel where the
  * block fits the target's registers, with the plain-C reference path as
- * the fallback.  Packed weights are zero-padded to whole blocks of output
+ * the fallback (kernel_emit_block: one function per distinct kernel).  Packed weights are zero-padded to whole blocks of output
  * channels, so a block short of channels still takes these (its extra rows
  * are computed, never stored); with unpacked weights such a block takes
  * the general reference loops over mr x pn.
  */
 static void
-emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, const RefBlock *ref, int cols, bool row_tail)
+emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, int cols, bool row_tail)
 {
     int tail = cols % kb.NT;
     bool rows_general = row_tail && !kb.packed;
@@ -269,22 +150,24 @@ emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, const RefBlock *re
         snprintf(rows, sizeof rows, " && mr == %d", kb.MR);
     if (!tail && !rows_general) {
         emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-        emit_block_copy(e, &kb, out, ref, true);
+        kernel_emit_block(e, &kb, out, true);
         return;
     }
+    if (tail)
+        emit(e, "/* whole blocks (constant trip counts), or the block at the pixel edge: %d columns */", tail);
+    else
+        emit(e, "/* a whole block (constant trip counts, accumulators in registers) */");
     emit_open(e, NULL, "if (pn == %d%s)", kb.NT, rows);
-    emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
-    emit_block_copy(e, &kb, out, ref, true);
+    kernel_emit_block(e, &kb, out, true);
     if (tail) {
         emit_else(e, "else if (pn == %d%s)", tail, rows);
-        emit(e, "/* the block at the pixel edge: %d columns */", tail);
         kb.cols = tail;
-        emit_block_copy(e, &kb, out, ref, true);
+        kernel_emit_block(e, &kb, out, true);
     }
     if (rows_general) {
         emit_else(e, "else");
         emit(e, "/* a block short of output channels */");
-        emit_block_copy(e, &kb, out, ref, false);
+        kernel_emit_block(e, &kb, out, false);
     }
     emit_end(e, NULL);
 }
@@ -307,19 +190,53 @@ open_image_and_group(Emitter *e, const Node *n, const Schedule *s, const Dims *i
         emit(e, s->parallel == PAR_BATCH ? "float *restrict sn = scratch + (size_t)n * %" PRId64 "; /* this image's scratch */"
                                          : "float *restrict sn = scratch; /* %" PRId64 " floats, reused by each image */",
              n->scratch / 4);
-    if (G > 1) {
-        emit(e, "/* over the %d groups */", G);
-        emit_for(e, "g", "for (int g = 0; g < %d; g++)", G);
-    } else {
-        emit_scope(e, "g");
-        emit(e, "const int g = 0;");
+    if (G == 1) {
+        /* one group: its operands are the image's */
+        emit(e, "const float *restrict xg = xn;");
+        if (!packed)
+            emit(e, "const float *restrict wg = w;");
+        emit(e, "float *restrict yg = yn;");
+        if (n->epi & EPI_ADD)
+            emit(e, "const float *restrict rg = rn;");
+        return;
     }
+    emit(e, "/* over the %d groups */", G);
+    emit_for(e, "g", "for (int g = 0; g < %d; g++)", G);
     emit(e, "const float *restrict xg = xn + (size_t)g * %d;", cin_g * in->hw);
     if (!packed)
         emit(e, "const float *restrict wg = w + (size_t)g * %d;", cout_g * K);
     emit(e, "float *restrict yg = yn + (size_t)g * %d;", cout_g * out->hw);
     if (n->epi & EPI_ADD)
         emit(e, "const float *restrict rg = rn + (size_t)g * %d;", cout_g * out->hw);
+}
+
+/* Closes what open_image_and_group opened. */
+static void
+close_image_and_group(Emitter *e, const Node *n)
+{
+    if (n->a.groups > 1)
+        emit_end(e, "g");
+    emit_end(e, "n");
+}
+
+/* The block's first bias, an expression (NULL: no bias). */
+static char *
+block_bias(const Node *n, int cout_g)
+{
+    if (!n->param[P_BIAS])
+        return NULL;
+    return n->a.groups > 1 ? xprintf("bias + g * %d + co0", cout_g) : xstrdup("bias + co0");
+}
+
+/* wt, the block's packed [K][MR] weight panel (block cb of ncb in group g). */
+static void
+emit_block_panel(Emitter *e, const Node *n, int ncb, int K, int MR)
+{
+    if (n->a.groups > 1)
+        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */", ncb,
+             K * MR, MR);
+    else
+        emit(e, "const float *restrict wt = w + (size_t)cb * %d; /* this block's [K][%d] panel */", K * MR, MR);
 }
 
 static void
@@ -424,22 +341,14 @@ emit_gemm_block(Emitter *e, const Node *n, const Schedule *s, const char *B, int
     char kto[16];
     snprintf(kto, sizeof kto, "%d", K);
     int yc = n->out->cblock, bc = n->scratch ? 0 : n->in[0]->cblock; /* B is the input itself without scratch */
-    char *yrow = yc ? xprintf("yg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
-                    : xprintf("yg + (size_t)(co0 + r) * %d + p0", P);
-    char *rrow = yc ? xprintf("rg + ((size_t)((co0 + r) / %d) * %d + p0) * %d + (co0 + r) %% %d", yc, P, yc, yc)
-                    : xprintf("rg + (size_t)(co0 + r) * %d + p0", P);
-    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    char *bias = block_bias(n, cout_g);
     if (packed)
-        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
-             ncb, K * MR, MR);
+        emit_block_panel(e, n, ncb, K, MR);
     KernelBlock kb = {B, stride, tiled ? "k0" : "0", tiled ? "k1" : kto, K, MR, NT, NT, packed,
                       s->lanes == LANES_CO, tile_panel, NULL, !tile_panel, bc};
     KernelOut ko = {"yg", P, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, tiled, K, yc};
-    RefBlock ref = {n, cout_g, K, tiled, yrow, rrow, yc};
-    emit_blocks(e, kb, &ko, &ref, P, cout_g % MR != 0);
-    free(yrow);
-    free(rrow);
+                    packed && cout_g % MR != 0, cout_g % MR, tiled, K, yc};
+    emit_blocks(e, kb, &ko, P, cout_g % MR != 0);
     free(bias);
 }
 
@@ -578,8 +487,7 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     open_image_and_group(e, n, s, &in, &out, packed);
     if (im2col && s->order == ORDER_PIX_CO) {
         emit_gemm_tile_panels(e, n, s, &in, &out, packed);
-        emit_end(e, "g");
-        emit_end(e, "n");
+        close_image_and_group(e, n);
         return;
     }
     if (im2col) {
@@ -604,8 +512,7 @@ emit_conv2d_gemm(Emitter *e, const Node *n, const Schedule *s)
     close_block_loops(e, s);
     if (tiled)
         emit_end(e, "k0");
-    emit_end(e, "g");
-    emit_end(e, "n");
+    close_image_and_group(e, n);
 }
 
 /* ---------------------------------------------------------------- direct */
@@ -711,24 +618,17 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "const float *restrict xb = xp + (size_t)oh * %d + ow0; /* the block's origin in the padded input */",
          a->sh * taps.row);
     if (packed)
-        emit(e, "const float *restrict wt = w + ((size_t)g * %d + cb) * %d; /* this block's [K][%d] panel */",
-             ncb, K * MR, MR);
+        emit_block_panel(e, n, ncb, K, MR);
     char kto[16];
     snprintf(kto, sizeof kto, "%d", K);
-    char *yrow = xprintf("yg + (size_t)(co0 + r) * %d + p0", out.hw);
-    char *rrow = xprintf("rg + (size_t)(co0 + r) * %d + p0", out.hw);
-    char *bias = n->param[P_BIAS] ? xprintf("bias + g * %d + co0", cout_g) : NULL;
+    char *bias = block_bias(n, cout_g);
     KernelBlock kb = {"xb", 0, "0", kto, K, MR, NT, NT, packed, s->lanes == LANES_CO, false, &taps, false, 0};
     KernelOut ko = {"yg", out.hw, (n->epi & EPI_ADD) ? "rg" : NULL, bias, (n->epi & EPI_RELU) != 0,
-                    packed && cout_g % MR != 0, false, K, 0};
-    RefBlock ref = {n, cout_g, K, false, yrow, rrow, 0};
-    emit_blocks(e, kb, &ko, &ref, out.w, cout_g % MR != 0);
-    free(yrow);
-    free(rrow);
+                    packed && cout_g % MR != 0, cout_g % MR, false, K, 0};
+    emit_blocks(e, kb, &ko, out.w, cout_g % MR != 0);
     free(bias);
     close_block_loops(e, s);
-    emit_end(e, "g");
-    emit_end(e, "n");
+    close_image_and_group(e, n);
 }
 
 /* ---------------------------------------------------------------- winograd(2) */
@@ -825,13 +725,10 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
          ncb, cin * MR, MR);
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
-    char *mrow = xprintf("Mt + (size_t)(co0 + r) * %d + p0", T);
     KernelBlock kb = {"Vt", T, tiled ? "k0" : "0", tiled ? "k1" : kto, cin, MR, NT, NT, true, s->lanes == LANES_CO,
                       false, NULL, false, 0};
-    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, tiled, cin, 0};
-    RefBlock ref = {NULL, cout, cin, tiled, mrow, NULL, 0};
-    emit_blocks(e, kb, &ko, &ref, T, cout % MR != 0);
-    free(mrow);
+    KernelOut ko = {"Mt", T, NULL, NULL, false, cout % MR != 0, cout % MR, tiled, cin, 0};
+    emit_blocks(e, kb, &ko, T, cout % MR != 0);
     emit_end(e, s->order == ORDER_PIX_CO ? "q" : "pt");
     emit_end(e, s->order == ORDER_PIX_CO ? "pt" : "q");
     if (tiled)
@@ -885,6 +782,45 @@ open_wino_image(Emitter *e, const Node *n, const Schedule *s, int npos, int T, i
  * one cache line, so the 16 values of one tile never share a cache set
  * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
  */
+/*
+ * The plain loops of the F(2x2,3x3) output transform of one output
+ * channel, the reference for its vector kernel (kernel_emit_wino_output):
+ * M[t] of tile i at Mc[t * ldm + i], the output channel yc, its residual
+ * rc and bias b.
+ */
+static void
+emit_wino2_plain(Emitter *e, const WinoOut *w)
+{
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    emit(e, "/* over tile columns */");
+    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", w->TW);
+    emit(e, "const int tile = th * %d + tw;", w->TW);
+    emit(e, "float m[4][4], s[2][4];");
+    emit(e, "for (int t = 0; t < 16; t++)");
+    emit(e, "    m[t / 4][t %% 4] = Mc[(size_t)t * ldm + tile];");
+    emit(e, "/* A^T m */");
+    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
+    emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
+    emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
+    emit_end(e, NULL);
+    emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
+    emit_for(e, "i", "for (int i = 0; i < 2 && th * 2 + i < %d; i++)", w->H);
+    emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
+    emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", w->W);
+    emit(e, "const size_t o = (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", w->W);
+    emit(e, "float v = yv[j]%s;", w->bias ? " + b" : "");
+    if (w->res)
+        emit(e, "v += rc[o];");
+    if (w->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yc[o] = v;");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit_end(e, "tw");
+    emit_end(e, "th");
+}
+
 static void
 emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -942,49 +878,13 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
     emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
-    const KernelIsa *isa = kernel_isa(e->target);
-    if (isa) {
-        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        emit_scope(e, "vector");
-        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
-        emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
-        if (add)
-            emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
-        kernel_emit_wino_output(e, isa, &wo);
-        emit_end(e, "vector");
-        emit(e, "#else");
-    }
-    emit(e, "/* over tile rows */");
-    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    emit(e, "/* over tile columns */");
-    emit_for(e, "tw", "for (int tw = 0; tw < %d; tw++)", TW);
-    emit(e, "const int tile = th * %d + tw;", TW);
-    emit(e, "float m[4][4], s[2][4];");
-    emit(e, "for (int t = 0; t < 16; t++)");
-    emit(e, "    m[t / 4][t %% 4] = M[(size_t)t * %d + (size_t)co * %d + tile];", SM, T);
-    emit(e, "/* A^T m */");
-    emit_for(e, "j", "for (int j = 0; j < 4; j++)");
-    emit(e, "s[0][j] = m[0][j] + m[1][j] + m[2][j];");
-    emit(e, "s[1][j] = m[1][j] - m[2][j] - m[3][j];");
-    emit_end(e, NULL);
-    emit(e, "/* (A^T m) A: the 2x2 outputs, those inside the output */");
-    emit_for(e, "i", "for (int i = 0; i < 2 && th * 2 + i < %d; i++)", out.h);
-    emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
-    emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", out.w);
-    emit(e, "const size_t o = (size_t)co * %d + (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", out.hw, out.w);
-    emit(e, "float v = yv[j]%s;", n->param[P_BIAS] ? " + b" : "");
-    if (add)
-        emit(e, "v += rn[o];");
-    if (relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yn[o] = v;");
-    emit_end(e, "j");
-    emit_end(e, "i");
-    emit_end(e, "tw");
-    emit_end(e, "th");
-    if (isa)
-        emit(e, "#endif");
+    WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
+    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
+    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 2, emit_wino2_plain, mc, yc, rc);
+    free(mc);
+    free(yc);
+    free(rc);
     emit_end(e, "co");
     emit_end(e, "n");
 }
@@ -1017,6 +917,81 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
  * version (kernel_emit_wino4_output) under its '#if'.  V and M are laid
  * out as for winograd(2), with 36 matrices each, SV and SM floats apart.
  */
+/*
+ * The plain loops of the F(4x4,3x3) output transform of one output
+ * channel, the reference for its vector kernel (kernel_emit_wino_output):
+ * M[t] of tile i at Mc[t * ldm + i], the output channel yc, its residual
+ * rc and bias b.
+ */
+static void
+emit_wino4_plain(Emitter *e, const WinoOut *w)
+{
+    int CH = wino_chunk(w->TW);
+    emit(e, "/* over tile rows */");
+    emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
+    open_wino_chunks(e, w->TW, CH);
+    emit(e, "float sm[4][6][%d];", CH);
+    emit(e, "float o[4][%d];", 4 * CH);
+    kernel_emit_comment(e, "A^T m down each column l: sm[i][l][j] = sum_k A^T[i][k] M[6 k + l][co][tile], tile j of"
+                        " the chunk");
+    emit_for(e, "l", "for (int l = 0; l < 6; l++)");
+    emit(e, "const float *restrict mt = Mc + (size_t)l * ldm + th * %d + tw0;", w->TW);
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        if (k)
+            emit(e, "const float m%d = mt[%d * ldm + j];", k, 6 * k);
+        else
+            emit(e, "const float m0 = mt[j];");
+    emit(e, "const float p12 = m1 + m2;");
+    emit(e, "const float d12 = m1 - m2;");
+    emit(e, "const float p34 = m3 + m4;");
+    emit(e, "const float d34 = m3 - m4;");
+    emit(e, "sm[0][l][j] = m0 + p12 + p34;");
+    emit(e, "sm[1][l][j] = d12 + 2.0f * d34;");
+    emit(e, "sm[2][l][j] = p12 + 4.0f * p34;");
+    emit(e, "sm[3][l][j] = d12 + 8.0f * d34 + m5;");
+    emit_end(e, "j");
+    emit_end(e, "l");
+    emit(e, "/* (A^T m) A along each row: the 4 x 4 outputs of tile j at o[i][4 j .. 4 j + 3] */");
+    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
+    for (int k = 0; k < 6; k++)
+        emit(e, "const float s%d = sm[i][%d][j];", k, k);
+    emit(e, "const float p12 = s1 + s2;");
+    emit(e, "const float d12 = s1 - s2;");
+    emit(e, "const float p34 = s3 + s4;");
+    emit(e, "const float d34 = s3 - s4;");
+    emit(e, "o[i][4 * j] = s0 + p12 + p34;");
+    emit(e, "o[i][4 * j + 1] = d12 + 2.0f * d34;");
+    emit(e, "o[i][4 * j + 2] = p12 + 4.0f * p34;");
+    emit(e, "o[i][4 * j + 3] = d12 + 8.0f * d34 + s5;");
+    emit_end(e, "j");
+    emit_end(e, "i");
+    emit(e, "/* epilogue of the rows and columns inside the output */");
+    if (w->W % 4)
+        emit(e, "const int nc = 4 * nt < %d - 4 * tw0 ? 4 * nt : %d - 4 * tw0;", w->W, w->W);
+    else
+        emit(e, "const int nc = 4 * nt;");
+    if (w->H % 4)
+        emit_for(e, "i", "for (int i = 0; i < 4 && th * 4 + i < %d; i++)", w->H);
+    else
+        emit_for(e, "i", "for (int i = 0; i < 4; i++)");
+    emit(e, "float *restrict yr = yc + (size_t)(th * 4 + i) * %d + tw0 * 4;", w->W);
+    if (w->res)
+        emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", w->W);
+    emit_for(e, "c", "for (int c = 0; c < nc; c++)");
+    emit(e, "float v = o[i][c]%s;", w->bias ? " + b" : "");
+    if (w->res)
+        emit(e, "v += rr[c];");
+    if (w->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "yr[c] = v;");
+    emit_end(e, "c");
+    emit_end(e, "i");
+    emit_end(e, "tw0");
+    emit_end(e, "th");
+}
+
 static void
 emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -1081,80 +1056,13 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
     emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
     if (n->param[P_BIAS])
         emit(e, "const float b = bias[co];");
-    emit(e, "float *restrict yc = yn + (size_t)co * %d;", out.hw);
-    if (add)
-        emit(e, "const float *restrict rc = rn + (size_t)co * %d;", out.hw);
-    const KernelIsa *isa = kernel_isa(e->target);
-    if (isa) {
-        WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-        emit(e, "#if %s", kernel_isa_guard(isa));
-        emit_scope(e, "vector");
-        emit(e, "const float *restrict Mc = M + (size_t)co * %d;", T);
-        kernel_emit_wino4_output(e, isa, &wo);
-        emit_end(e, "vector");
-        emit(e, "#else");
-    }
-    emit(e, "/* over tile rows */");
-    emit_for(e, "th", "for (int th = 0; th < %d; th++)", TH);
-    open_wino_chunks(e, TW, CH);
-    emit(e, "float sm[4][6][%d];", CH);
-    emit(e, "float o[4][%d];", 4 * CH);
-    emit(e, "/* A^T m down each column l: sm[i][l][j] = sum_k A^T[i][k] M[6 k + l][co][tile], tile j of the chunk */");
-    emit_for(e, "l", "for (int l = 0; l < 6; l++)");
-    emit(e, "const float *restrict mt = M + (size_t)l * %d + (size_t)co * %d + th * %d + tw0;", SM, T, TW);
-    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
-    for (int k = 0; k < 6; k++)
-        emit(e, "const float m%d = mt[%d + j];", k, 6 * k * SM);
-    emit(e, "const float p12 = m1 + m2;");
-    emit(e, "const float d12 = m1 - m2;");
-    emit(e, "const float p34 = m3 + m4;");
-    emit(e, "const float d34 = m3 - m4;");
-    emit(e, "sm[0][l][j] = m0 + p12 + p34;");
-    emit(e, "sm[1][l][j] = d12 + 2.0f * d34;");
-    emit(e, "sm[2][l][j] = p12 + 4.0f * p34;");
-    emit(e, "sm[3][l][j] = d12 + 8.0f * d34 + m5;");
-    emit_end(e, "j");
-    emit_end(e, "l");
-    emit(e, "/* (A^T m) A along each row: the 4 x 4 outputs of tile j at o[i][4 j .. 4 j + 3] */");
-    emit_for(e, "i", "for (int i = 0; i < 4; i++)");
-    emit_for(e, "j", "for (int j = 0; j < nt; j++)");
-    for (int k = 0; k < 6; k++)
-        emit(e, "const float s%d = sm[i][%d][j];", k, k);
-    emit(e, "const float p12 = s1 + s2;");
-    emit(e, "const float d12 = s1 - s2;");
-    emit(e, "const float p34 = s3 + s4;");
-    emit(e, "const float d34 = s3 - s4;");
-    emit(e, "o[i][4 * j] = s0 + p12 + p34;");
-    emit(e, "o[i][4 * j + 1] = d12 + 2.0f * d34;");
-    emit(e, "o[i][4 * j + 2] = p12 + 4.0f * p34;");
-    emit(e, "o[i][4 * j + 3] = d12 + 8.0f * d34 + s5;");
-    emit_end(e, "j");
-    emit_end(e, "i");
-    emit(e, "/* epilogue of the rows and columns inside the output */");
-    if (out.w % 4)
-        emit(e, "const int nc = 4 * nt < %d - 4 * tw0 ? 4 * nt : %d - 4 * tw0;", out.w, out.w);
-    else
-        emit(e, "const int nc = 4 * nt;");
-    if (out.h % 4)
-        emit_for(e, "i", "for (int i = 0; i < 4 && th * 4 + i < %d; i++)", out.h);
-    else
-        emit_for(e, "i", "for (int i = 0; i < 4; i++)");
-    emit(e, "float *restrict yr = yc + (size_t)(th * 4 + i) * %d + tw0 * 4;", out.w);
-    if (add)
-        emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", out.w);
-    emit_for(e, "c", "for (int c = 0; c < nc; c++)");
-    emit(e, "float v = o[i][c]%s;", n->param[P_BIAS] ? " + b" : "");
-    if (add)
-        emit(e, "v += rr[c];");
-    if (relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[c] = v;");
-    emit_end(e, "c");
-    emit_end(e, "i");
-    emit_end(e, "tw0");
-    emit_end(e, "th");
-    if (isa)
-        emit(e, "#endif");
+    WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
+    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
+    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
+    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 4, emit_wino4_plain, mc, yc, rc);
+    free(mc);
+    free(yc);
+    free(rc);
     emit_end(e, "co");
     emit_end(e, "n");
 }

@@ -25,65 +25,76 @@
  * the rounding of fused against separate multiply and add can differ.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
 
-/* How a row's last, partial vector is loaded and stored. */
-typedef enum Tail {
-    TAIL_MASK_REG,      /* AVX-512: a __mmask16 constant, maskz_loadu / mask_storeu */
-    TAIL_MASK_VEC,      /* AVX2: an integer mask vector, maskload / maskstore */
-    TAIL_COPY,          /* no masked access: through a zero-padded local copy */
-} Tail;
-
-/* The family, for the few operations that differ in form, not name (interleaving). */
-typedef enum IsaKind { ISA_AVX512, ISA_AVX2, ISA_NEON } IsaKind;
-
+/*
+ * One instruction set's spellings: a row per ISA, which points at its row
+ * of isa.h (name, compiler macro, lanes, registers).  Everything the
+ * emitter writes for a vector kernel comes from these fields.
+ */
 struct KernelIsa {
-    IsaKind kind;
-    const char *macro;      /* Target.isa_macro that selects this table */
-    const char *name;       /* for comments */
+    const IsaFacts *facts;  /* isa.h: name, macro, lanes, vregs */
+    const char *tag;        /* in function names */
     const char *target;     /* the target table that uses it, for comments */
     const char *guard;      /* preprocessor condition under which the compiler has it */
     const char *header;     /* the intrinsics header */
-    int lanes;              /* floats per vector */
-    int vregs;              /* vector registers */
     const char *vtype;      /* vector type */
     const char *load, *store, *bcast;   /* unaligned load (p), store (p, v), broadcast (x) */
     const char *zero, *add, *sub, *max; /* a zero vector; a + b, a - b, max (a, b) */
     const char *fma;        /* fused multiply-add acc + a * b: fma(a, b, acc), or fma(acc, a, b) */
     bool fma_acc_first;     /* the second form (NEON) */
-    Tail tail;
     const char *prefetch;   /* prefetch into L1 of an address (an integer expression), NULL: none */
+    /* The last, partial vector of a row: a masked load mload (zeros past the mask; the mask
+     * its first argument, or with mask_second its second) and masked store mstore (p, mask, v),
+     * the mask of the first n lanes a bit mask printed by mask_bits, or else a vector
+     * mask_vec(-1, .., 0, ..) of the lanes; mload NULL: through a zero-padded local copy. */
+    const char *mload, *mstore;
+    bool mask_second;
+    const char *mask_bits, *mask_vec;
+    /* The body of vx_<tag>_zip(a, b, lo, hi): lo, hi = the lanes of a and b interleaved,
+     * a0 b0 a1 b1 ... (the Winograd output transforms). */
+    const char *zip[4];
 };
 
 static const KernelIsa avx512 = {
-    ISA_AVX512, "__AVX512F__", "AVX-512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>", 16, 32,
+    &isa_facts[ISA_AVX512], "avx512", "x86-64-v4", "defined(__AVX512F__)", "<immintrin.h>",
     "__m512", "_mm512_loadu_ps", "_mm512_storeu_ps", "_mm512_set1_ps",
     "_mm512_setzero_ps()", "_mm512_add_ps", "_mm512_sub_ps", "_mm512_max_ps",
-    "_mm512_fmadd_ps", false, TAIL_MASK_REG, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
+    "_mm512_fmadd_ps", false, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
+    "_mm512_maskz_loadu_ps", "_mm512_mask_storeu_ps", false, "(__mmask16)0x%04x", NULL,
+    {"*lo = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);",
+     "*hi = _mm512_permutex2var_ps(a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15,"
+     " 31), b);"},
 };
 static const KernelIsa avx2 = {
-    ISA_AVX2, "__AVX2__", "AVX2 + FMA", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>", 8, 16,
+    &isa_facts[ISA_AVX2], "avx2", "x86-64-v3", "defined(__AVX2__) && defined(__FMA__)", "<immintrin.h>",
     "__m256", "_mm256_loadu_ps", "_mm256_storeu_ps", "_mm256_set1_ps",
     "_mm256_setzero_ps()", "_mm256_add_ps", "_mm256_sub_ps", "_mm256_max_ps",
-    "_mm256_fmadd_ps", false, TAIL_MASK_VEC, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
+    "_mm256_fmadd_ps", false, "_mm_prefetch((const char *)(%s), _MM_HINT_T0);",
+    "_mm256_maskload_ps", "_mm256_maskstore_ps", true, NULL, "_mm256_setr_epi32",
+    {"const __m256 l_ = _mm256_unpacklo_ps(a, b), h_ = _mm256_unpackhi_ps(a, b);",
+     "*lo = _mm256_permute2f128_ps(l_, h_, 0x20);", "*hi = _mm256_permute2f128_ps(l_, h_, 0x31);"},
 };
 static const KernelIsa neon = {
-    ISA_NEON, "__ARM_NEON", "NEON", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>", 4,
-    32, "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
+    &isa_facts[ISA_NEON], "neon", "aarch64", "defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)", "<arm_neon.h>",
+    "float32x4_t", "vld1q_f32", "vst1q_f32", "vdupq_n_f32",
     "vdupq_n_f32(0.0f)", "vaddq_f32", "vsubq_f32", "vmaxq_f32",
-    "vfmaq_f32", true, TAIL_COPY, NULL,
+    "vfmaq_f32", true, NULL,
+    NULL, NULL, false, NULL, NULL,
+    {"const float32x4x2_t z_ = vzipq_f32(a, b);", "*lo = z_.val[0];", "*hi = z_.val[1];"},
 };
 static const KernelIsa *const isas[] = {&avx512, &avx2, &neon, NULL};
 
 const KernelIsa *
 kernel_isa(const Target *t)
 {
-    if (!t || !t->isa_macro)
+    if (!t || !t->isa)
         return NULL;
     for (int i = 0; isas[i]; i++)
-        if (!strcmp(isas[i]->macro, t->isa_macro))
+        if (isas[i]->facts == t->isa)
             return isas[i];
     return NULL;
 }
@@ -91,7 +102,13 @@ kernel_isa(const Target *t)
 const char *
 kernel_isa_name(const KernelIsa *isa)
 {
-    return isa->name;
+    return isa->facts->name;
+}
+
+const char *
+kernel_isa_tag(const KernelIsa *isa)
+{
+    return isa->tag;
 }
 
 const char *
@@ -108,20 +125,21 @@ kernel_vector_for(const Target *t, const KernelBlock *kb)
     const KernelIsa *isa = kernel_isa(t);
     if (!isa || kb->bc)
         return NULL;
-    return block_vregs(isa->lanes, kb->MR, kb->cols, kb->packed) <= isa->vregs ? isa : NULL;
+    return block_vregs(isa->facts->lanes, kb->MR, kb->cols, kb->packed) <= isa->facts->vregs ? isa : NULL;
 }
 
 void
 kernel_emit_includes(Emitter *e, const Target *t)
 {
     const KernelIsa *isa = kernel_isa(t);
-    if (!isa)
-        return;
-    emit(e, "/* %s kernels (target %s) when the compiler targets that instruction set,", isa->name, t->name);
-    emit(e, "   else the plain-C reference kernels. */");
-    emit(e, "#if %s", isa->guard);
-    emit(e, "#include %s", isa->header);
-    emit(e, "#endif");
+    if (isa) {
+        emit(e, "/* %s kernels (target %s) when the compiler targets that instruction set,", isa->facts->name, t->name);
+        emit(e, "   else the plain-C reference kernels. */");
+        emit(e, "#if %s", isa->guard);
+        emit(e, "#include %s", isa->header);
+        emit(e, "#endif");
+    }
+    kernel_emit_prelude(e);
 }
 
 /* Appends the statement acc = acc + a * b (fused) to line. */
@@ -139,18 +157,19 @@ append_fma(const KernelIsa *isa, char *line, size_t size, const char *acc, const
  * pointer, the address computed as an integer: it may lie past the array,
  * and a prefetch never faults); the first line carries the comment. */
 static void
-emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, int ahead, int bytes, const char *comment)
+emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, const char *ahead, int bytes, const char *comment)
 {
     if (!isa->prefetch)
         return;
+    emit(e, "/* %s */", comment);
     for (int off = 0; off < bytes; off += 64) {
         char addr[96], line[160];
-        snprintf(addr, sizeof addr, "(uintptr_t)%s + %d", base, ahead + off);
-        snprintf(line, sizeof line, isa->prefetch, addr);
         if (off)
-            emit(e, "%s", line);
+            snprintf(addr, sizeof addr, "(uintptr_t)%s + %s + %d", base, ahead, off);
         else
-            emit(e, "%s /* %s */", line, comment);
+            snprintf(addr, sizeof addr, "(uintptr_t)%s + %s", base, ahead);
+        snprintf(line, sizeof line, isa->prefetch, addr);
+        emit(e, "%s", line);
     }
 }
 
@@ -170,8 +189,10 @@ emit_prefetch(Emitter *e, const KernelIsa *isa, const char *base, int ahead, int
 static void
 emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 {
+    char ahead[16];
+    snprintf(ahead, sizeof ahead, "%d", PREFETCH_STEPS * kb->MR * 4);
     if (kb->packed)
-        emit_prefetch(e, isa, "wk", PREFETCH_STEPS * kb->MR * 4, kb->MR * 4, "the weight panel, ahead");
+        emit_prefetch(e, isa, "wk", ahead, kb->MR * 4, "the weight panel, ahead");
 }
 
 /*
@@ -196,70 +217,81 @@ emit_weight_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 static void
 emit_row_prefetch(Emitter *e, const KernelIsa *isa, const KernelBlock *kb)
 {
+    char ahead[32];
+    snprintf(ahead, sizeof ahead, "%d * ldb", PREFETCH_ROWS * 4);
     if (kb->prefetch_rows)
-        emit_prefetch(e, isa, "bk", PREFETCH_ROWS * kb->P * 4, kb->cols * 4, "the operand rows, ahead");
+        emit_prefetch(e, isa, "bk", ahead, kb->cols * 4, "the operand rows, ahead");
 }
 
 /* The mask of the first n lanes, as an expression. */
 static void
 mask_expr(const KernelIsa *isa, int n, char *buf, size_t size)
 {
-    if (isa->tail == TAIL_MASK_REG) {
-        snprintf(buf, size, "(__mmask16)0x%04x", (1u << n) - 1);
-    } else {
-        snprintf(buf, size, "_mm256_setr_epi32(");
-        for (int i = 0; i < 8; i++)
-            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", i < n ? "-1" : "0");
-        snprintf(buf + strlen(buf), size - strlen(buf), ")");
+    if (isa->mask_bits) {
+        snprintf(buf, size, isa->mask_bits, (1u << n) - 1);
+        return;
     }
+    snprintf(buf, size, "%s(", isa->mask_vec);
+    for (int i = 0; i < isa->facts->lanes; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", i < n ? "-1" : "0");
+    snprintf(buf + strlen(buf), size - strlen(buf), ")");
 }
 
 /* dst = the partial vector of n floats at p (p an expression), zeros past them. */
 static void
 emit_tail_load(Emitter *e, const KernelIsa *isa, const char *dst, const char *p, int n)
 {
-    char m[96];
-    switch (isa->tail) {
-    case TAIL_MASK_REG:
-        mask_expr(isa, n, m, sizeof m);
-        emit(e, "%s = _mm512_maskz_loadu_ps(%s, %s);", dst, m, p);
-        break;
-    case TAIL_MASK_VEC:
-        mask_expr(isa, n, m, sizeof m);
-        emit(e, "%s = _mm256_maskload_ps(%s, %s);", dst, p, m);
-        break;
-    case TAIL_COPY:
+    char m[160];
+    if (!isa->mload) {
         emit_scope(e, NULL);
-        emit(e, "float tl[4] = {0.0f, 0.0f, 0.0f, 0.0f};");
+        emit(e, "float tl[%d] = {0.0f};", isa->facts->lanes);
         emit(e, "memcpy(tl, %s, %d * sizeof(float));", p, n);
         emit(e, "%s = %s(tl);", dst, isa->load);
         emit_end(e, NULL);
-        break;
+        return;
     }
+    mask_expr(isa, n, m, sizeof m);
+    if (isa->mask_second)
+        emit(e, "%s = %s(%s, %s);", dst, isa->mload, p, m);
+    else
+        emit(e, "%s = %s(%s, %s);", dst, isa->mload, m, p);
 }
 
 /* The first n floats of vector v stored at p. */
 static void
 emit_tail_store(Emitter *e, const KernelIsa *isa, const char *p, const char *v, int n)
 {
-    char m[96];
-    switch (isa->tail) {
-    case TAIL_MASK_REG:
-        mask_expr(isa, n, m, sizeof m);
-        emit(e, "_mm512_mask_storeu_ps(%s, %s, %s);", p, m, v);
-        break;
-    case TAIL_MASK_VEC:
-        mask_expr(isa, n, m, sizeof m);
-        emit(e, "_mm256_maskstore_ps(%s, %s, %s);", p, m, v);
-        break;
-    case TAIL_COPY:
+    char m[160];
+    if (!isa->mload) {
         emit_scope(e, NULL);
-        emit(e, "float tl[4];");
+        emit(e, "float tl[%d];", isa->facts->lanes);
         emit(e, "%s(tl, %s);", isa->store, v);
         emit(e, "memcpy(%s, tl, %d * sizeof(float));", p, n);
         emit_end(e, NULL);
-        break;
+        return;
     }
+    mask_expr(isa, n, m, sizeof m);
+    emit(e, "%s(%s, %s, %s);", isa->mstore, p, m, v);
+}
+
+/* p = base + row r (rows ldy apart) + off, as an expression. */
+static void
+row_at(char *p, size_t size, const char *base, int r, int off)
+{
+    if (r == 0)
+        snprintf(p, size, "%s + %d", base, off);
+    else if (r == 1)
+        snprintf(p, size, "%s + ldy + %d", base, off);
+    else
+        snprintf(p, size, "%s + %d * ldy + %d", base, r, off);
+}
+
+/* Row r of the block is stored under a guard: rows from o->rows_sure on
+ * may lie past mr (a block short of output channels). */
+static bool
+row_guarded(const KernelOut *o, int r)
+{
+    return o->guard_rows && r > 0 && r >= o->rows_sure;
 }
 
 /* Emits "v = <load of vector j of row r at base>" for every accumulator,
@@ -270,89 +302,127 @@ emit_acc_from(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ker
 {
     char v[32], p[96];
     for (int r = 0; r < kb->MR; r++) {
-        if (o->guard_rows && r > 0)
+        if (row_guarded(o, r))
             emit_open(e, NULL, "if (mr > %d)", r);
         for (int j = 0; j < nv; j++) {
             snprintf(v, sizeof v, "a%d_%d", r, j);
-            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
+            row_at(p, sizeof p, "yb", r, j * isa->facts->lanes);
             if (j < full)
                 emit(e, "%s = %s(%s);", v, isa->load, p);
             else
                 emit_tail_load(e, isa, v, p, rem);
         }
-        if (o->guard_rows && r > 0)
+        if (row_guarded(o, r))
             emit_end(e, NULL);
     }
 }
 
-/* Appends to line the epilogue of one whole accumulator vector acc and its
- * store at out, in the reference epilogue's order: + bias (a vector
- * expression, NULL: none), + the vector at res (NULL: none), relu. */
-static void
-append_epilogue_store(char *line, size_t size, const KernelIsa *isa, const char *acc, const char *bias,
-                      const char *res, bool relu, const char *out)
+/*
+ * The function that takes one whole accumulator vector v through the
+ * epilogue, in the reference epilogue's order (+ bias bv, + the vector at
+ * r, relu), and stores it at y: its name, the function written if new
+ * (under the ISA's guard, as its vector type needs the intrinsics header).
+ */
+static const char *
+epilogue_function(Emitter *e, const KernelIsa *isa, bool bias, bool res, bool relu)
 {
-    size_t l = strlen(line);
+    char *body;
+    size_t len;
+    FILE *f = kernel_memstream(&body, &len);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
     if (bias)
-        l += (size_t)snprintf(line + l, size - l, "%s = %s(%s, %s); ", acc, isa->add, acc, bias);
+        emit(&fe, "v = %s(v, bv);", isa->add);
     if (res)
-        l += (size_t)snprintf(line + l, size - l, "%s = %s(%s, %s(%s)); ", acc, isa->add, acc, isa->load, res);
-    if (relu) /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */
-        l += (size_t)snprintf(line + l, size - l, "%s = %s(%s, %s); ", acc, isa->max, isa->zero, acc);
-    snprintf(line + l, size - l, "%s(%s, %s);", isa->store, out, acc);
+        emit(&fe, "v = %s(v, %s(r));", isa->add, isa->load);
+    if (relu)
+        emit(&fe, "v = %s(%s, v); /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */", isa->max,
+             isa->zero);
+    emit(&fe, "%s(y, v);", isa->store);
+    kernel_memstream_close(f);
+    char *decl[4], vd[48], bd[48];
+    int n = 0;
+    snprintf(vd, sizeof vd, "%s v", isa->vtype);
+    snprintf(bd, sizeof bd, "%s bv", isa->vtype);
+    decl[n++] = "float *y";
+    if (res)
+        decl[n++] = "const float *r";
+    decl[n++] = vd;
+    if (bias)
+        decl[n++] = bd;
+    char *base = xprintf("vx_%s_store%s%s%s", isa->tag, bias ? "_bias" : "", res ? "_res" : "", relu ? "_relu" : "");
+    char *comment = xprintf(" * y = %s%s%s%s%s: an accumulator vector through the epilogue to the output",
+                            relu ? "relu(" : "", "v", bias ? " + bv" : "", res ? " + r" : "", relu ? ")" : "");
+    const char *name = kernel_function(e, base, comment, isa->guard, decl, n, body);
+    free(base);
+    free(comment);
+    return name;
 }
 
-/* Stores the accumulators to yb, raw (epi false) or through the epilogue. */
+/* Appends to line the epilogue of one whole accumulator vector acc and its
+ * store at out: + bias (a vector expression, NULL: none), + the vector at
+ * res (NULL: none), relu, by epilogue_function(); or the store alone. */
+static void
+append_epilogue_store(Emitter *e, char *line, size_t size, const KernelIsa *isa, const char *acc,
+                      const char *bias, const char *res, bool relu, const char *out)
+{
+    size_t l = strlen(line);
+    const char *sp = l ? " " : "";
+    if (!bias && !res && !relu) {
+        snprintf(line + l, size - l, "%s%s(%s, %s);", sp, isa->store, out, acc);
+        return;
+    }
+    const char *fn = epilogue_function(e, isa, bias != NULL, res != NULL, relu);
+    snprintf(line + l, size - l, "%s%s(%s%s%s, %s%s%s);", sp, fn, out, res ? ", " : "", res ? res : "", acc,
+             bias ? ", " : "", bias ? bias : "");
+}
+
+/* Stores the accumulators to yb, raw (epi false) or through the epilogue:
+ * a row's whole vectors on a line or two, its partial one after them. */
 static void
 emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, int nv, int full,
                int rem, bool epi)
 {
-    char v[32], p[96], q[96];
+    char v[32], p[96], q[96], line[2048];
+    if (epi && o->bias)
+        emit(e, "%s bv; /* the row's bias */", isa->vtype);
     for (int r = 0; r < kb->MR; r++) {
-        bool guard = o->guard_rows && r > 0;
+        bool guard = row_guarded(o, r);
         if (guard)
             emit_open(e, NULL, "if (mr > %d)", r);
-        else
-            emit_scope(e, NULL);
+        line[0] = '\0';
         if (epi && o->bias)
-            emit(e, "const %s bv = %s(bb[%d]);", isa->vtype, isa->bcast, r);
+            snprintf(line, sizeof line, "bv = %s(bb[%d]);", isa->bcast, r);
         for (int j = 0; j < nv; j++) {
-            char line[512] = "";
             snprintf(v, sizeof v, "a%d_%d", r, j);
-            snprintf(p, sizeof p, "yb + %d", r * o->ystride + j * isa->lanes);
-            snprintf(q, sizeof q, "rb + %d", r * o->ystride + j * isa->lanes);
+            row_at(p, sizeof p, "yb", r, j * isa->facts->lanes);
+            row_at(q, sizeof q, "rb", r, j * isa->facts->lanes);
             if (j < full) {
-                /* one line per whole vector: [+ bias] [+ residual] [relu] store */
-                append_epilogue_store(line, sizeof line, isa, v, epi && o->bias ? "bv" : NULL,
+                append_epilogue_store(e, line, sizeof line, isa, v, epi && o->bias ? "bv" : NULL,
                                       epi && o->res ? q : NULL, epi && o->relu, p);
-                emit(e, "%s", line);
                 continue;
             }
             /* the partial vector: its residual loaded and its store masked */
-            size_t l;
+            size_t l = strlen(line);
             if (epi && o->bias)
-                snprintf(line, sizeof line, "%s = %s(%s, bv); ", v, isa->add, v);
+                snprintf(line + l, sizeof line - l, "%s%s = %s(%s, bv);", l ? " " : "", v, isa->add, v);
+            if (line[0])
+                kernel_emit_stmts(e, line);
+            line[0] = '\0';
             if (epi && o->res) {
-                if (line[0])
-                    emit(e, "%s", line);
-                line[0] = '\0';
                 emit_scope(e, NULL);
                 emit(e, "%s rv;", isa->vtype);
                 emit_tail_load(e, isa, "rv", q, rem);
                 emit(e, "%s = %s(%s, rv);", v, isa->add, v);
                 emit_end(e, NULL);
             }
-            if (epi && o->relu) { /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */
-                l = strlen(line);
-                snprintf(line + l, sizeof line - l, "%s = %s(%s, %s); ", v, isa->max, isa->zero, v);
-            }
-            if (line[0]) {
-                line[strlen(line) - 1] = '\0';
-                emit(e, "%s", line);
-            }
+            if (epi && o->relu) /* max(0, v): 0 where v < 0, v itself otherwise (NaN too) */
+                emit(e, "%s = %s(%s, %s);", v, isa->max, isa->zero, v);
             emit_tail_store(e, isa, p, v, rem);
         }
-        emit_end(e, NULL);
+        if (line[0])
+            kernel_emit_stmts(e, line);
+        if (guard)
+            emit_end(e, NULL);
     }
 }
 
@@ -360,10 +430,9 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
 static void
 emit_block_out(Emitter *e, const KernelOut *o)
 {
-    emit(e, "float *restrict yb = %s + (size_t)co0 * %d + p0; /* row r at yb + r * %d */", o->y, o->ystride,
-         o->ystride);
+    emit(e, "float *restrict yb = %s + (size_t)co0 * ldy + p0; /* row r at yb + r * ldy */", o->y);
     if (o->res)
-        emit(e, "const float *restrict rb = %s + (size_t)co0 * %d + p0;", o->res, o->ystride);
+        emit(e, "const float *restrict rb = %s + (size_t)co0 * ldy + p0;", o->res);
     if (o->bias)
         emit(e, "const float *restrict bb = %s;", o->bias);
 }
@@ -372,14 +441,13 @@ emit_block_out(Emitter *e, const KernelOut *o)
 static void
 emit_zero_accs(Emitter *e, const KernelIsa *isa, const char *name, int n, int nv)
 {
-    char line[1024];
-    for (int i = 0; i < n && nv > 0; i++) {
-        snprintf(line, sizeof line, "%s", isa->vtype);
+    char line[8192] = "";
+    for (int i = 0; i < n && nv > 0; i++)
         for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s %s%d_%d = %s", v ? "," : "", name, i, v,
-                     isa->zero);
-        emit(e, "%s;", line);
-    }
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d_%d = %s", i || v ? ", " : "", name,
+                     i, v, isa->zero);
+    if (line[0])
+        kernel_emit_decls(e, isa->vtype, line);
 }
 
 /* ---------------------------------------------------------------- columns with the channels in the lanes */
@@ -403,11 +471,11 @@ emit_columns_through(Emitter *e, const KernelIsa *isa, const char *acc, const ch
         for (int v = 0; v < nv; v++)
             if (store)
                 snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s(&%s[%d][%d], %s%d_%d);",
-                         v ? " " : "", isa->store, arr, j, v * isa->lanes, acc, j, v);
+                         v ? " " : "", isa->store, arr, j, v * isa->facts->lanes, acc, j, v);
             else
                 snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d_%d = %s(&%s[%d][%d]);",
-                         v ? " " : "", acc, j, v, isa->load, arr, j, v * isa->lanes);
-        emit(e, "%s", line);
+                         v ? " " : "", acc, j, v, isa->load, arr, j, v * isa->facts->lanes);
+        kernel_emit_stmts(e, line);
     }
 }
 
@@ -436,7 +504,7 @@ emit_columns_read(Emitter *e, const KernelBlock *kb, const KernelOut *o, const c
         emit(e, "        %s[j][r] = 0.0f;", arr);
     }
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-    emit(e, "const float *restrict yr = yb + (size_t)r * %d%s;", o->ystride, off);
+    emit(e, "const float *restrict yr = yb + (size_t)r * ldy%s;", off);
     emit(e, "for (int j = 0; j < %d; j++)", cols);
     emit(e, "    %s[j][r] = yr[j];", arr);
     emit_end(e, "r");
@@ -453,9 +521,9 @@ emit_columns_write(Emitter *e, const KernelBlock *kb, const KernelOut *o, const 
     snprintf(rows, sizeof rows, "%d", kb->MR);
     column_offset(off, sizeof off, col0);
     emit_for(e, "r", "for (int r = 0; r < %s; r++)", o->guard_rows ? "mr" : rows);
-    emit(e, "float *restrict yr = yb + (size_t)r * %d%s;", o->ystride, off);
+    emit(e, "float *restrict yr = yb + (size_t)r * ldy%s;", off);
     if (epi && o->res)
-        emit(e, "const float *restrict rr = rb + (size_t)r * %d%s;", o->ystride, off);
+        emit(e, "const float *restrict rr = rb + (size_t)r * ldy%s;", off);
     if (epi && o->bias)
         emit(e, "const float b = bb[r];");
     emit_for(e, "j", "for (int j = 0; j < %d; j++)", cols);
@@ -480,7 +548,7 @@ emit_block_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const 
     if (nv)
         emit_acc_store(e, isa, kb, o, nv, full, tv ? 0 : rem, epi);
     if (tv)
-        emit_columns_write(e, kb, o, "tc", full * isa->lanes, rem, epi);
+        emit_columns_write(e, kb, o, "tc", full * isa->facts->lanes, rem, epi);
 }
 
 /* Defines wk, the packed weight panel's row of step k (an expression). */
@@ -498,13 +566,14 @@ emit_vector_loads(Emitter *e, const KernelIsa *isa, const char *name, const char
                   int whole, int part)
 {
     char line[1024], v[32], p[96];
-    snprintf(line, sizeof line, "%s", isa->vtype);
+    line[0] = '\0';
     for (int j = 0; j < n; j++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s %s%d", j ? "," : "", name, j);
-    emit(e, "%s, %s;", line, extra);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%d", j ? ", " : "", name, j);
+    snprintf(line + strlen(line), sizeof line - strlen(line), ", %s", extra);
+    kernel_emit_decls(e, isa->vtype, line);
     for (int j = 0; j < n; j++) {
         snprintf(v, sizeof v, "%s%d", name, j);
-        snprintf(p, sizeof p, "%s + %d", base, j * isa->lanes);
+        snprintf(p, sizeof p, "%s + %d", base, j * isa->facts->lanes);
         if (j < whole)
             emit(e, "%s = %s(%s);", v, isa->load, p);
         else
@@ -518,7 +587,7 @@ emit_vector_loads(Emitter *e, const KernelIsa *isa, const char *name, const char
 static void
 emit_tail_step(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int nv, int rem, int tv, const char *set)
 {
-    int L = isa->lanes, MR = kb->MR;
+    int L = isa->facts->lanes, MR = kb->MR;
     char line[1024];
     emit_vector_loads(e, isa, "tw", "tx", "wk", tv, MR / L, MR % L);
     for (int j = 0; j < rem; j++) {
@@ -529,7 +598,7 @@ emit_tail_step(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int nv, 
             snprintf(w, sizeof w, "tw%d", u);
             append_fma(isa, line, sizeof line, acc, w, "tx");
         }
-        emit(e, "%s", line);
+        kernel_emit_stmts(e, line);
     }
 }
 
@@ -567,11 +636,11 @@ emit_tail_chains(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int re
     char line[1024], set[16];
     for (int c = 1; c < chains; c++)
         for (int j = 0; j < rem; j++) {
-            snprintf(line, sizeof line, "%s", isa->vtype);
+            line[0] = '\0';
             for (int u = 0; u < tv; u++)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s t%d_%d_%d = %s", u ? "," : "", j, u,
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%st%d_%d_%d = %s", u ? ", " : "", j, u,
                          c, isa->zero);
-            emit(e, "%s;", line);
+            kernel_emit_decls(e, isa->vtype, line);
         }
     emit(e, "/* over the reduction, %d steps at a time into %d sets of accumulators (t<j>_<v>_<set>), so", chains,
          chains);
@@ -614,25 +683,24 @@ emit_tail_chains(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, int re
 void
 kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
 {
-    int L = isa->lanes, MR = kb->MR, rem = kb->cols % L;
+    int L = isa->facts->lanes, MR = kb->MR, rem = kb->cols % L;
     int tv = block_tail_vectors(L, MR, kb->cols, kb->packed);  /* the tail in channel lanes: vectors per column */
     int nv = tv ? kb->cols / L : (kb->cols + L - 1) / L;       /* pixel vectors per row */
     int full = rem && !tv ? nv - 1 : nv;   /* whole vectors per row; the last is partial if rem and no tail */
     char line[1024];
 
-    emit(e, "/* %s kernel (target %s): out[r][j] = sum_k W[co0 + r][k] * B[k][%s] for %d x %d,",
-         isa->name, isa->target, kernel_block_column(kb), MR, kb->cols);
-    if (tv)
-        emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs; the last %d"
-             " column%s with the channels in the lanes (t<j>_<v>: column %d + j, %d vector%s of channels), one"
-             " broadcast operand value each: %d FMAs a step instead of %d in partial vectors;",
-             MR * nv, L, nv, rem, rem > 1 ? "s" : "", nv * L, tv, tv > 1 ? "s" : "", rem * tv, MR);
-    else
-        emit(e, "   %d accumulator vectors of %d floats (a<r>_<v>), %d operand vectors, explicit FMAs%s;",
-             MR * nv, L, nv, rem ? ", the last vector of each row a partial one" : "");
-    emit(e, "   then%s%s%s stored from the registers */", o->bias ? " bias," : "", o->res ? " residual," : "",
-         o->relu ? " relu," : "");
-    emit_scope(e, "kernel");
+    char *tail = tv ? xprintf("; the last %d column%s with the channels in the lanes (t<j>_<v>: column %d + j, %d"
+                              " vector%s of channels), one broadcast operand value each: %d FMAs a step instead"
+                              " of %d in partial vectors", rem, rem > 1 ? "s" : "", nv * L, tv,
+                              tv > 1 ? "s" : "", rem * tv, MR)
+                     : xstrdup(rem ? ", the last vector of each row a partial one" : "");
+    char *what = xprintf("%s kernel (target %s) of %d x %d: %d accumulator vectors of %d floats (a<r>_<v>),"
+                         " %d operand vectors, explicit FMAs%s; then%s%s%s stored from the registers",
+                         isa->facts->name, isa->target, MR, kb->cols, MR * nv, L, nv, tail,
+                         o->bias ? " bias," : "", o->res ? " residual," : "", o->relu ? " relu," : "");
+    kernel_emit_comment(e, what);
+    free(tail);
+    free(what);
     emit_block_out(e, o);
     emit_zero_accs(e, isa, "a", MR, nv);
     if (tv) {
@@ -654,8 +722,10 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     if (chains > 1) {
         emit_tail_chains(e, isa, kb, rem, tv, chains);
     } else {
-        emit(e, "/* over the reduction: one operand row, then a broadcast weight per output channel%s */",
-             tv ? "; the tail columns: the step's weights, then a broadcast operand value per column" : "");
+        char *c = xprintf("over the reduction: an operand row, a broadcast weight per row%s",
+                          tv ? "; tail columns: the weights, a broadcast operand value each" : "");
+        kernel_emit_comment(e, c);
+        free(c);
         kernel_open_reduction(e, kb);
         if (kb->packed)
             emit_step_weights(e, kb, "k");
@@ -667,14 +737,14 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
                 if (kb->packed)
                     snprintf(line, sizeof line, "wv = %s(wk[%d]);", isa->bcast, r);
                 else
-                    snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * %d + k]);", isa->bcast, r, kb->K);
+                    snprintf(line, sizeof line, "wv = %s(wg[(size_t)(co0 + %d) * K + k]);", isa->bcast, r);
                 for (int j = 0; j < nv; j++) {
                     char acc[32], b[32];
                     snprintf(acc, sizeof acc, "a%d_%d", r, j);
                     snprintf(b, sizeof b, "b%d", j);
                     append_fma(isa, line, sizeof line, acc, "wv", b);
                 }
-                emit(e, "%s", line);
+                kernel_emit_stmts(e, line);
             }
         }
         if (tv)
@@ -686,7 +756,7 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
     bool epi = o->bias || o->res || o->relu;
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
-        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_open(e, NULL, "if (k1 < K)");
         emit_block_store(e, isa, kb, o, nv, full, rem, tv, false);
         emit_else(e, "else");
         emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -698,7 +768,6 @@ kernel_emit_vector(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, cons
              o->res ? " residual," : "", o->relu ? " relu," : "");
         emit_block_store(e, isa, kb, o, nv, full, rem, tv, epi);
     }
-    emit_end(e, "kernel");
 }
 
 /* ---------------------------------------------------------------- output channels in the lanes */
@@ -707,16 +776,16 @@ const KernelIsa *
 kernel_vector_co_for(const Target *t, const KernelBlock *kb)
 {
     const KernelIsa *isa = kernel_isa(t);
-    if (!isa || !kb->packed || kb->MR % isa->lanes)
+    if (!isa || !kb->packed || kb->MR % isa->facts->lanes)
         return NULL;
-    int nv = kb->MR / isa->lanes;
-    return kb->cols * nv + nv + 1 <= isa->vregs ? isa : NULL;
+    int nv = kb->MR / isa->facts->lanes;
+    return kb->cols * nv + nv + 1 <= isa->facts->vregs ? isa : NULL;
 }
 
 /*
  * The accumulators of a channel-lane block and an NCHWc output blocked in
  * the ISA's lanes: accumulator a<j>_<v> (column j, channels v * lanes ..)
- * is one whole vector of the output at yb + (v * ystride + j) * lanes.
+ * is one whole vector of the output at yb + (v * ldy + j) * lanes.
  * load: from there (the partial sums of the tiles before); else stored
  * there, raw (epi false) or through the epilogue in the reference order:
  * + bias, + residual, relu.  With guard_rows the vectors past mr are
@@ -726,35 +795,37 @@ static void
 emit_blocked_columns(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o, bool load,
                      bool epi)
 {
-    int L = isa->lanes, nv = kb->MR / L;
+    int L = isa->facts->lanes, nv = kb->MR / L;
     char line[1024];
     if (epi && o->bias) {
-        snprintf(line, sizeof line, "const %s", isa->vtype);
+        char type[32];
+        emit(e, "/* the block's bias, channels v * %d .. */", L);
+        line[0] = '\0';
         for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%s bv%d = %s(bb + %d)", v ? "," : "", v,
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%sbv%d = %s(bb + %d)", v ? ", " : "", v,
                      isa->load, v * L);
-        emit(e, "%s; /* the block's bias, channels v * %d .. */", line, L);
+        snprintf(type, sizeof type, "const %s", isa->vtype);
+        kernel_emit_decls(e, type, line);
     }
     for (int v = 0; v < nv; v++) {
-        bool guard = o->guard_rows && v > 0;
+        bool guard = row_guarded(o, v * L);
         if (guard)
             emit_open(e, NULL, "if (mr > %d)", v * L);
         for (int j = 0; j < kb->cols; j++) {
-            char acc[32];
-            int off = v * o->ystride * L + j * L;
+            char acc[32], res[48], out[48];
+            row_at(res, sizeof res, "rb", v * L, j * L);
+            row_at(out, sizeof out, "yb", v * L, j * L);
             snprintf(acc, sizeof acc, "a%d_%d", j, v);
             if (load) {
-                emit(e, "%s = %s(yb + %d);", acc, isa->load, off);
+                emit(e, "%s = %s(%s);", acc, isa->load, out);
                 continue;
             }
-            char bv[16], res[32], out[32];
+            char bv[16];
             snprintf(bv, sizeof bv, "bv%d", v);
-            snprintf(res, sizeof res, "rb + %d", off);
-            snprintf(out, sizeof out, "yb + %d", off);
             line[0] = '\0';
-            append_epilogue_store(line, sizeof line, isa, acc, epi && o->bias ? bv : NULL, epi && o->res ? res : NULL,
-                                  epi && o->relu, out);
-            emit(e, "%s", line);
+            append_epilogue_store(e, line, sizeof line, isa, acc, epi && o->bias ? bv : NULL,
+                                  epi && o->res ? res : NULL, epi && o->relu, out);
+            kernel_emit_stmts(e, line);
         }
         if (guard)
             emit_end(e, NULL);
@@ -764,29 +835,26 @@ emit_blocked_columns(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, co
 void
 kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *o)
 {
-    int L = isa->lanes, MR = kb->MR, nv = MR / L, cols = kb->cols;
+    int L = isa->facts->lanes, MR = kb->MR, nv = MR / L, cols = kb->cols;
     char line[1024];
     if (o->yc && o->yc != L)
         bug("an NCHW%dc output for %d-lane vectors", o->yc, L);
 
-    emit(e, "/* %s kernel (target %s), output channels in the lanes: out[r][j] = sum_k W[co0 + r][k] *",
-         isa->name, isa->target);
-    emit(e, "   B[k][%s] for %d x %d, %d accumulator vectors of %d output channels (a<j>_<v>: column j,",
-         kernel_block_column(kb), MR, cols, cols * nv, L);
-    emit(e, "   channels v * %d ..), %d weight vectors and one broadcast operand value per column, explicit", L,
-         nv);
-    if (o->yc)
-        emit(e, "   FMAs; then each vector whole into the NCHW%dc output%s%s%s */", o->yc, o->bias ? ", bias" : "",
-             o->res ? ", residual" : "", o->relu ? ", relu" : "");
-    else
-        emit(e, "   FMAs; then through tb[column][channel] into the output rows%s%s%s */", o->bias ? ", bias" : "",
-             o->res ? ", residual" : "", o->relu ? ", relu" : "");
-    emit_scope(e, "kernel");
+    char *into = o->yc ? xprintf("each vector whole into the NCHW%dc output", o->yc)
+                       : xstrdup("through tb[column][channel] into the output rows");
+    char *what = xprintf("%s kernel (target %s) of %d x %d, output channels in the lanes: %d accumulator vectors"
+                         " of %d output channels (a<j>_<v>: column j, channels v * %d ..), %d weight vectors and"
+                         " one broadcast operand value per column, explicit FMAs; then %s%s%s%s",
+                         isa->facts->name, isa->target, MR, cols, cols * nv, L, L, nv, into,
+                         o->bias ? ", bias" : "", o->res ? ", residual" : "", o->relu ? ", relu" : "");
+    kernel_emit_comment(e, what);
+    free(into);
+    free(what);
     if (o->yc) {
-        emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * %d + p0) * %d; /* column j, channels v * %d .. at "
-             "yb + (v * %d + j) * %d */", o->y, L, o->ystride, L, L, o->ystride, L);
+        emit(e, "/* column j, channels v * %d .. at yb + (v * ldy + j) * %d */", L, L);
+        emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->y, L, L);
         if (o->res)
-            emit(e, "const float *restrict rb = %s + ((size_t)(co0 / %d) * %d + p0) * %d;", o->res, L, o->ystride, L);
+            emit(e, "const float *restrict rb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->res, L, L);
         if (o->bias)
             emit(e, "const float *restrict bb = %s;", o->bias);
     } else {
@@ -810,11 +878,12 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
     kernel_open_reduction(e, kb);
     emit_step_weights(e, kb, "k");
     emit_weight_prefetch(e, isa, kb);
-    snprintf(line, sizeof line, "%s", isa->vtype);
+    line[0] = '\0';
     for (int v = 0; v < nv; v++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s w%d = %s(wk + %d)", v ? "," : "", v,
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%sw%d = %s(wk + %d)", v ? ", " : "", v,
                  isa->load, v * L);
-    emit(e, "%s, bv;", line);
+    snprintf(line + strlen(line), sizeof line - strlen(line), ", bv");
+    kernel_emit_decls(e, isa->vtype, line);
     for (int j = 0; j < cols; j++) {
         snprintf(line, sizeof line, "bv = %s(bk[%d]);", isa->bcast, kb->bc ? j * kb->bc : j);
         for (int v = 0; v < nv; v++) {
@@ -823,14 +892,14 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
             snprintf(w, sizeof w, "w%d", v);
             append_fma(isa, line, sizeof line, acc, w, "bv");
         }
-        emit(e, "%s", line);
+        kernel_emit_stmts(e, line);
     }
     kernel_close_reduction(e, kb);
     bool epi = o->bias || o->res || o->relu;
     if (o->yc) {
         if (o->tiled && epi) {
             emit(e, "/* not the last tile: the partial sums to the output */");
-            emit_open(e, NULL, "if (k1 < %d)", o->K);
+            emit_open(e, NULL, "if (k1 < K)");
             emit_blocked_columns(e, isa, kb, o, false, false);
             emit_else(e, "else");
             emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -842,14 +911,13 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
                  o->res ? " residual," : "", o->relu ? " relu," : "");
             emit_blocked_columns(e, isa, kb, o, false, epi);
         }
-        emit_end(e, "kernel");
         return;
     }
     emit(e, "/* the accumulators to tb[column][channel] */");
     emit_columns_through(e, isa, "a", "tb", cols, nv, true);
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: the partial sums to the output */");
-        emit_open(e, NULL, "if (k1 < %d)", o->K);
+        emit_open(e, NULL, "if (k1 < K)");
         emit_columns_write(e, kb, o, "tb", 0, cols, false);
         emit_else(e, "else");
         emit(e, "/* epilogue:%s%s%s store */", o->bias ? " bias," : "", o->res ? " residual," : "",
@@ -861,31 +929,40 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
              o->res ? " residual," : "", o->relu ? " relu," : "");
         emit_columns_write(e, kb, o, "tb", 0, cols, epi);
     }
-    emit_end(e, "kernel");
 }
 
 /* ---------------------------------------------------------------- Winograd output transform */
 
-/* lo, hi = the lanes of a and b interleaved: a0 b0 a1 b1 ... */
-static void
-emit_interleave(Emitter *e, const KernelIsa *isa, const char *a, const char *b)
+/* A function of the ISA (name base, "vx_<tag>_..."), written if new, under its guard. */
+static const char *
+isa_function(Emitter *e, const KernelIsa *isa, const char *what, const char *comment, char *const *decls, int n,
+             char *body)
 {
-    switch (isa->kind) {
-    case ISA_AVX512:
-        emit(e, "const __m512 lo = _mm512_permutex2var_ps(%s, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, "
-             "4, 20, 5, 21, 6, 22, 7, 23), %s);", a, b);
-        emit(e, "const __m512 hi = _mm512_permutex2var_ps(%s, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, "
-             "12, 28, 13, 29, 14, 30, 15, 31), %s);", a, b);
-        break;
-    case ISA_AVX2:
-        emit(e, "const __m256 l_ = _mm256_unpacklo_ps(%s, %s), h_ = _mm256_unpackhi_ps(%s, %s);", a, b, a, b);
-        emit(e, "const __m256 lo = _mm256_permute2f128_ps(l_, h_, 0x20), hi = _mm256_permute2f128_ps(l_, h_, 0x31);");
-        break;
-    case ISA_NEON:
-        emit(e, "const float32x4x2_t z_ = vzipq_f32(%s, %s);", a, b);
-        emit(e, "const float32x4_t lo = z_.val[0], hi = z_.val[1];");
-        break;
-    }
+    char *base = xprintf("vx_%s_%s", isa->tag, what);
+    const char *name = kernel_function(e, base, comment, isa->guard, decls, n, body);
+    free(base);
+    return name;
+}
+
+/* lo, hi = the lanes of a and b interleaved: a0 b0 a1 b1 ... (lo, hi: vectors declared by the caller). */
+static void
+emit_interleave(Emitter *e, const KernelIsa *isa, const char *a, const char *b, const char *lo, const char *hi)
+{
+    char *body, d[4][48];
+    size_t len;
+    FILE *f = kernel_memstream(&body, &len);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
+    for (int i = 0; i < 4 && isa->zip[i]; i++)
+        kernel_emit_stmts(&fe, isa->zip[i]);
+    kernel_memstream_close(f);
+    snprintf(d[0], sizeof d[0], "%s a", isa->vtype);
+    snprintf(d[1], sizeof d[1], "%s b", isa->vtype);
+    snprintf(d[2], sizeof d[2], "%s *lo", isa->vtype);
+    snprintf(d[3], sizeof d[3], "%s *hi", isa->vtype);
+    char *decl[4] = {d[0], d[1], d[2], d[3]};
+    const char *fn = isa_function(e, isa, "zip", " * *lo, *hi = the lanes of a and b interleaved: a0 b0 a1 b1 ...",
+                                  decl, 4, body);
+    emit(e, "%s(%s, %s, &%s, &%s);", fn, a, b, lo, hi);
 }
 
 /* v (n of whose lanes count) through the epilogue, stored at out (residual at res). */
@@ -893,7 +970,14 @@ static void
 emit_out_vector(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *v, const char *out,
                 const char *res, int n)
 {
-    int L = isa->lanes;
+    int L = isa->facts->lanes;
+    if (n == L) {
+        char line[256] = "";
+        append_epilogue_store(e, line, sizeof line, isa, v, w->bias ? "bv" : NULL, w->res ? res : NULL, w->relu,
+                              out);
+        kernel_emit_stmts(e, line);
+        return;
+    }
     emit_scope(e, NULL);
     emit(e, "%s o_ = %s;", isa->vtype, v);
     if (w->bias)
@@ -920,14 +1004,17 @@ emit_out_vector(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *
 static void
 emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *tw0, int n, int cnt)
 {
-    int L = isa->lanes;
+    int L = isa->facts->lanes;
     char v[16], p[96], q[96];
     emit_scope(e, NULL);
     emit(e, "%s m[16], s0[4], s1[4];", isa->vtype);
     emit(e, "/* m[t] = M[t][co][tile] for the %d tiles */", n);
     for (int t = 0; t < 16; t++) {
         snprintf(v, sizeof v, "m[%d]", t);
-        snprintf(p, sizeof p, "mt + %d + %s", t * w->SM, tw0);
+        if (t)
+            snprintf(p, sizeof p, "mt + %d * ldm + %s", t, tw0);
+        else
+            snprintf(p, sizeof p, "mt + %s", tw0);
         if (n == L)
             emit(e, "%s = %s(%s);", v, isa->load, p);
         else
@@ -945,9 +1032,10 @@ emit_wino_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *
         else
             emit_scope(e, NULL);
         emit(e, "/* output row 2 th + %d: (A^T m A)[%d][0..1] of each tile, interleaved */", i, i);
-        emit(e, "const %s ya = %s(%s(%s[0], %s[1]), %s[2]), yb_ = %s(%s(%s[1], %s[2]), %s[3]);", isa->vtype,
-             isa->add, isa->add, sv, sv, sv, isa->sub, isa->sub, sv, sv, sv);
-        emit_interleave(e, isa, "ya", "yb_");
+        emit(e, "const %s ya = %s(%s(%s[0], %s[1]), %s[2]);", isa->vtype, isa->add, isa->add, sv, sv, sv);
+        emit(e, "const %s yb_ = %s(%s(%s[1], %s[2]), %s[3]);", isa->vtype, isa->sub, isa->sub, sv, sv, sv);
+        emit(e, "%s lo, hi;", isa->vtype);
+        emit_interleave(e, isa, "ya", "yb_", "lo", "hi");
         snprintf(p, sizeof p, "y%d + 2 * %s", i, tw0);
         snprintf(q, sizeof q, "r%d + 2 * %s", i, tw0);
         emit_out_vector(e, isa, w, "lo", p, q, cnt < L ? cnt : L);
@@ -972,7 +1060,7 @@ typedef void WinoChunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const
 static void
 emit_wino_output_rows(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, WinoChunk *chunk)
 {
-    int L = isa->lanes, TW = w->TW;
+    int L = isa->facts->lanes, TW = w->TW;
     /* chunks of L tiles; the last one may hold fewer tiles, or (a width
      * that is not a multiple of m) one to m - 1 output columns fewer than
      * its tiles */
@@ -982,13 +1070,13 @@ emit_wino_output_rows(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m,
         last_n = L;
     }
     emit(e, "/* %s output transform (target %s): %d tiles of a tile row at a time, the %d x %d",
-         isa->name, isa->target, L, m, m);
+         isa->facts->name, isa->target, L, m, m);
     emit(e, "   outputs of each interleaved into output rows; the same operations as the plain loops */");
     if (w->bias)
         emit(e, "const %s bv = %s(b);", isa->vtype, isa->bcast);
     emit(e, "/* over tile rows */");
     emit_for(e, "th", "for (int th = 0; th < %d; th++)", w->TH);
-    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * %d + tw] */", TW, w->SM);
+    emit(e, "const float *restrict mt = Mc + th * %d; /* M[t][co][tile (th, tw)] at mt[t * ldm + tw] */", TW);
     if (m == 2) {
         emit(e, "float *restrict y0 = yc + (size_t)(2 * th) * %d;", w->W);
         emit(e, "float *restrict y1 = y0 + %d;", w->W);
@@ -1014,11 +1102,7 @@ emit_wino_output_rows(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m,
     emit_end(e, "th");
 }
 
-void
-kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
-{
-    emit_wino_output_rows(e, isa, w, 2, emit_wino_chunk);
-}
+
 
 /* ---------------------------------------------------------------- Winograd F(4x4) output transform */
 
@@ -1028,20 +1112,38 @@ kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
  *   r0 = (a0 + p) + P, r1 = d + 2 D, r2 = p + 4 P, r3 = (d + 8 D) + a5,
  * the multiples by doubling, which is exact as the multiplication is. */
 static void
-emit_wino4_at(Emitter *e, const KernelIsa *isa, const char *a[6], const char *r[4])
+emit_wino4_at(Emitter *e, const KernelIsa *isa, const char *a[6], const char *r)
 {
+    char *body, d[7][48];
+    size_t len;
+    FILE *f = kernel_memstream(&body, &len);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
     const char *V = isa->vtype, *add = isa->add, *sub = isa->sub;
-    emit(e, "const %s p_ = %s(%s, %s);", V, add, a[1], a[2]);
-    emit(e, "const %s d_ = %s(%s, %s);", V, sub, a[1], a[2]);
-    emit(e, "const %s P_ = %s(%s, %s);", V, add, a[3], a[4]);
-    emit(e, "const %s D_ = %s(%s, %s);", V, sub, a[3], a[4]);
-    emit(e, "const %s D2 = %s(D_, D_);", V, add);
-    emit(e, "const %s D4 = %s(D2, D2);", V, add);
-    emit(e, "const %s P2 = %s(P_, P_);", V, add);
-    emit(e, "%s = %s(%s(%s, p_), P_);", r[0], add, add, a[0]);
-    emit(e, "%s = %s(d_, D2);", r[1], add);
-    emit(e, "%s = %s(p_, %s(P2, P2));", r[2], add, add);
-    emit(e, "%s = %s(%s(d_, %s(D4, D4)), %s);", r[3], add, add, add, a[5]);
+    emit(&fe, "const %s p_ = %s(a1, a2);", V, add);
+    emit(&fe, "const %s d_ = %s(a1, a2);", V, sub);
+    emit(&fe, "const %s P_ = %s(a3, a4);", V, add);
+    emit(&fe, "const %s D_ = %s(a3, a4);", V, sub);
+    emit(&fe, "const %s D2 = %s(D_, D_);", V, add);
+    emit(&fe, "const %s D4 = %s(D2, D2);", V, add);
+    emit(&fe, "const %s P2 = %s(P_, P_);", V, add);
+    emit(&fe, "r[0] = %s(%s(a0, p_), P_);", add, add);
+    emit(&fe, "r[1] = %s(d_, D2);", add);
+    emit(&fe, "r[2] = %s(p_, %s(P2, P2));", add, add);
+    emit(&fe, "r[3] = %s(%s(d_, %s(D4, D4)), a5);", add, add, add);
+    kernel_memstream_close(f);
+    char *decl[7];
+    for (int i = 0; i < 6; i++) {
+        snprintf(d[i], sizeof d[i], "%s a%d", V, i);
+        decl[i] = d[i];
+    }
+    snprintf(d[6], sizeof d[6], "%s *r", V);
+    decl[6] = d[6];
+    const char *fn = isa_function(e, isa, "wino4_at",
+                                  " * r[0..3] = A^T a of Winograd F(4x4,3x3), a0 .. a5 one lane per tile:\n"
+                                  " * with p = a1 + a2, d = a1 - a2, P = a3 + a4, D = a3 - a4,\n"
+                                  " *   r0 = (a0 + p) + P, r1 = d + 2 D, r2 = p + 4 P, r3 = (d + 8 D) + a5",
+                                  decl, 7, body);
+    emit(e, "%s(%s, %s, %s, %s, %s, %s, %s);", fn, a[0], a[1], a[2], a[3], a[4], a[5], r);
 }
 
 /* n tiles from tile column tw0 (an expression) of tile row th; cnt of
@@ -1049,30 +1151,30 @@ emit_wino4_at(Emitter *e, const KernelIsa *isa, const char *a[6], const char *r[
 static void
 emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char *tw0, int n, int cnt)
 {
-    int L = isa->lanes;
+    int L = isa->facts->lanes;
     const char *V = isa->vtype;
     char p[96], q[96], names[10][32];
-    const char *a[6], *r[4];
+    const char *a[6];
     emit_scope(e, NULL);
-    emit(e, "%s s[4][6];", V);
-    emit(e, "/* A^T m down each column l of the 6 x 6 tiles, the %d tiles in the lanes: s[i][l] */", n);
+    emit(e, "%s s[6][4];", V);
+    emit(e, "/* A^T m down each column l of the 6 x 6 tiles, the %d tiles in the lanes: s[l][i] */", n);
     for (int l = 0; l < 6; l++) {
         emit_scope(e, NULL);
         emit(e, "%s m[6];", V);
         for (int k = 0; k < 6; k++) {
             snprintf(names[k], sizeof names[k], "m[%d]", k);
-            snprintf(p, sizeof p, "mt + %d + %s", (6 * k + l) * w->SM, tw0);
+            if (6 * k + l)
+                snprintf(p, sizeof p, "mt + %d * ldm + %s", 6 * k + l, tw0);
+            else
+                snprintf(p, sizeof p, "mt + %s", tw0);
             if (n == L)
                 emit(e, "%s = %s(%s);", names[k], isa->load, p);
             else
                 emit_tail_load(e, isa, names[k], p, n);
             a[k] = names[k];
         }
-        for (int i = 0; i < 4; i++) {
-            snprintf(names[6 + i], sizeof names[6 + i], "s[%d][%d]", i, l);
-            r[i] = names[6 + i];
-        }
-        emit_wino4_at(e, isa, a, r);
+        snprintf(names[6], sizeof names[6], "s[%d]", l);
+        emit_wino4_at(e, isa, a, names[6]);
         emit_end(e, NULL);
     }
     for (int i = 0; i < 4; i++) {
@@ -1084,35 +1186,19 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
         emit(e, "float *restrict yr = yc + (size_t)(4 * th + %d) * %d;", i, w->W);
         if (w->res)
             emit(e, "const float *restrict rr = rc + (size_t)(4 * th + %d) * %d;", i, w->W);
-        emit(e, "%s yo[4];", V);
-        emit(e, "%s o[4];", V);
-        emit(e, "%s a0;", V);
-        emit(e, "%s a1;", V);
-        emit(e, "%s b0;", V);
-        emit(e, "%s b1;", V);
-        emit_scope(e, NULL);
+        emit(e, "%s yo[4], o[4], a0, a1, b0, b1;", V);
         for (int k = 0; k < 6; k++) {
-            snprintf(names[k], sizeof names[k], "s[%d][%d]", i, k);
+            snprintf(names[k], sizeof names[k], "s[%d][%d]", k, i);
             a[k] = names[k];
         }
-        for (int j = 0; j < 4; j++) {
-            snprintf(names[6 + j], sizeof names[6 + j], "yo[%d]", j);
-            r[j] = names[6 + j];
-        }
-        emit_wino4_at(e, isa, a, r);
-        emit_end(e, NULL);
+        emit_wino4_at(e, isa, a, "yo");
         emit(e, "/* y0 y2 and y1 y3 interleaved, then the two results: y0 y1 y2 y3 of each tile in turn */");
         static const char *const pairs[4][4] = {
             {"yo[0]", "yo[2]", "a0", "a1"}, {"yo[1]", "yo[3]", "b0", "b1"}, {"a0", "b0", "o[0]", "o[1]"},
             {"a1", "b1", "o[2]", "o[3]"},
         };
-        for (int k = 0; k < 4; k++) {
-            emit_scope(e, NULL);
-            emit_interleave(e, isa, pairs[k][0], pairs[k][1]);
-            emit(e, "%s = lo;", pairs[k][2]);
-            emit(e, "%s = hi;", pairs[k][3]);
-            emit_end(e, NULL);
-        }
+        for (int k = 0; k < 4; k++)
+            emit_interleave(e, isa, pairs[k][0], pairs[k][1], pairs[k][2], pairs[k][3]);
         for (int k = 0; k < 4; k++) {
             if (k * L >= cnt) {
                 emit(e, "(void)o[%d]; /* past the output */", k);
@@ -1129,8 +1215,42 @@ emit_wino4_chunk(Emitter *e, const KernelIsa *isa, const WinoOut *w, const char 
     emit_end(e, NULL);
 }
 
+/* ---------------------------------------------------------------- the output transform's function */
+
 void
-kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w)
+kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, WinoPlain *plain, const char *Mc,
+                        const char *yc, const char *rc)
 {
-    emit_wino_output_rows(e, isa, w, 4, emit_wino4_chunk);
+    char *body;
+    size_t len;
+    FILE *f = kernel_memstream(&body, &len);
+    Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
+    if (isa) {
+        emit(&fe, "#if %s", isa->guard);
+        emit_wino_output_rows(&fe, isa, w, m, m == 2 ? emit_wino_chunk : emit_wino4_chunk);
+        emit(&fe, "#else");
+    }
+    plain(&fe, w);
+    if (isa)
+        emit(&fe, "#endif");
+    kernel_memstream_close(f);
+    char *decl[5], *arg[5];
+    int n = 0;
+    decl[n] = "const float *restrict Mc", arg[n++] = (char *)Mc;
+    decl[n] = "int ldm", arg[n++] = xprintf("%d", w->SM);
+    decl[n] = "float *restrict yc", arg[n++] = (char *)yc;
+    if (w->res)
+        decl[n] = "const float *restrict rc", arg[n++] = (char *)rc;
+    if (w->bias)
+        decl[n] = "float b", arg[n++] = "b";
+    char *base = xprintf("vx_wino%d_output_%s_%dx%d%s%s%s", m, isa ? isa->tag : "ref", w->H, w->W,
+                         w->bias ? "_bias" : "", w->res ? "_res" : "", w->relu ? "_relu" : "");
+    char *comment = xprintf(" * Winograd F(%dx%d,3x3) output transform of one output channel of a %d x %d map:\n"
+                            " *   yc = A^T m A per tile%s%s%s, m[t] of a tile at Mc + t * ldm + tile",
+                            m, m, w->H, w->W, w->bias ? " + b" : "", w->res ? " + rc" : "", w->relu ? ", relu" : "");
+    const char *name = kernel_function(e, base, comment, NULL, decl, n, body);
+    kernel_emit_call(e, name, arg, n);
+    free(arg[1]);
+    free(base);
+    free(comment);
 }

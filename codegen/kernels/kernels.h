@@ -5,6 +5,8 @@
  *
  *   kernel_ref.c    the plain-C reference kernel: loops over k, rows and
  *                   columns of a local accumulator array; any C99 compiler
+ *   kernel_fn.c     each distinct block kernel once, as a static function the
+ *                   layers call; the generated code's line wrapping
  *   kernel_simd.c   explicit-vector kernels, one table per instruction set:
  *                   AVX-512 (x86-64-v4), AVX2 + FMA (x86-64-v3), NEON
  *                   (aarch64); accumulators in vector registers, explicit
@@ -14,6 +16,12 @@
  * The generated code carries a vector kernel under '#if' on its
  * instruction set's macros with the reference kernel as the '#else', so
  * the file builds and runs with any C99 compiler and for any -march.
+ *
+ * The kernels are written as the body of a function (kernel_fn.c) and
+ * name its parameters: B, ldb (floats between B's rows), k0 and k1 (the
+ * reduction range), K, wt or wg, y, ldy (floats between output rows), res,
+ * bias, co0 and p0 (the block's origin), mr and pn (its rows and columns),
+ * and for a direct convolution cin, kh, kw, chan, row and pw (KernelTaps).
  */
 #ifndef VISEC_KERNELS_H
 #define VISEC_KERNELS_H
@@ -72,9 +80,6 @@ typedef struct KernelBlock {
 void kernel_open_reduction(Emitter *e, const KernelBlock *kb);
 /* Defines bk, the operand row of step k of a plain k loop (k an expression: "k", "(k + 1)"). */
 void kernel_step_row(Emitter *e, const KernelBlock *kb, const char *k);
-/* Column j of the block in B's rows, for the kernels' comments: "j" where bk starts at the block's
- * first column (a tile's own panel, a direct conv's taps), else "p0 + j". */
-const char *kernel_block_column(const KernelBlock *kb);
 void kernel_close_reduction(Emitter *e, const KernelBlock *kb);
 
 /*
@@ -93,6 +98,7 @@ typedef struct KernelOut {
     const char *bias;       /* the block's first bias ("bias + g * 64 + co0"), NULL: none */
     bool relu;
     bool guard_rows;        /* rows past mr exist in registers (zero-padded weights), never stored */
+    int rows_sure;          /* with guard_rows, the rows every block has (its rows from there on are guarded) */
     bool tiled;             /* reduction tiles k0 .. k1 of K */
     int K;
     int yc;                 /* 0: as above; else y and res are NCHWc, blocked in yc channels (the ISA's
@@ -109,6 +115,8 @@ const KernelIsa *kernel_isa(const Target *t);
 const KernelIsa *kernel_vector_for(const Target *t, const KernelBlock *kb);
 /* "AVX-512", "AVX2 + FMA", "NEON". */
 const char *kernel_isa_name(const KernelIsa *isa);
+/* "avx512", "avx2", "neon": in the names of the kernel functions. */
+const char *kernel_isa_tag(const KernelIsa *isa);
 /* The preprocessor condition under which the compiler has the ISA. */
 const char *kernel_isa_guard(const KernelIsa *isa);
 
@@ -133,11 +141,13 @@ const KernelIsa *kernel_vector_co_for(const Target *t, const KernelBlock *kb);
 void kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const KernelOut *out);
 
 /*
- * Winograd F(2x2,3x3) output transform of one output channel in vectors of
- * tile columns: Y = A^T m A per tile, then the epilogue, as the plain loops
- * compute it.  The generated code around it defines Mc (M + co * T: M[t]
- * of tile i at Mc[t * SM + i]), yc (the output channel), rc (its residual)
- * and b (its bias).
+ * Winograd F(m x m,3x3) output transform (m = 2 or 4) of one output
+ * channel: Y = A^T m A per tile, then the epilogue, in vectors of tile
+ * columns under the ISA's '#if' and the plain loops as the '#else'.  A
+ * call of the function doing it (written before the layer if new): its
+ * arguments are Mc (M + co * T: M[t] of tile i at Mc[t * SM + i]), yc (the
+ * output channel), rc (its residual) and b (its bias, a variable of that
+ * name).
  */
 typedef struct WinoOut {
     int SM;                 /* floats between the 16 (F(4x4): 36) matrices of M */
@@ -145,18 +155,60 @@ typedef struct WinoOut {
     int H, W;               /* output rows and columns */
     bool bias, res, relu;
 } WinoOut;
-void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
-/*
- * Winograd F(4x4,3x3) output transform, likewise (SM: floats between the 36
- * matrices of M; the same names around it).
- */
-void kernel_emit_wino4_output(Emitter *e, const KernelIsa *isa, const WinoOut *w);
+/* The plain loops of the output transform into a function body: Mc, ldm (floats between the
+ * matrices of M), yc, rc and b are its parameters (emit_conv.c). */
+typedef void WinoPlain(Emitter *e, const WinoOut *w);
+/* isa NULL: the plain loops alone. */
+void kernel_emit_wino_output(Emitter *e, const KernelIsa *isa, const WinoOut *w, int m, WinoPlain *plain,
+                             const char *Mc, const char *yc, const char *rc);
 
 /*
- * The plain-C reference kernel (kernel_ref.c).  With constant true the
- * trip counts are MR x cols (the accumulators can live in registers);
- * else the variables mr x pn of the block at the edge.
+ * The plain-C reference path of a block (kernel_ref.c): the body of a
+ * function with the block's parameters and MR, NT, rows, cols and
+ * acc[][NT] (kernel_emit_ref_block says what they are).
  */
-void kernel_emit_ref(Emitter *e, const KernelBlock *kb, bool constant);
+void kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *out);
+
+/* ---- kernel_fn.c */
+
+/* No generated line is longer (the kernels wrap theirs). */
+#define KERNEL_LINE_MAX 120
+
+/*
+ * A call of the function computing block kb with its stores out (the vector
+ * kernel of the target where the block fits its registers, else the
+ * reference path; constant false: the mr x pn block at an edge, reference
+ * only), the function written first if no block so far had its body.  The
+ * caller's scope has co0, p0, mr, pn, and wt (packed) or wg.
+ */
+void kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, bool constant);
+/* Around each layer: its text is held back until the functions it brought are out. */
+void kernels_layer_begin(Emitter *e);
+void kernels_layer_end(Emitter *e);
+void kernels_free(Emitter *e);
+/* Before each of the two passes over the layers: the first (survey) writes nothing and sees every
+ * block of each kernel, so that the second writes functions guarding only the rows some block lacks. */
+void kernels_survey(Emitter *e, bool survey);
+/*
+ * The name of the VX_KERNEL function with body (malloc'd, taken over) and
+ * the parameter declarations decls: one written before, or a new one, named
+ * base (or base_2 .. if taken) with comment (" * " lines) above it, and
+ * under '#if guard' unless guard is NULL.
+ */
+const char *kernel_function(Emitter *e, const char *base, const char *comment, const char *guard,
+                            char *const *decls, int n, char *body);
+/* name(args...); at the emitter's depth, wrapped. */
+void kernel_emit_call(Emitter *e, const char *name, char *const *args, int n);
+/* A text buffer for a body (open_memstream), and its close. */
+FILE *kernel_memstream(char **text, size_t *len);
+void kernel_memstream_close(FILE *f);
+/* The VX_KERNEL macro the functions are declared with. */
+void kernel_emit_prelude(Emitter *e);
+/* Statements "a; b; c;" on as few lines as fit KERNEL_LINE_MAX. */
+void kernel_emit_stmts(Emitter *e, const char *text);
+/* A comment, its words wrapped to KERNEL_LINE_MAX. */
+void kernel_emit_comment(Emitter *e, const char *text);
+/* "type list;" likewise, list a declarator list "a = x, b = y". */
+void kernel_emit_decls(Emitter *e, const char *type, const char *list);
 
 #endif

@@ -359,7 +359,7 @@ tail_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
 {
     int64_t cout_g = n->a.out / n->a.groups;
     int rows = s->reg_co;
-    if (!can_pack || !t->isa_macro || s->reg_pix >= t->reg_pix ||
+    if (!can_pack || !t->isa || s->reg_pix >= t->reg_pix ||
         !block_tail_vectors(t->lanes, rows, s->reg_pix, true))
         return rows;
     for (int mr = s->reg_co + 1; mr <= t->lanes && mr <= cout_g; mr++)
@@ -394,7 +394,7 @@ even_tiles(const Node *n, const Target *t, Schedule *s, bool can_pack)
 {
     int64_t P = sched_block_columns(n, s->algo), cout_g = n->a.out / n->a.groups;
     int acc = table_accumulators(t);
-    if (!can_pack || !t->isa_macro || t->lanes < 16 || t->vregs < 32 || !tile_panels(n, t, s->algo) ||
+    if (!can_pack || !t->isa || t->lanes < 16 || t->vregs < 32 || !tile_panels(n, t, s->algo) ||
         s->reg_pix != t->reg_pix || P % t->reg_pix == 0)
         return false;
     for (int w = t->reg_pix - 1; w > t->reg_pix - t->lanes; w--) {
@@ -427,7 +427,7 @@ narrow_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
 {
     int64_t cout_g = n->a.out / n->a.groups;
     int nv = s->reg_pix / t->lanes, acc = table_accumulators(t);
-    if (!can_pack || !t->isa_macro || t->lanes < 2 || s->reg_pix >= t->reg_pix || s->reg_pix % t->lanes ||
+    if (!can_pack || !t->isa || t->lanes < 2 || s->reg_pix >= t->reg_pix || s->reg_pix % t->lanes ||
         !nv || acc / nv <= s->reg_co)
         return s->reg_co;
     int rows = (int)min64(min64(acc / nv, cout_g), REG_CO_MAX);
@@ -463,7 +463,7 @@ tall_rows(const Node *n, const Target *t, const Schedule *s, bool can_pack)
 {
     int64_t cout_g = n->a.out / n->a.groups;
     int rows = (t->vregs - 3) / 2;
-    if (!can_pack || !t->isa_macro || t->lanes < 16 || t->vregs < 32 || s->algo != ALGO_GEMM ||
+    if (!can_pack || !t->isa || t->lanes < 16 || t->vregs < 32 || s->algo != ALGO_GEMM ||
         n->a.kh != 1 || n->a.kw != 1 || sched_reduction(n, s->algo) < TALL_K ||
         sched_block_columns(n, s->algo) <= t->reg_pix || cout_g <= rows)
         return 0;

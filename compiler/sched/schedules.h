@@ -19,6 +19,7 @@
 #define VISEC_SCHED_H
 
 #include "ir.h"
+#include "isa.h"
 
 /* ------------------------------------------------------------------ target.c */
 
@@ -26,10 +27,10 @@
 typedef struct Target {
     const char *name;       /* as given to --target */
     const char *descr;      /* one line for 'visec targets' */
-    const char *isa_macro;  /* the compiler macro its vector kernels need ("__AVX512F__"), NULL: none */
+    const IsaFacts *isa;    /* its vector instruction set (isa.h), NULL: none */
     const char *cflags;     /* the build line's machine flags ("-march=x86-64-v4") */
-    int lanes;              /* floats per vector register (1: no vectors assumed) */
-    int vregs;              /* vector registers (general registers for generic) */
+    int lanes;              /* floats per vector register (1: no vectors assumed): isa->lanes */
+    int vregs;              /* vector registers (general registers for generic): isa->vregs */
     int64_t l1, l2, l3;     /* data cache bytes assumed: L1 and L2 per core, L3 shared */
     int reg_co, reg_pix;    /* default register block: output channels x pixels */
     int winograd_cin;       /* default: Winograd F(2x2,3x3) from this many input channels (0 never) */

@@ -29,21 +29,27 @@
 
 #include "schedules.h"
 
+const IsaFacts isa_facts[ISA_COUNT] = {
+#define ISA_ROW(id, name, macro, lanes, vregs) {name, macro, lanes, vregs},
+    VISEC_ISAS(ISA_ROW)
+#undef ISA_ROW
+};
+
 static const Target generic = {
     "generic", "portable C, no ISA assumed; the plain-C reference kernel",
     NULL, "", 1, 16, 32 << 10, 256 << 10, 8 << 20, 4, 16, 32, 32, 0,
 };
 static const Target x86_64_v3 = {
-    "x86-64-v3", "AVX2 + FMA: 16 vector registers of 8 floats",
-    "__AVX2__", "-march=x86-64-v3", 8, 16, 32 << 10, 512 << 10, 16 << 20, 6, 16, 32, 16, 48,
+    "x86-64-v3", "AVX2 + FMA: 16 vector registers of 8 floats", &isa_facts[ISA_AVX2], "-march=x86-64-v3",
+    ISA_AVX2_LANES, ISA_AVX2_VREGS, 32 << 10, 512 << 10, 16 << 20, 6, 16, 32, 16, 48,
 };
 static const Target x86_64_v4 = {
-    "x86-64-v4", "AVX-512: 32 vector registers of 16 floats",
-    "__AVX512F__", "-march=x86-64-v4", 16, 32, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 16, 48,
+    "x86-64-v4", "AVX-512: 32 vector registers of 16 floats", &isa_facts[ISA_AVX512], "-march=x86-64-v4",
+    ISA_AVX512_LANES, ISA_AVX512_VREGS, 32 << 10, 1 << 20, 32 << 20, 6, 64, 32, 16, 48,
 };
 static const Target aarch64 = {
-    "aarch64", "NEON: 32 vector registers of 4 floats",
-    "__ARM_NEON", "", 4, 32, 64 << 10, 1 << 20, 8 << 20, 6, 16, 32, 32, 0,
+    "aarch64", "NEON: 32 vector registers of 4 floats", &isa_facts[ISA_NEON], "",
+    ISA_NEON_LANES, ISA_NEON_VREGS, 64 << 10, 1 << 20, 8 << 20, 6, 16, 32, 32, 0,
 };
 
 const Target *const target_tables[] = {&generic, &x86_64_v3, &x86_64_v4, &aarch64, NULL};
