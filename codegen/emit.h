@@ -100,6 +100,8 @@ void emit_batchnorm(Emitter *e, const Node *n, const Schedule *s);     /* emit_e
 void emit_scaleshift(Emitter *e, const Node *n, const Schedule *s);
 void emit_relu(Emitter *e, const Node *n, const Schedule *s);
 void emit_add(Emitter *e, const Node *n, const Schedule *s);
+/* y = expr(v) elementwise: an op of ops.h's UNARY lines, expr as written there. */
+void emit_unary(Emitter *e, const Node *n, const Schedule *s, const char *expr);
 void emit_copy(Emitter *e, const Node *n, const Schedule *s);
 void emit_reorder(Emitter *e, const Node *n, const Schedule *s);       /* between NCHW and NCHWc */
 void emit_pool(Emitter *e, const Node *n, const Schedule *s);          /* emit_pool.c */

@@ -84,6 +84,23 @@ emit_relu(Emitter *e, const Node *n, const Schedule *s)
     end_planes(e);
 }
 
+/* One of ops.h's UNARY ops: y = expr for each element v of x. */
+void
+emit_unary(Emitter *e, const Node *n, const Schedule *s, const char *expr)
+{
+    Dims d = dims_of(n->in[0]);
+    emit(e, "(void)wb;");
+    emit(e, "(void)x2;");
+    emit(e, "(void)scratch;");
+    begin_planes(e, n, s, &d, &d, false);
+    emit(e, "/* %s: y = %s for each element v of x */", op_name(n->op), expr);
+    emit_for(e, "p", "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "const float v = xc[p];");
+    emit(e, "yc[p] = %s;", expr);
+    emit_end(e, "p");
+    end_planes(e);
+}
+
 void
 emit_add(Emitter *e, const Node *n, const Schedule *s)
 {

@@ -99,6 +99,14 @@ emit_op(Emitter *e, const Node *n, const Schedule *s)
     case OP_ADD:
         emit_add(e, n, s);
         return;
+#define OP(id, name, mn, mx, pk)
+#define UNARY(id, name, expr)         \
+    case OP_##id:                     \
+        emit_unary(e, n, s, #expr);   \
+        return;
+#include "ops.h"
+#undef UNARY
+#undef OP
     case OP_MAXPOOL:
     case OP_AVGPOOL:
         emit_pool(e, n, s);

@@ -28,6 +28,21 @@ op_name(Op op)
     return op_info[op].name;
 }
 
+bool
+op_is_unary(Op op)
+{
+    switch (op) {
+#define OP(id, name, mn, mx, pk)
+#define UNARY(id, name, expr) case OP_##id:
+#include "ops.h"
+#undef UNARY
+#undef OP
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* ---------------------------------------------------------------- shapes */
 
 Shape

@@ -152,6 +152,8 @@ typedef struct OpInfo {
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT];
 const char *op_name(Op op);
+/* Is op one of ops.h's UNARY lines (y = expr(x), elementwise)? */
+bool op_is_unary(Op op);
 
 /* Roles of a node's constant tensors; index into Node.param. */
 typedef enum ParamRole {

@@ -193,6 +193,12 @@ infer_shape(Graph *g, Diag *d, Node *n)
         break;
     case OP_RELU:
         break;
+#define OP(id, name, mn, mx, pk)
+#define UNARY(id, name, expr) case OP_##id:
+#include "ops.h"
+#undef UNARY
+#undef OP
+        break;      /* elementwise: the input's shape, any rank */
     case OP_ADD:
         if (!shape_eq(in, n->in[1]->shape)) {
             error_at(d, n->loc, "add: shapes %s and %s differ", shs(in, b1),

@@ -231,6 +231,13 @@ linear(const Node *n, int batch, const float *x, float *y)
 
 /* ---------------------------------------------------------------- driver */
 
+/* The functions of ops.h's UNARY lines, each of its float v. */
+#define OP(id, name, mn, mx, pk)
+#define UNARY(id, name, expr) static float unary_##id(float v) { return expr; }
+#include "ops.h"
+#undef UNARY
+#undef OP
+
 /* Runs one node; x/r are its inputs, y its output (all logical layout). */
 static void
 run_node(const Node *n, int batch, const float *x, const float *r, float *y)
@@ -252,6 +259,16 @@ run_node(const Node *n, int batch, const float *x, const float *r, float *y)
         for (int64_t i = 0; i < numel; i++)
             y[i] = x[i] + r[i];
         return;
+        /* y = expr(x), as ops.h writes it and generated code prints it */
+#define OP(id, name, mn, mx, pk)
+#define UNARY(id, name, expr)            \
+    case OP_##id:                        \
+        for (int64_t i = 0; i < numel; i++) \
+            y[i] = unary_##id(x[i]);     \
+        return;
+#include "ops.h"
+#undef UNARY
+#undef OP
     case OP_MAXPOOL:
     case OP_AVGPOOL:
         pool(n, batch, x, y);

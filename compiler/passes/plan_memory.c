@@ -37,7 +37,7 @@ align_up(int64_t x)
 static bool
 elementwise(Op op)
 {
-    return op == OP_RELU || op == OP_ADD || op == OP_SCALESHIFT || op == OP_BATCHNORM;
+    return op == OP_RELU || op == OP_ADD || op == OP_SCALESHIFT || op == OP_BATCHNORM || op_is_unary(op);
 }
 
 /* Orders tried: largest first, longest-lived first, largest area

@@ -307,6 +307,12 @@ static const struct Builtin {
     {OP_GAP, 0, 0},
     {OP_FLATTEN, 0, 0},
     {OP_LINEAR, A_OUT | A_BIAS, A_OUT},
+    /* the elementwise functions of ops.h, no keywords */
+#define OP(id, name, mn, mx, pk)
+#define UNARY(id, name, expr) {OP_##id, 0, 0},
+#include "ops.h"
+#undef UNARY
+#undef OP
 };
 #define NBUILTINS ((int)(sizeof builtins / sizeof builtins[0]))
 
