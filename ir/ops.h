@@ -44,7 +44,7 @@ OP(REORDER,    "reorder",        1, 1, PK_NONE)     /* y = x in another layout (
 #define UNARY(id, name, expr) OP(id, name, 1, 1, PK_NONE)
 #define UNARY_AS_OP_
 #endif
-/* (none yet) */
+UNARY(SIGMOID, "sigmoid", 1.0f / (1.0f + expf(-v)))    /* y = 1 / (1 + e^-x) */
 #ifdef UNARY_AS_OP_
 #undef UNARY
 #undef UNARY_AS_OP_

@@ -11,7 +11,7 @@ need_torch
 
 # op, then the same function in PyTorch of the tensor a
 table="
-
+sigmoid torch.sigmoid(a)
 "
 for op in $(sed -n 's/^UNARY([A-Z0-9_]*, *"\([a-z0-9_]*\)".*/\1/p' "$src/ir/ops.h"); do
     echo "$table" | grep -q "^$op " || fail "$op: a UNARY op of ir/ops.h with no row here"
