@@ -1,5 +1,8 @@
 /*
- * options.c — the small option parser every command shares.
+ * options.c — the one option parser every command calls: the file
+ * argument, "--", --help, the binding and pass options every command that
+ * takes them spells the same, and the command's own options through its
+ * option() hook.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,7 +53,8 @@ opt_int(const char *opt, const char *s, long lo, long hi, long *out, Diag *d)
     return true;
 }
 
-void
+/* Reports an unknown option or extra argument. */
+static void
 opt_unknown(Diag *d, const char *cmd, const char *arg)
 {
     if (arg[0] == '-')
@@ -61,15 +65,18 @@ opt_unknown(Diag *d, const char *cmd, const char *arg)
 
 /* ---------------------------------------------------------------- binding */
 
-int
-bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
+/* 1 = matched one of --weights/--select/--strip-prefix/--add-prefix/--strict
+ * (keys: only the three that name checkpoint keys) at argv[*i] (*i advanced
+ * past its value), 0 = no match, -1 = error reported. */
+static int
+bind_option(int argc, char **argv, int *i, BindOptions *o, bool keys, Diag *d)
 {
     int r;
-    if (opt_flag(argv, *i, "--strict")) {
+    if (!keys && opt_flag(argv, *i, "--strict")) {
         o->strict = true;
         return 1;
     }
-    if ((r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
+    if (!keys && (r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
         return r;
     if ((r = opt_value(argc, argv, i, "--select", &o->select, d)))
         return r;
@@ -80,7 +87,18 @@ bind_option(int argc, char **argv, int *i, BindOptions *o, Diag *d)
 
 /* ---------------------------------------------------------------- pipeline */
 
-int
+bool
+need_weights_for_keys(const BindOptions *o, Diag *d)
+{
+    if (!o->weights && (o->select || o->strip_prefix || o->add_prefix || o->strict)) {
+        error_plain(d, "--select, --strip-prefix, --add-prefix and --strict need --weights FILE");
+        return false;
+    }
+    return true;
+}
+
+/* --target NAME at argv[*i] into *target: 1 matched, 0 no match, -1 error reported. */
+static int
 target_option(int argc, char **argv, int *i, const Target **target, Diag *d)
 {
     const char *v;
@@ -95,13 +113,13 @@ target_option(int argc, char **argv, int *i, const Target **target, Diag *d)
     return 1;
 }
 
-int
+/* --dump-after, --disable-pass, --stats, -O0, --target and --schedule at
+ * argv[*i]: 1 matched (*i advanced), 0 no match, -1 error reported. */
+static int
 pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
 {
     const char *v;
     int m;
-    if (!o->out)
-        o->out = stdout;
     if (opt_flag(argv, *i, "--stats")) {
         o->stats = true;
         return 1;
@@ -122,9 +140,14 @@ pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
         if (m < 0)
             return -1;
         if (strcmp(v, "all") && strcmp(v, "frontend") && !pass_known(v)) {
-            error_plain(d, "--dump-after: unknown pass '%s' (passes: frontend, %s, %s, %s, %s, %s, %s, or all)",
-                        v, pass_names[0], pass_names[1], pass_names[2], pass_names[3], pass_names[4],
-                        pass_names[5]);
+            char *names = xstrdup("frontend");
+            for (int k = 0; pass_names[k]; k++) {
+                char *t = xprintf("%s, %s", names, pass_names[k]);
+                free(names);
+                names = t;
+            }
+            error_plain(d, "--dump-after: unknown pass '%s' (passes: %s, or all)", v, names);
+            free(names);
             return -1;
         }
         o->dump_after = v;
@@ -169,6 +192,8 @@ pipeline_prepare(PipelineOptions *o, Diag *d)
 {
     if (!o->target)
         o->target = target_native();
+    if (!o->out)
+        o->out = stdout;
     o->diag = d;
     if (o->sched_path && !o->sched_file)
         o->sched_file = schedfile_read(o->sched_path, d);
@@ -180,6 +205,65 @@ pipeline_release(PipelineOptions *o)
 {
     schedfile_free((SchedFile *)o->sched_file);
     o->sched_file = NULL;
+}
+
+/* ---------------------------------------------------------------- the parser */
+
+/* The shared options at argv[*i], as far as the command takes them. */
+static int
+shared_option(Args *a, int argc, char **argv, int *i, Diag *d)
+{
+    int m = 0;
+    if (a->takes & (TAKES_BIND | TAKES_KEYS))
+        m = bind_option(argc, argv, i, &a->bind, !(a->takes & TAKES_BIND), d);
+    if (!m && (a->takes & TAKES_PIPELINE))
+        m = pipeline_option(argc, argv, i, &a->pipeline, d);
+    if (!m && (a->takes & TAKES_TARGET))
+        m = target_option(argc, argv, i, &a->pipeline.target, d);
+    return m;
+}
+
+bool
+parse_args(Args *a, int argc, char **argv, Diag *d)
+{
+    int errors = d->nerrors;
+    bool ended = false;     /* after "--": only the file */
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        int m = 0;
+        if (ended) {
+            if (a->file)
+                opt_unknown(d, a->cmd, arg);
+            else
+                a->file = arg;
+            continue;
+        }
+        if ((a->takes & TAKES_FILE) && opt_flag(argv, i, "--")) {
+            ended = true;
+        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
+            a->help(stdout);
+            a->status = 0;
+            return false;
+        } else if ((a->option && (m = a->option(a, argc, argv, &i, d)) != 0) ||
+                   (m = shared_option(a, argc, argv, &i, d)) != 0) {
+            /* matched; errors reported */
+        } else if ((a->takes & TAKES_FILE) && arg[0] != '-' && !a->file) {
+            a->file = arg;
+        } else {
+            opt_unknown(d, a->cmd, arg);
+        }
+    }
+    a->status = 1;
+    return d->nerrors == errors;
+}
+
+bool
+need_model(const Args *a, const char *usage, Diag *d)
+{
+    if (a->file)
+        return true;
+    error_plain(d, "no model description given (usage: %s)", usage);
+    return false;
 }
 
 /* ---------------------------------------------------------------- identity */
