@@ -95,49 +95,31 @@ summary_json(FILE *f, const Graph *g, const char *path, const BindOptions *bo, c
     fprintf(f, "}\n");
 }
 
-/* The options of check itself. */
-typedef struct CheckOptions {
-    bool dump;              /* --dump-ir */
-    bool json;              /* --json */
-} CheckOptions;
-
-static int
-option(Args *a, int argc, char **argv, int *i, Diag *d)
-{
-    CheckOptions *o = a->own;
-    if (opt_flag(argv, *i, "--json"))
-        o->json = true;
-    else if (opt_flag(argv, *i, "--dump-ir"))
-        o->dump = true;
-    else
-        return 0;
-    return 1;
-}
-
 int
 cmd_check(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    CheckOptions o = {0};
-    Args a = {.cmd = "check", .takes = TAKES_FILE | TAKES_BIND,
-              .help = help, .option = option, .own = &o};
+    bool dump = false, json = false;
+    Opt opts[] = {{"--dump-ir", .flag = &dump}, {"--json", .flag = &json}, {0}};
+    Args a = {.cmd = "check", .takes = TAKES_FILE | TAKES_BIND, .help = help, .usage = "visec check MODEL",
+              .opts = opts};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
-    if (!need_model(&a, "visec check MODEL", &d) || !need_weights_for_keys(&a.bind, &d))
+    if (!need_weights_for_keys(&a.bind, &d))
         return 1;
 
     Source *src = NULL;
     BindReport br = {0};
     Graph *g = load_model(a.file, &(LoadOptions){.bind = &a.bind, .report = &br}, &d, &src);
     if (g) {
-        if (o.dump)
+        if (dump)
             graph_print(stdout, g);
-        else if (o.json)
+        else if (json)
             summary_json(stdout, g, a.file, &a.bind, &br);
         else
             summary(stdout, g, a.file);
-        if (!o.dump && !o.json && a.bind.weights)
+        if (!dump && !json && a.bind.weights)
             printf("weights: %s (%s): %d tensors, %d bound, %d ignored, %d converted to float32\n",
                    a.bind.weights, br.format, br.ntensors, br.nbound, br.nignored, br.nconverted);
     }

@@ -89,36 +89,19 @@ write_outputs(Graph *g, const CodegenOptions *co, const char *dir, Diag *d)
     return ok;
 }
 
-/* The options of compile itself. */
-typedef struct CompileOptions {
-    CodegenOptions co;      /* --name, --embed-weights, --runtime */
-    const char *dir;        /* -o DIR */
-} CompileOptions;
-
+/* --runtime openmp|halide */
 static int
 option(Args *a, int argc, char **argv, int *i, Diag *d)
 {
-    CompileOptions *o = a->own;
+    CodegenOptions *co = a->own;
     const char *v;
-    int m;
-    if (opt_flag(argv, *i, "--embed-weights")) {
-        o->co.embed = true;
-        return 1;
-    }
-    if ((m = opt_value(argc, argv, i, "-o", &v, d)) != 0) {
-        if (m > 0)
-            o->dir = v;
-    } else if ((m = opt_value(argc, argv, i, "--name", &v, d)) != 0) {
-        if (m > 0)
-            o->co.name = v;
-    } else if ((m = opt_value(argc, argv, i, "--runtime", &v, d)) != 0) {
-        if (m > 0 && !strcmp(v, "openmp"))
-            o->co.runtime = RUNTIME_OPENMP;
-        else if (m > 0 && !strcmp(v, "halide"))
-            o->co.runtime = RUNTIME_HALIDE;
-        else if (m > 0)
-            error_plain(d, "--runtime: unknown runtime '%s' (openmp or halide)", v);
-    }
+    int m = opt_value(argc, argv, i, "--runtime", &v, d);
+    if (m > 0 && !strcmp(v, "openmp"))
+        co->runtime = RUNTIME_OPENMP;
+    else if (m > 0 && !strcmp(v, "halide"))
+        co->runtime = RUNTIME_HALIDE;
+    else if (m > 0)
+        error_plain(d, "--runtime: unknown runtime '%s' (openmp or halide)", v);
     return m;
 }
 
@@ -135,15 +118,15 @@ cmd_compile(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    CompileOptions o = {0};
-    CodegenOptions *co = &o.co;
-    Args a = {.cmd = "compile", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE,
-              .help = help, .option = option, .own = &o};
+    CodegenOptions co = {0};
+    const char *dir = NULL;
+    Opt opts[] = {{"-o", .value = &dir}, {"--name", .value = &co.name}, {"--embed-weights", .flag = &co.embed},
+                  {0}};
+    Args a = {.cmd = "compile", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec compile MODEL --weights FILE -o DIR", .opts = opts, .option = option, .own = &co};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
-    const char *model = a.file, *dir = o.dir;
-    if (!need_model(&a, "visec compile MODEL --weights FILE -o DIR", &d))
-        return 1;
+    const char *model = a.file;
     if (!a.bind.weights)
         error_plain(&d, "no weights given: compile needs --weights FILE");
     else if (!dir)
@@ -165,20 +148,20 @@ cmd_compile(int argc, char **argv)
      * output directory is left out: where the files go does not change them. */
     char *cmdline = command_line("compile", argc, argv, "-o");
     char msha[SHA256_HEX], wsha[SHA256_HEX];
-    co->command = cmdline;
-    co->weights_path = a.bind.weights;
-    co->model_path = model;
+    co.command = cmdline;
+    co.weights_path = a.bind.weights;
+    co.model_path = model;
     if (sha256_file(model, msha, &d))
-        co->model_sha256 = msha;
+        co.model_sha256 = msha;
     if (sha256_file(a.bind.weights, wsha, &d))
-        co->weights_sha256 = wsha;
+        co.weights_sha256 = wsha;
     Source *src = NULL;
-    LoadOptions lo = {.bind = &a.bind, .pipeline = &a.pipeline, .check = check_name, .check_arg = co};
+    LoadOptions lo = {.bind = &a.bind, .pipeline = &a.pipeline, .check = check_name, .check_arg = &co};
     Graph *g = d.nerrors ? NULL : load_model(model, &lo, &d, &src);
     if (g) {
-        co->target = a.pipeline.target;
-        if (codegen_check(g, co, &d))
-            write_outputs(g, co, dir, &d);
+        co.target = a.pipeline.target;
+        if (codegen_check(g, &co, &d))
+            write_outputs(g, &co, dir, &d);
     }
     if (d.nerrors && made_dir)
         rmdir(dir);

@@ -30,29 +30,15 @@ help(FILE *f)
     pipeline_help(f);
 }
 
-/* The options of graph itself. */
-typedef struct GraphOptions {
-    const char *out;        /* -o FILE */
-    const char *after;      /* --after PASS, NULL: after all */
-} GraphOptions;
-
+/* --after PASS: a pass, or frontend */
 static int
 option(Args *a, int argc, char **argv, int *i, Diag *d)
 {
-    GraphOptions *o = a->own;
-    const char *v;
-    int m;
-    if ((m = opt_value(argc, argv, i, "-o", &v, d)) != 0) {
-        if (m > 0)
-            o->out = v;
-    } else if ((m = opt_value(argc, argv, i, "--after", &v, d)) != 0) {
-        if (m > 0) {
-            o->after = v;
-            if (strcmp(v, "frontend") && !pass_known(v))
-                error_plain(d, "--after: unknown pass '%s' (frontend or one of the passes; "
-                            "see 'visec graph --help')", v);
-        }
-    }
+    const char **after = a->own;
+    int m = opt_value(argc, argv, i, "--after", after, d);
+    if (m > 0 && strcmp(*after, "frontend") && !pass_known(*after))
+        error_plain(d, "--after: unknown pass '%s' (frontend or one of the passes; see 'visec graph --help')",
+                    *after);
     return m;
 }
 
@@ -61,13 +47,14 @@ cmd_graph(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    GraphOptions o = {0};
-    Args a = {.cmd = "graph", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE,
-              .help = help, .option = option, .own = &o};
+    struct {
+        const char *out, *after;    /* -o FILE, --after PASS (NULL: after all) */
+    } o = {0};
+    Opt opts[] = {{"-o", .value = &o.out}, {0}};
+    Args a = {.cmd = "graph", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec graph MODEL -o FILE.dot", .opts = opts, .option = option, .own = &o.after};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
-    if (!need_model(&a, "visec graph MODEL -o FILE.dot", &d))
-        return 1;
     if (!o.out) {
         error_plain(&d, "no output file given: use -o FILE.dot (or -o - for standard output)");
         return 1;

@@ -138,38 +138,19 @@ help(FILE *f)
             (long)LONG_MAX);
 }
 
-/* The options of init-weights. */
-typedef struct InitOptions {
-    long seed;              /* --seed S */
-    const char *out;        /* -o FILE */
-} InitOptions;
-
-static int
-option(Args *a, int argc, char **argv, int *i, Diag *d)
-{
-    InitOptions *o = a->own;
-    const char *v;
-    int m;
-    if ((m = opt_value(argc, argv, i, "--seed", &v, d)) > 0)
-        opt_int("--seed", v, 0, LONG_MAX, &o->seed, d);
-    else if (!m)
-        m = opt_value(argc, argv, i, "-o", &o->out, d);
-    return m;
-}
-
 int
 cmd_init_weights(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    InitOptions o = {0};
-    Args a = {.cmd = "init-weights", .takes = TAKES_FILE,
-              .help = help, .option = option, .own = &o};
+    long seed = 0;
+    const char *out = NULL;
+    Opt opts[] = {{"--seed", .num = &seed, .lo = 0, .hi = LONG_MAX}, {"-o", .value = &out}, {0}};
+    Args a = {.cmd = "init-weights", .takes = TAKES_FILE, .help = help,
+              .usage = "visec init-weights MODEL --seed S -o FILE", .opts = opts};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
-    if (!need_model(&a, "visec init-weights MODEL --seed S -o FILE", &d))
-        return 1;
-    if (!o.out) {
+    if (!out) {
         error_plain(&d, "no output file given (use -o FILE)");
         return 1;
     }
@@ -177,8 +158,8 @@ cmd_init_weights(int argc, char **argv)
     Source *src = NULL;
     Graph *g = load_model(a.file, &(LoadOptions){0}, &d, &src);
     if (g) {
-        weights_synthesize(g, (uint64_t)o.seed);
-        safetensors_write(o.out, g, &d);
+        weights_synthesize(g, (uint64_t)seed);
+        safetensors_write(out, g, &d);
     }
     graph_free(g);
     source_free(src);

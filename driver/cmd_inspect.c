@@ -138,24 +138,14 @@ print_json(const Checkpoint *c, const uint32_t *crc)
     printf("]}\n");
 }
 
-static int
-option(Args *a, int argc, char **argv, int *i, Diag *d)
-{
-    bool *json = a->own;
-    if (!opt_flag(argv, *i, "--json"))
-        return 0;
-    *json = true;
-    return 1;
-}
-
 int
 cmd_inspect(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
     bool json = false;
-    Args a = {.cmd = "inspect", .takes = TAKES_FILE | TAKES_KEYS,
-              .help = help, .option = option, .own = &json};
+    Opt opts[] = {{"--json", .flag = &json}, {0}};
+    Args a = {.cmd = "inspect", .takes = TAKES_FILE | TAKES_KEYS, .help = help, .opts = opts};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
     const char *path = a.file;

@@ -114,19 +114,13 @@ typedef struct RunOptions {
     int which;              /* the output to write, once the model is read */
 } RunOptions;
 
+/* --input FILE, once per model input. */
 static int
 option(Args *a, int argc, char **argv, int *i, Diag *d)
 {
     RunOptions *o = a->own;
     const char *v;
     int m;
-    if (opt_flag(argv, *i, "--passes")) {
-        o->passes = true;
-        return 1;
-    }
-    if ((m = opt_value(argc, argv, i, "-o", &o->out, d)) != 0 ||
-        (m = opt_value(argc, argv, i, "--output", &o->outname, d)) != 0)
-        return m;
     if ((m = opt_value(argc, argv, i, "--input", &v, d)) > 0) {
         if (o->nin == MAX_INPUTS)
             error_plain(d, "too many --input files (at most %d)", MAX_INPUTS);
@@ -150,13 +144,14 @@ cmd_run(int argc, char **argv)
     Diag d;
     diag_init(&d, stderr);
     RunOptions o = {0};
-    Args a = {.cmd = "run", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE,
-              .help = help, .option = option, .own = &o};
+    Opt opts[] = {{"--passes", .flag = &o.passes}, {"-o", .value = &o.out}, {"--output", .value = &o.outname},
+                  {0}};
+    Args a = {.cmd = "run", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec run MODEL --weights FILE --input X.npy -o Y.npy", .opts = opts, .option = option,
+              .own = &o};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
     PipelineOptions *po = &a.pipeline;
-    if (!need_model(&a, "visec run MODEL --weights FILE --input X.npy -o Y.npy", &d))
-        return 1;
     if (!a.bind.weights)
         error_plain(&d, "no weights given (use --weights FILE)");
     else if (!o.nin)

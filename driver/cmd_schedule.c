@@ -59,35 +59,21 @@ notes_for(const Graph *g, const PipelineOptions *po)
     return notes;
 }
 
-static int
-option(Args *a, int argc, char **argv, int *i, Diag *d)
-{
-    const char **out = a->own;
-    const char *v;
-    long seed;
-    int m;
-    if ((m = opt_value(argc, argv, i, "-o", out, d)) != 0)
-        return m;
-    if ((m = opt_value(argc, argv, i, "--random", &v, d)) > 0 &&
-        opt_int("--random", v, 1, 2147483647L, &seed, d))
-        a->pipeline.sched_random = (uint64_t)seed;
-    return m;
-}
-
 int
 cmd_schedule(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
     const char *out = NULL;
-    Args a = {.cmd = "schedule", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE,
-              .help = help, .option = option, .own = &out};
+    long seed = 0;
+    Opt opts[] = {{"-o", .value = &out}, {"--random", .num = &seed, .lo = 1, .hi = 2147483647L}, {0}};
+    Args a = {.cmd = "schedule", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec schedule MODEL", .opts = opts};
     PipelineOptions *po = &a.pipeline;
     po->out = stderr;
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
-    if (!need_model(&a, "visec schedule MODEL", &d))
-        return 1;
+    po->sched_random = (uint64_t)seed;
 
     Source *src = NULL;
     Graph *g = load_model(a.file, &(LoadOptions){.bind = &a.bind, .pipeline = po}, &d, &src);

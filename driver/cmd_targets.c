@@ -28,7 +28,7 @@ cmd_targets(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    Args a = {.cmd = "targets", .takes = 0, .help = help, .option = NULL, .own = NULL};
+    Args a = {.cmd = "targets", .help = help};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
     printf("%-10s %5s %5s  %10s %10s %11s  %-6s  %s\n", "target", "lanes", "vregs", "L1", "L2", "L3", "reg",

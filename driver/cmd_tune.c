@@ -42,62 +42,31 @@ help(FILE *f)
             "  --help            this text\n");
 }
 
-/* The options of tune itself. */
-typedef struct TuneArgs {
-    TuneOptions to;         /* --budget, --batch, --runs */
-    const char *out;        /* -o FILE */
-    const char *cflags;     /* --cflags FLAGS */
-} TuneArgs;
-
-static int
-option(Args *a, int argc, char **argv, int *i, Diag *d)
-{
-    TuneArgs *t = a->own;
-    const char *v;
-    long n;
-    int m;
-    if ((m = opt_value(argc, argv, i, "-o", &v, d)) != 0) {
-        if (m > 0)
-            t->out = v;
-    } else if ((m = opt_value(argc, argv, i, "--budget", &v, d)) != 0) {
-        if (m > 0 && opt_int("--budget", v, 1, 86400, &n, d))
-            t->to.budget = (double)n;
-    } else if ((m = opt_value(argc, argv, i, "--batch", &v, d)) != 0) {
-        if (m > 0 && opt_int("--batch", v, 1, 256, &n, d))
-            t->to.batch = (int)n;
-    } else if ((m = opt_value(argc, argv, i, "--runs", &v, d)) != 0) {
-        if (m > 0 && opt_int("--runs", v, 1, 64, &n, d))
-            t->to.runs = (int)n;
-    } else if ((m = opt_value(argc, argv, i, "--cflags", &v, d)) != 0) {
-        if (m > 0)
-            t->cflags = v;
-    }
-    return m;
-}
-
 int
 cmd_tune(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    TuneArgs t = {.to = {.budget = 300, .batch = 1, .runs = 5, .progress = stderr, .stop = &interrupted}};
-    TuneOptions *to = &t.to;
-    Args a = {.cmd = "tune", .takes = TAKES_FILE | TAKES_BIND | TAKES_TARGET,
-              .help = help, .option = option, .own = &t};
+    const char *out = NULL, *cflags = NULL;
+    long budget = 300, batch = 1, runs = 5;
+    Opt opts[] = {{"-o", .value = &out}, {"--cflags", .value = &cflags},
+                  {"--budget", .num = &budget, .lo = 1, .hi = 86400}, {"--batch", .num = &batch, .lo = 1, .hi = 256},
+                  {"--runs", .num = &runs, .lo = 1, .hi = 64}, {0}};
+    Args a = {.cmd = "tune", .takes = TAKES_FILE | TAKES_BIND | TAKES_TARGET, .help = help,
+              .usage = "visec tune MODEL --weights FILE", .opts = opts};
     if (!parse_args(&a, argc, argv, &d))
         return a.status;
-    if (!need_model(&a, "visec tune MODEL --weights FILE", &d))
-        return 1;
     if (!a.bind.weights) {
         error_plain(&d, "no weights given: tune builds and runs the model, it needs --weights FILE");
         return 1;
     }
-    const char *out = t.out;
+    TuneOptions tuning = {.budget = (double)budget, .batch = (int)batch, .runs = (int)runs, .progress = stderr,
+                          .stop = &interrupted}, *to = &tuning;
     to->model = a.file;
     to->bind = &a.bind;
     to->target = a.pipeline.target ? a.pipeline.target : target_native();
     to->cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
-    char *flags = t.cflags ? xstrdup(t.cflags) : xprintf("-O3 %s -fopenmp", to->target->cflags);
+    char *flags = cflags ? xstrdup(cflags) : xprintf("-O3 %s -fopenmp", to->target->cflags);
     to->cflags = flags;
 
     struct sigaction sa, old;

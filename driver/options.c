@@ -63,6 +63,29 @@ opt_unknown(Diag *d, const char *cmd, const char *arg)
         error_plain(d, "unexpected argument '%s' for 'visec %s' (see 'visec %s --help')", arg, cmd, cmd);
 }
 
+/* The option of the table at argv[*i]: 1 matched (a bad number reported),
+ * 0 no match, -1 error reported. */
+static int
+table_option(const Opt *o, int argc, char **argv, int *i, Diag *d)
+{
+    for (; o && o->name; o++) {
+        const char *v;
+        int m;
+        if (o->flag) {
+            if (!opt_flag(argv, *i, o->name))
+                continue;
+            *o->flag = true;
+            return 1;
+        }
+        if ((m = opt_value(argc, argv, i, o->name, o->value ? o->value : &v, d)) == 0)
+            continue;
+        if (m > 0 && o->num)
+            opt_int(o->name, v, o->lo, o->hi, o->num, d);
+        return m;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- binding */
 
 /* 1 = matched one of --weights/--select/--strip-prefix/--add-prefix/--strict
@@ -71,18 +94,10 @@ opt_unknown(Diag *d, const char *cmd, const char *arg)
 static int
 bind_option(int argc, char **argv, int *i, BindOptions *o, bool keys, Diag *d)
 {
-    int r;
-    if (!keys && opt_flag(argv, *i, "--strict")) {
-        o->strict = true;
-        return 1;
-    }
-    if (!keys && (r = opt_value(argc, argv, i, "--weights", &o->weights, d)))
-        return r;
-    if ((r = opt_value(argc, argv, i, "--select", &o->select, d)))
-        return r;
-    if ((r = opt_value(argc, argv, i, "--strip-prefix", &o->strip_prefix, d)))
-        return r;
-    return opt_value(argc, argv, i, "--add-prefix", &o->add_prefix, d);
+    Opt opts[] = {{"--strict", .flag = &o->strict}, {"--weights", .value = &o->weights},
+                  {"--select", .value = &o->select}, {"--strip-prefix", .value = &o->strip_prefix},
+                  {"--add-prefix", .value = &o->add_prefix}, {0}};
+    return table_option(keys ? opts + 2 : opts, argc, argv, i, d);
 }
 
 /* ---------------------------------------------------------------- pipeline */
@@ -114,32 +129,21 @@ target_option(int argc, char **argv, int *i, const Target **target, Diag *d)
 }
 
 /* --dump-after, --disable-pass, --stats, -O0, --target and --schedule at
- * argv[*i]: 1 matched (*i advanced), 0 no match, -1 error reported. */
+ * argv[*i]: 1 matched (*i advanced; a bad value reported), 0 no match, -1
+ * error reported. */
 static int
 pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
 {
+    Opt opts[] = {{"--stats", .flag = &o->stats}, {"-O0", .flag = &o->none},
+                  {"--schedule", .value = &o->sched_path}, {0}};
     const char *v;
     int m;
-    if (opt_flag(argv, *i, "--stats")) {
-        o->stats = true;
-        return 1;
-    }
-    if (opt_flag(argv, *i, "-O0")) {
-        o->none = true;
-        return 1;
-    }
-    if ((m = target_option(argc, argv, i, &o->target, d)) != 0)
+    if ((m = table_option(opts, argc, argv, i, d)) != 0 || (m = target_option(argc, argv, i, &o->target, d)) != 0)
         return m;
-    if ((m = opt_value(argc, argv, i, "--schedule", &v, d)) != 0) {
-        if (m < 0)
-            return -1;
-        o->sched_path = v;
-        return 1;
-    }
-    if ((m = opt_value(argc, argv, i, "--dump-after", &v, d)) != 0) {
-        if (m < 0)
-            return -1;
-        if (strcmp(v, "all") && strcmp(v, "frontend") && !pass_known(v)) {
+    if ((m = opt_value(argc, argv, i, "--dump-after", &v, d)) > 0) {
+        if (!strcmp(v, "all") || !strcmp(v, "frontend") || pass_known(v)) {
+            o->dump_after = v;
+        } else {
             char *names = xstrdup("frontend");
             for (int k = 0; pass_names[k]; k++) {
                 char *t = xprintf("%s, %s", names, pass_names[k]);
@@ -148,26 +152,16 @@ pipeline_option(int argc, char **argv, int *i, PipelineOptions *o, Diag *d)
             }
             error_plain(d, "--dump-after: unknown pass '%s' (passes: %s, or all)", v, names);
             free(names);
-            return -1;
         }
-        o->dump_after = v;
-        return 1;
-    }
-    if ((m = opt_value(argc, argv, i, "--disable-pass", &v, d)) != 0) {
-        if (m < 0)
-            return -1;
-        if (!pass_known(v)) {
+    } else if (!m && (m = opt_value(argc, argv, i, "--disable-pass", &v, d)) > 0) {
+        if (!pass_known(v))
             error_plain(d, "--disable-pass: unknown pass '%s'", v);
-            return -1;
-        }
-        if (o->ndisabled == (int)(sizeof o->disabled / sizeof o->disabled[0])) {
+        else if (o->ndisabled == (int)(sizeof o->disabled / sizeof o->disabled[0]))
             error_plain(d, "--disable-pass given too often");
-            return -1;
-        }
-        o->disabled[o->ndisabled++] = v;
-        return 1;
+        else
+            o->disabled[o->ndisabled++] = v;
     }
-    return 0;
+    return m;
 }
 
 void
@@ -230,7 +224,6 @@ parse_args(Args *a, int argc, char **argv, Diag *d)
     bool ended = false;     /* after "--": only the file */
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
-        int m = 0;
         if (ended) {
             if (a->file)
                 opt_unknown(d, a->cmd, arg);
@@ -244,8 +237,9 @@ parse_args(Args *a, int argc, char **argv, Diag *d)
             a->help(stdout);
             a->status = 0;
             return false;
-        } else if ((a->option && (m = a->option(a, argc, argv, &i, d)) != 0) ||
-                   (m = shared_option(a, argc, argv, &i, d)) != 0) {
+        } else if (table_option(a->opts, argc, argv, &i, d) ||
+                   (a->option && a->option(a, argc, argv, &i, d)) ||
+                   shared_option(a, argc, argv, &i, d)) {
             /* matched; errors reported */
         } else if ((a->takes & TAKES_FILE) && arg[0] != '-' && !a->file) {
             a->file = arg;
@@ -253,17 +247,10 @@ parse_args(Args *a, int argc, char **argv, Diag *d)
             opt_unknown(d, a->cmd, arg);
         }
     }
+    if (d->nerrors == errors && a->usage && !a->file)
+        error_plain(d, "no model description given (usage: %s)", a->usage);
     a->status = 1;
     return d->nerrors == errors;
-}
-
-bool
-need_model(const Args *a, const char *usage, Diag *d)
-{
-    if (a->file)
-        return true;
-    error_plain(d, "no model description given (usage: %s)", usage);
-    return false;
 }
 
 /* ---------------------------------------------------------------- identity */

@@ -228,6 +228,21 @@ done:
     return rdir;
 }
 
+/* Writes g's schedules as a schedule file at path and builds the model with
+ * it (build()). */
+static char *
+build_scheduled(Tuner *tu, const Graph *g, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        error_plain(tu->d, "tune: cannot write %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    schedfile_write(f, g, tu->o->target, NULL);
+    fclose(f);
+    return build(tu, path, g->nodes.n);
+}
+
 /*
  * Runs the benchmark built in rdir.  Fills ms[i] with layer i's time per run
  * (NAN where the profile has none, or ms NULL) and returns the median
@@ -343,14 +358,7 @@ tune(const TuneOptions *o, FILE *out, Diag *d)
             Node *n = g->nodes.v[i];
             n->sched = cand[i][r < ncand[i] ? r : pick[i]];
         }
-        FILE *f = fopen(sched_path, "w");
-        if (!f) {
-            error_plain(d, "tune: cannot write %s: %s", sched_path, strerror(errno));
-            goto done;
-        }
-        schedfile_write(f, g, o->target, NULL);
-        fclose(f);
-        char *rdir = build(&tu, sched_path, nn);
+        char *rdir = build_scheduled(&tu, g, sched_path);
         double total = rdir ? time_build(&tu, rdir, g, ms) : -1;
         free(rdir);
         if (total < 0)
@@ -380,14 +388,7 @@ tune(const TuneOptions *o, FILE *out, Diag *d)
     double dflt = def_total, tuned = def_total;
     bool keep = false;
     if (changed) {
-        FILE *f = fopen(sched_path, "w");
-        if (!f) {
-            error_plain(d, "tune: cannot write %s: %s", sched_path, strerror(errno));
-            goto done;
-        }
-        schedfile_write(f, g, o->target, NULL);
-        fclose(f);
-        if (!(tuned_dir = build(&tu, sched_path, nn)))
+        if (!(tuned_dir = build_scheduled(&tu, g, sched_path)))
             goto done;
         double a[2], b[2];
         for (int k = 0; k < 2; k++)

@@ -31,18 +31,31 @@ enum {
     TAKES_TARGET = 1 << 4,      /* --target alone */
 };
 
+/* One of a command's own options; exactly one of flag, value, num is set. */
+typedef struct Opt {
+    const char *name;           /* as typed: "-o", "--json" */
+    bool *flag;                 /* a flag: set to true */
+    const char **value;         /* takes a value: stored here */
+    long *num;                  /* takes a whole number in [lo, hi]: stored here */
+    long lo, hi;
+} Opt;
+
 /*
- * A command's command line.  The command fills the first five fields (and
- * pipeline.out if the dumps go elsewhere than stdout), then parse_args()
- * the rest.  Options are "--name value" or "--name=value".
+ * A command's command line.  The command fills what it takes (and
+ * pipeline.out if dumps go elsewhere than stdout), then parse_args() the
+ * rest.  Options are "--name value" or "--name=value".
  */
 typedef struct Args Args;
 struct Args {
     const char *cmd;            /* the command, for messages: "compile" */
     unsigned takes;             /* TAKES_* */
     void (*help)(FILE *f);      /* its --help text */
-    /* Its own options at argv[*i] (NULL: none): 1 matched (*i advanced past
-     * a value; a bad value reported), 0 no match, -1 error reported. */
+    const char *usage;          /* TAKES_FILE: without a file, "no model description
+                                   given (usage: USAGE)"; NULL: the command says */
+    const Opt *opts;            /* its own options, up to one with a NULL name */
+    /* Its options that need more than opts (NULL: none) at argv[*i]: 1
+     * matched (*i advanced past a value; a bad value reported), 0 no match,
+     * -1 error reported. */
     int (*option)(Args *a, int argc, char **argv, int *i, Diag *d);
     void *own;                  /* the record option() fills */
     const char *file;           /* the file argument (model or checkpoint), NULL: none given */
@@ -53,8 +66,9 @@ struct Args {
 
 /*
  * Parses argv (after the command name) into a: --help and -h print the help
- * and stop with status 0; every unknown option, extra argument or bad value
- * is reported on d, and then it stops with status 1.  True: go on.
+ * and stop with status 0; every unknown option, extra argument, bad value
+ * and a missing file (with a->usage) is reported on d, and then it stops
+ * with status 1.  True: go on.
  */
 bool parse_args(Args *a, int argc, char **argv, Diag *d);
 
@@ -67,8 +81,6 @@ int opt_value(int argc, char **argv, int *i, const char *name, const char **val,
 bool opt_flag(char **argv, int i, const char *name);
 /* Parses a whole decimal integer in [lo, hi]; reports an error naming opt. */
 bool opt_int(const char *opt, const char *s, long lo, long hi, long *out, Diag *d);
-/* "no model description given (usage: USAGE)" if a has no file; false then. */
-bool need_model(const Args *a, const char *usage, Diag *d);
 /* "--select ... need --weights FILE" if o has binding options but no weights; false then. */
 bool need_weights_for_keys(const BindOptions *o, Diag *d);
 
