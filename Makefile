@@ -22,9 +22,11 @@ BISON   ?= bison
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= $(OPT)
-# One folder, one job; each is on the include path.
+# One folder, one job; each is on the include path.  Floors, each including
+# only from its own and those below: driver (the command line, loading a
+# model, the tuner); compiler and codegen; frontend; ir and runtime.
 SRC_DIRS := ir frontend/lang frontend/weights compiler/passes compiler/sched compiler/interp \
-            compiler/driver codegen codegen/kernels runtime
+            codegen codegen/kernels runtime driver
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(SRC_DIRS:%=-I%) -I$(BUILD)/gen
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -35,7 +37,7 @@ LDLIBS  := -lnettle -lz -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread -lm)
 
-LIB_SRC := $(filter-out compiler/driver/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
+LIB_SRC := $(filter-out driver/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
 HEADERS := $(wildcard $(SRC_DIRS:%=%/*.h))
 GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c $(BUILD)/gen/sched_parser.c $(BUILD)/gen/sched_lexer.c
 GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h $(BUILD)/gen/sched_parser.h $(BUILD)/gen/sched_lexer.h
@@ -62,7 +64,7 @@ deps:
 demo-deps:
 	@bash tools/install-deps.sh demo
 
-$(VISEC): $(BUILD)/obj/compiler/driver/main.o $(BUILD)/libvisec.a
+$(VISEC): $(BUILD)/obj/driver/main.o $(BUILD)/libvisec.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 

@@ -5,10 +5,11 @@
  * It runs the graph node by node with naive loops in float32 (reductions
  * accumulated in double), always on logical NCHW / NC values: a node's
  * physical layout and its schedule are ignored.
- * Constant tensors must be in PyTorch's layout (conv weights [out][in/groups]
- * [kh][kw], linear [out][in]): the graph as bound, or after passes that keep
- * that layout (fold_bn, fuse_epilogue, eliminate_dead), not after
- * pack_weights.
+ * Constant tensors are read in PyTorch's layout (conv weights [out][in/groups]
+ * [kh][kw], linear [out][in]); a conv weight that pack_weights packed is read
+ * back through tensor_conv_weight(), and a Winograd-transformed one through
+ * the tensor it was made from (Tensor.from), so the interpreter runs the
+ * graph as bound or after any of the passes ('visec run --passes').
  */
 #ifndef VISEC_INTERP_H
 #define VISEC_INTERP_H

@@ -11,7 +11,7 @@
  *                 reason for it, the trivial schedule of -O0, random draws
  *   sched_lexer.l, sched_parser.y, sched_file.c
  *                 schedule files: reading, applying to a graph, writing
- *   tune.c        the tuner: measures candidates per layer with $CC
+ *   candidates.c  the schedules the tuner (driver/tune.c) measures for a conv
  *
  * Passes and codegen read the schedule; nobody else decides it.
  */
@@ -192,5 +192,13 @@ bool sched_glob(const char *pattern, const char *name);
  * MACs, and the note in notes[i] for node i, if any).
  */
 void schedfile_write(FILE *f, const Graph *g, const Target *t, char *const *notes);
+
+/* ------------------------------------------------------------------ candidates.c */
+
+#define SCHED_MAX_CANDIDATES 16
+/* The candidate schedules of conv n on t into list (room for
+ * SCHED_MAX_CANDIDATES), each legal and different; list[0] is n's schedule
+ * as it is (the default).  Returns how many. */
+int sched_candidates(const Node *n, const Target *t, Schedule *list);
 
 #endif

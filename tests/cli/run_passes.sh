@@ -29,7 +29,9 @@ run -o "$work/opt.npy" --passes --stats >"$work/stats"
 grep -q "1 of them as Winograd" "$work/stats" || { cat "$work/stats"; fail "no Winograd conv in the test"; }
 grep -q "3 batch norms folded" "$work/stats" || fail "no folding"
 /usr/bin/python3 "$src/tools/compare_npy.py" --tol 1e-5 "$work/opt.npy" "$work/ref.npy" || fail "passes change the result"
-for p in fold_bn fuse_epilogue eliminate_dead schedule layout pack_weights plan_memory; do
+passes=$("$visec" complete passes)
+[ "$(echo "$passes" | wc -l)" -ge 7 ] || fail "visec complete passes: '$passes'"
+for p in $passes; do
     run -o "$work/$p.npy" --passes --disable-pass=$p
     /usr/bin/python3 "$src/tools/compare_npy.py" --tol 1e-5 "$work/$p.npy" "$work/ref.npy" ||
         fail "passes without $p change the result"

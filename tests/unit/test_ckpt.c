@@ -256,22 +256,26 @@ START_TEST(bind_option_parsing)
     td_init(&td);
     char *argv[] = {"--weights", "w.pt", "--select=sd", "--strip-prefix", "module.", "--dump-ir",
                     "--add-prefix"};
-    BindOptions o = {0};
-    int i = 0;
-    ck_assert_int_eq(bind_option(7, argv, &i, &o, &td.d), 1);
-    ck_assert_int_eq(i, 1);
-    i = 2;
-    ck_assert_int_eq(bind_option(7, argv, &i, &o, &td.d), 1);
-    i = 3;
-    ck_assert_int_eq(bind_option(7, argv, &i, &o, &td.d), 1);
-    i = 5;
-    ck_assert_int_eq(bind_option(7, argv, &i, &o, &td.d), 0);
-    i = 6;
-    ck_assert_int_eq(bind_option(7, argv, &i, &o, &td.d), -1);
-    ck_assert_str_eq(o.weights, "w.pt");
-    ck_assert_str_eq(o.select, "sd");
-    ck_assert_str_eq(o.strip_prefix, "module.");
+    Args a = {.cmd = "check", .takes = TAKES_FILE | TAKES_BIND};
+    ck_assert(!parse_args(&a, 7, argv, &td.d));
+    ck_assert_int_eq(a.status, 1);
+    ck_assert_str_eq(a.bind.weights, "w.pt");
+    ck_assert_str_eq(a.bind.select, "sd");
+    ck_assert_str_eq(a.bind.strip_prefix, "module.");
+    ck_assert_ptr_null(a.file);
+    ck_assert_ptr_nonnull(strstr(td_text(&td), "unknown option '--dump-ir' for 'visec check'"));
     ck_assert_ptr_nonnull(strstr(td_text(&td), "option '--add-prefix' needs a value"));
+    td_free(&td);
+
+    /* Only the key options where a command takes no weights (inspect). */
+    td_init(&td);
+    char *argv2[] = {"--select", "sd", "--weights", "ck.pt"};
+    Args b = {.cmd = "inspect", .takes = TAKES_FILE | TAKES_KEYS};
+    ck_assert(!parse_args(&b, 4, argv2, &td.d));
+    ck_assert_str_eq(b.bind.select, "sd");
+    ck_assert_ptr_null(b.bind.weights);
+    ck_assert_str_eq(b.file, "ck.pt");
+    ck_assert_ptr_nonnull(strstr(td_text(&td), "unknown option '--weights' for 'visec inspect'"));
     td_free(&td);
 }
 END_TEST

@@ -14,23 +14,23 @@ row(const Target *t)
            t->vregs, t->l1 >> 10, t->l2 >> 10, t->l3 >> 10, t->reg_co, t->reg_pix, t->descr);
 }
 
+static void
+help(FILE *f)
+{
+    fprintf(f, "usage: visec targets\n\n"
+               "Lists the target tables --target chooses from: float lanes per vector\n"
+               "register, vector registers, the cache sizes the schedule assumes, the\n"
+               "default register block.  'native' is this machine, detected now.\n");
+}
+
 int
 cmd_targets(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    for (int i = 0; i < argc; i++) {
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            printf("usage: visec targets\n\n"
-                   "Lists the target tables --target chooses from: float lanes per vector\n"
-                   "register, vector registers, the cache sizes the schedule assumes, the\n"
-                   "default register block.  'native' is this machine, detected now.\n");
-            return 0;
-        }
-        opt_unknown(&d, "targets", argv[i]);
-    }
-    if (d.nerrors)
-        return 1;
+    Args a = {.cmd = "targets", .help = help};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
     printf("%-10s %5s %5s  %10s %10s %11s  %-6s  %s\n", "target", "lanes", "vregs", "L1", "L2", "L3", "reg",
            "");
     for (int i = 0; target_tables[i]; i++)

@@ -1,7 +1,8 @@
 /*
  * cmd_compile.c — visec compile: model description + checkpoint -> C.
  *
- *   frontend_load -> bind_weights -> run_pipeline -> codegen_check -> codegen_emit
+ *   load_model (frontend, name check, bind_weights, run_pipeline)
+ *       -> codegen_check -> codegen_emit
  *
  * The three output files are written to temporary names and renamed into
  * place only when all of them are complete, so a failure leaves nothing.
@@ -12,11 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bind.h"
 #include "codegen.h"
-#include "frontend.h"
 #include "outfile.h"
-#include "passes.h"
 #include "visec.h"
 
 static void
@@ -91,59 +89,47 @@ write_outputs(Graph *g, const CodegenOptions *co, const char *dir, Diag *d)
     return ok;
 }
 
+/* --runtime openmp|halide */
+static int
+option(Args *a, int argc, char **argv, int *i, Diag *d)
+{
+    CodegenOptions *co = a->own;
+    const char *v;
+    int m = opt_value(argc, argv, i, "--runtime", &v, d);
+    if (m > 0 && !strcmp(v, "openmp"))
+        co->runtime = RUNTIME_OPENMP;
+    else if (m > 0 && !strcmp(v, "halide"))
+        co->runtime = RUNTIME_HALIDE;
+    else if (m > 0)
+        error_plain(d, "--runtime: unknown runtime '%s' (openmp or halide)", v);
+    return m;
+}
+
+/* The name is checked before binding: it costs nothing, binding costs seconds. */
+static bool
+check_name(const Graph *g, void *arg, Diag *d)
+{
+    const CodegenOptions *co = arg;
+    return codegen_check_name(codegen_name(g, co), d);
+}
+
 int
 cmd_compile(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    const char *model = NULL, *dir = NULL;
-    BindOptions bo = {0};
-    PipelineOptions po = {0};
     CodegenOptions co = {0};
-    bool ended = false;     /* after "--": only the model */
-    for (int i = 0; i < argc; i++) {
-        int m;
-        const char *v;
-        if (ended || opt_flag(argv, i, "--")) {
-            if (!ended)
-                ended = true;
-            else if (model)
-                opt_unknown(&d, "compile", argv[i]);
-            else
-                model = argv[i];
-        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if (opt_flag(argv, i, "--embed-weights")) {
-            co.embed = true;
-        } else if ((m = opt_value(argc, argv, &i, "-o", &v, &d)) != 0) {
-            if (m > 0)
-                dir = v;
-        } else if ((m = opt_value(argc, argv, &i, "--name", &v, &d)) != 0) {
-            if (m > 0)
-                co.name = v;
-        } else if ((m = opt_value(argc, argv, &i, "--runtime", &v, &d)) != 0) {
-            if (m > 0 && !strcmp(v, "openmp"))
-                co.runtime = RUNTIME_OPENMP;
-            else if (m > 0 && !strcmp(v, "halide"))
-                co.runtime = RUNTIME_HALIDE;
-            else if (m > 0)
-                error_plain(&d, "--runtime: unknown runtime '%s' (openmp or halide)", v);
-        } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0) {
-            (void)m;
-        } else if ((m = pipeline_option(argc, argv, &i, &po, &d)) != 0) {
-            (void)m;
-        } else if (argv[i][0] != '-' && !model) {
-            model = argv[i];
-        } else {
-            opt_unknown(&d, "compile", argv[i]);
-        }
-    }
-    if (!d.nerrors && !model)
-        error_plain(&d, "no model description given (usage: visec compile MODEL --weights FILE -o DIR)");
-    if (!d.nerrors && !bo.weights)
+    const char *dir = NULL;
+    Opt opts[] = {{"-o", .value = &dir}, {"--name", .value = &co.name}, {"--embed-weights", .flag = &co.embed},
+                  {0}};
+    Args a = {.cmd = "compile", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec compile MODEL --weights FILE -o DIR", .opts = opts, .option = option, .own = &co};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    const char *model = a.file;
+    if (!a.bind.weights)
         error_plain(&d, "no weights given: compile needs --weights FILE");
-    if (!d.nerrors && !dir)
+    else if (!dir)
         error_plain(&d, "no output directory given: use -o DIR");
     bool made_dir = false;
     if (!d.nerrors) {
@@ -163,27 +149,23 @@ cmd_compile(int argc, char **argv)
     char *cmdline = command_line("compile", argc, argv, "-o");
     char msha[SHA256_HEX], wsha[SHA256_HEX];
     co.command = cmdline;
-    co.weights_path = bo.weights;
+    co.weights_path = a.bind.weights;
+    co.model_path = model;
     if (sha256_file(model, msha, &d))
         co.model_sha256 = msha;
-    if (sha256_file(bo.weights, wsha, &d))
+    if (sha256_file(a.bind.weights, wsha, &d))
         co.weights_sha256 = wsha;
     Source *src = NULL;
-    Graph *g = d.nerrors ? NULL : frontend_load(model, &d, &src);
+    LoadOptions lo = {.bind = &a.bind, .pipeline = &a.pipeline, .check = check_name, .check_arg = &co};
+    Graph *g = d.nerrors ? NULL : load_model(model, &lo, &d, &src);
     if (g) {
-        graph_verify(g, "frontend");
-        co.model_path = model;
-        /* The name is checked first: it costs nothing, binding costs seconds. */
-        if (codegen_check_name(codegen_name(g, &co), &d) && pipeline_prepare(&po, &d) &&
-            bind_weights(g, &bo, &d) && run_pipeline(g, &po)) {
-            co.target = po.target;
-            if (codegen_check(g, &co, &d))
-                write_outputs(g, &co, dir, &d);
-        }
+        co.target = a.pipeline.target;
+        if (codegen_check(g, &co, &d))
+            write_outputs(g, &co, dir, &d);
     }
     if (d.nerrors && made_dir)
         rmdir(dir);
-    pipeline_release(&po);
+    pipeline_release(&a.pipeline);
     free(cmdline);
     graph_free(g);
     source_free(src);

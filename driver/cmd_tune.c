@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bind.h"
 #include "outfile.h"
-#include "passes.h"
 #include "tune.h"
 #include "visec.h"
 
@@ -50,52 +48,26 @@ cmd_tune(int argc, char **argv)
     Diag d;
     diag_init(&d, stderr);
     const char *out = NULL, *cflags = NULL;
-    BindOptions bo = {0};
-    PipelineOptions po = {0};
-    TuneOptions to = {.budget = 300, .batch = 1, .runs = 5, .progress = stderr, .stop = &interrupted};
-    for (int i = 0; i < argc; i++) {
-        int m;
-        const char *v;
-        long n;
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if ((m = opt_value(argc, argv, &i, "-o", &v, &d)) != 0) {
-            if (m > 0)
-                out = v;
-        } else if ((m = opt_value(argc, argv, &i, "--budget", &v, &d)) != 0) {
-            if (m > 0 && opt_int("--budget", v, 1, 86400, &n, &d))
-                to.budget = (double)n;
-        } else if ((m = opt_value(argc, argv, &i, "--batch", &v, &d)) != 0) {
-            if (m > 0 && opt_int("--batch", v, 1, 256, &n, &d))
-                to.batch = (int)n;
-        } else if ((m = opt_value(argc, argv, &i, "--runs", &v, &d)) != 0) {
-            if (m > 0 && opt_int("--runs", v, 1, 64, &n, &d))
-                to.runs = (int)n;
-        } else if ((m = opt_value(argc, argv, &i, "--cflags", &v, &d)) != 0) {
-            if (m > 0)
-                cflags = v;
-        } else if ((m = target_option(argc, argv, &i, &po.target, &d)) != 0) {
-            (void)m;
-        } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0) {
-            (void)m;
-        } else if (argv[i][0] != '-' && !to.model) {
-            to.model = argv[i];
-        } else {
-            opt_unknown(&d, "tune", argv[i]);
-        }
-    }
-    if (!d.nerrors && !to.model)
-        error_plain(&d, "no model description given (usage: visec tune MODEL --weights FILE)");
-    if (!d.nerrors && !bo.weights)
+    long budget = 300, batch = 1, runs = 5;
+    Opt opts[] = {{"-o", .value = &out}, {"--cflags", .value = &cflags},
+                  {"--budget", .num = &budget, .lo = 1, .hi = 86400}, {"--batch", .num = &batch, .lo = 1, .hi = 256},
+                  {"--runs", .num = &runs, .lo = 1, .hi = 64}, {0}};
+    Args a = {.cmd = "tune", .takes = TAKES_FILE | TAKES_BIND | TAKES_TARGET, .help = help,
+              .usage = "visec tune MODEL --weights FILE", .opts = opts};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    if (!a.bind.weights) {
         error_plain(&d, "no weights given: tune builds and runs the model, it needs --weights FILE");
-    if (d.nerrors)
         return 1;
-    to.bind = &bo;
-    to.target = po.target ? po.target : target_native();
-    to.cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
-    char *flags = cflags ? xstrdup(cflags) : xprintf("-O3 %s -fopenmp", to.target->cflags);
-    to.cflags = flags;
+    }
+    TuneOptions tuning = {.budget = (double)budget, .batch = (int)batch, .runs = (int)runs, .progress = stderr,
+                          .stop = &interrupted}, *to = &tuning;
+    to->model = a.file;
+    to->bind = &a.bind;
+    to->target = a.pipeline.target ? a.pipeline.target : target_native();
+    to->cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
+    char *flags = cflags ? xstrdup(cflags) : xprintf("-O3 %s -fopenmp", to->target->cflags);
+    to->cflags = flags;
 
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -105,7 +77,7 @@ cmd_tune(int argc, char **argv)
     if (out) {
         OutFile of;
         if (outfile_open(&of, out, &d)) {
-            if (tune(&to, of.f, &d))
+            if (tune(to, of.f, &d))
                 outfile_commit(&of, &d);
             else
                 outfile_abort(&of);
@@ -115,7 +87,7 @@ cmd_tune(int argc, char **argv)
         char *buf = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&buf, &len);
-        bool ok = mem && tune(&to, mem, &d);
+        bool ok = mem && tune(to, mem, &d);
         if (mem)
             fclose(mem);
         if (ok)

@@ -4,11 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bind.h"
-#include "frontend.h"
 #include "interp.h"
 #include "npy.h"
-#include "passes.h"
 #include "visec.h"
 
 #define MAX_INPUTS 16
@@ -107,98 +104,92 @@ read_inputs(const Graph *g, const char **paths, int npaths, float **data, Diag *
     return (int)batch;
 }
 
+/* The options of run itself. */
+typedef struct RunOptions {
+    bool passes;            /* --passes */
+    const char *out;        /* -o Y.npy */
+    const char *outname;    /* --output NAME */
+    const char *in[MAX_INPUTS]; /* --input X.npy, in order */
+    int nin;
+    int which;              /* the output to write, once the model is read */
+} RunOptions;
+
+/* --input FILE, once per model input. */
+static int
+option(Args *a, int argc, char **argv, int *i, Diag *d)
+{
+    RunOptions *o = a->own;
+    const char *v;
+    int m;
+    if ((m = opt_value(argc, argv, i, "--input", &v, d)) > 0) {
+        if (o->nin == MAX_INPUTS)
+            error_plain(d, "too many --input files (at most %d)", MAX_INPUTS);
+        else
+            o->in[o->nin++] = v;
+    }
+    return m;
+}
+
+/* The output is chosen before binding, which costs seconds. */
+static bool
+check_output(const Graph *g, void *arg, Diag *d)
+{
+    RunOptions *o = arg;
+    return (o->which = pick_output(g, o->outname, d)) >= 0;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    BindOptions bo = {0};
-    /* The interpreter runs the graph as written unless --passes asks for more. */
-    PipelineOptions po = {.out = stdout};
-    bool passes = false;
-    const char *model = NULL, *out = NULL, *outname = NULL, *in[MAX_INPUTS];
-    int nin = 0;
-    bool ended = false;     /* after "--": only the model */
-    for (int i = 0; i < argc; i++) {
-        int m;
-        const char *v;
-        if (ended || opt_flag(argv, i, "--")) {
-            if (!ended)
-                ended = true;
-            else if (model)
-                opt_unknown(&d, "run", argv[i]);
-            else
-                model = argv[i];
-        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if (opt_flag(argv, i, "--passes")) {
-            passes = true;
-        } else if ((m = pipeline_option(argc, argv, &i, &po, &d)) != 0 ||
-                   (m = bind_option(argc, argv, &i, &bo, &d)) != 0 ||
-                   (m = opt_value(argc, argv, &i, "-o", &out, &d)) != 0 ||
-                   (m = opt_value(argc, argv, &i, "--output", &outname, &d)) != 0) {
-            if (m < 0)
-                return 1;
-        } else if ((m = opt_value(argc, argv, &i, "--input", &v, &d)) != 0) {
-            if (m < 0)
-                return 1;
-            if (nin == MAX_INPUTS)
-                error_plain(&d, "too many --input files (at most %d)", MAX_INPUTS);
-            else
-                in[nin++] = v;
-        } else if (argv[i][0] != '-' && !model) {
-            model = argv[i];
-        } else {
-            opt_unknown(&d, "run", argv[i]);
-        }
-    }
-    if (!d.nerrors) {
-        if (!model)
-            error_plain(&d, "no model description given (usage: visec run MODEL --weights FILE "
-                            "--input X.npy -o Y.npy)");
-        else if (!bo.weights)
-            error_plain(&d, "no weights given (use --weights FILE)");
-        else if (!nin)
-            error_plain(&d, "no input given (use --input X.npy)");
-        else if (!out)
-            error_plain(&d, "no output file given (use -o Y.npy)");
-    }
-    if (!d.nerrors && !passes && (po.stats || po.dump_after || po.ndisabled))
+    RunOptions o = {0};
+    Opt opts[] = {{"--passes", .flag = &o.passes}, {"-o", .value = &o.out}, {"--output", .value = &o.outname},
+                  {0}};
+    Args a = {.cmd = "run", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec run MODEL --weights FILE --input X.npy -o Y.npy", .opts = opts, .option = option,
+              .own = &o};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    PipelineOptions *po = &a.pipeline;
+    if (!a.bind.weights)
+        error_plain(&d, "no weights given (use --weights FILE)");
+    else if (!o.nin)
+        error_plain(&d, "no input given (use --input X.npy)");
+    else if (!o.out)
+        error_plain(&d, "no output file given (use -o Y.npy)");
+    else if (!o.passes && (po->stats || po->dump_after || po->ndisabled))
         error_plain(&d, "--stats, --dump-after and --disable-pass need --passes");
     if (d.nerrors)
         return 1;
 
+    /* The interpreter runs the graph as written unless --passes asks for more. */
     Source *src = NULL;
     float *inputs[MAX_INPUTS] = {0};
     float **outputs = NULL;
-    Graph *g = frontend_load(model, &d, &src);
+    LoadOptions lo = {.bind = &a.bind, .pipeline = o.passes ? po : NULL,
+                      .check = check_output, .check_arg = &o};
+    Graph *g = load_model(a.file, &lo, &d, &src);
     if (!g)
         goto done;
-    graph_verify(g, "frontend");
-    int which = pick_output(g, outname, &d);
-    if (which < 0 || !bind_weights(g, &bo, &d))
-        goto done;
-    if (passes && !(pipeline_prepare(&po, &d) && run_pipeline(g, &po)))
-        goto done;
-    int batch = read_inputs(g, in, nin, inputs, &d);
+    int batch = read_inputs(g, o.in, o.nin, inputs, &d);
     if (!batch)
         goto done;
     outputs = xcalloc((size_t)g->outputs.n, sizeof *outputs);
     if (!interp_run(g, batch, (const float *const *)inputs, outputs, &d))
         goto done;
-    const Value *v = g->outputs.v[which];
+    const Value *v = g->outputs.v[o.which];
     Shape s = v->shape;
     s.dim[0] = batch;
-    npy_write(out, outputs[which], s, &d);
+    npy_write(o.out, outputs[o.which], s, &d);
 done:
     if (outputs)
         for (int i = 0; i < g->outputs.n; i++)
             free(outputs[i]);
     free(outputs);
-    for (int i = 0; i < nin; i++)
+    for (int i = 0; i < o.nin; i++)
         free(inputs[i]);
-    pipeline_release(&po);
+    pipeline_release(po);
     graph_free(g);
     source_free(src);
     return d.nerrors ? 1 : 0;

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bind.h"
 #include "checkpoint.h"
 #include "visec.h"
 #include "wfile.h"
@@ -144,38 +143,17 @@ cmd_inspect(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    const char *path = NULL;
-    BindOptions bo = {0};
-    bool json = false, ended = false;
-    for (int i = 0; i < argc; i++) {
-        int r;
-        if (ended) {
-            if (path)
-                opt_unknown(&d, "inspect", argv[i]);
-            else
-                path = argv[i];
-        } else if (opt_flag(argv, i, "--")) {
-            ended = true;
-        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if (opt_flag(argv, i, "--json")) {
-            json = true;
-        } else if (!strncmp(argv[i], "--weights", 9) || opt_flag(argv, i, "--strict")) {
-            opt_unknown(&d, "inspect", argv[i]);
-        } else if ((r = bind_option(argc, argv, &i, &bo, &d))) {
-            if (r < 0)
-                break;
-        } else if (argv[i][0] != '-' && !path) {
-            path = argv[i];
-        } else {
-            opt_unknown(&d, "inspect", argv[i]);
-        }
-    }
-    if (!path && !d.nerrors)
+    bool json = false;
+    Opt opts[] = {{"--json", .flag = &json}, {0}};
+    Args a = {.cmd = "inspect", .takes = TAKES_FILE | TAKES_KEYS, .help = help, .opts = opts};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    const char *path = a.file;
+    BindOptions bo = a.bind;
+    if (!path) {
         error_plain(&d, "no checkpoint given (usage: visec inspect FILE)");
-    if (d.nerrors)
         return 1;
+    }
     if (wfile_is(path)) {
         if (bo.select || bo.strip_prefix || bo.add_prefix) {
             error_plain(&d, "%s is a .weights file: --select, --strip-prefix and --add-prefix apply "

@@ -1,7 +1,7 @@
 /*
  * cmd_schedule.c — visec schedule: the schedule compile would use, as a file.
  *
- *   frontend_load -> [bind_weights] -> run_pipeline -> schedfile_write
+ *   load_model (frontend, [bind_weights], run_pipeline) -> schedfile_write
  *
  * Every layer is spelled out with a comment (what it computes, its MACs,
  * why the default chose what it did), so the file is the place to start
@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bind.h"
-#include "frontend.h"
 #include "outfile.h"
-#include "passes.h"
 #include "visec.h"
 
 static void
@@ -67,57 +64,35 @@ cmd_schedule(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    const char *model = NULL, *out = NULL;
-    BindOptions bo = {0};
-    PipelineOptions po = {0};
-    po.out = stderr;
-    for (int i = 0; i < argc; i++) {
-        int m;
-        const char *v;
-        if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if ((m = opt_value(argc, argv, &i, "-o", &v, &d)) != 0) {
-            if (m > 0)
-                out = v;
-        } else if ((m = opt_value(argc, argv, &i, "--random", &v, &d)) != 0) {
-            long seed;
-            if (m > 0 && opt_int("--random", v, 1, 2147483647L, &seed, &d))
-                po.sched_random = (uint64_t)seed;
-        } else if ((m = bind_option(argc, argv, &i, &bo, &d)) != 0) {
-            (void)m;
-        } else if ((m = pipeline_option(argc, argv, &i, &po, &d)) != 0) {
-            (void)m;
-        } else if (argv[i][0] != '-' && !model) {
-            model = argv[i];
-        } else {
-            opt_unknown(&d, "schedule", argv[i]);
-        }
-    }
-    if (!d.nerrors && !model)
-        error_plain(&d, "no model description given (usage: visec schedule MODEL)");
-    if (d.nerrors)
-        return 1;
+    const char *out = NULL;
+    long seed = 0;
+    Opt opts[] = {{"-o", .value = &out}, {"--random", .num = &seed, .lo = 1, .hi = 2147483647L}, {0}};
+    Args a = {.cmd = "schedule", .takes = TAKES_FILE | TAKES_BIND | TAKES_PIPELINE, .help = help,
+              .usage = "visec schedule MODEL", .opts = opts};
+    PipelineOptions *po = &a.pipeline;
+    po->out = stderr;
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    po->sched_random = (uint64_t)seed;
 
     Source *src = NULL;
-    Graph *g = frontend_load(model, &d, &src);
-    if (g && pipeline_prepare(&po, &d) && (!bo.weights || bind_weights(g, &bo, &d)) &&
-        run_pipeline(g, &po)) {
-        char **notes = notes_for(g, &po);
+    Graph *g = load_model(a.file, &(LoadOptions){.bind = &a.bind, .pipeline = po}, &d, &src);
+    if (g) {
+        char **notes = notes_for(g, po);
         if (out) {
             OutFile of;
             if (outfile_open(&of, out, &d)) {
-                schedfile_write(of.f, g, po.target, notes);
+                schedfile_write(of.f, g, po->target, notes);
                 outfile_commit(&of, &d);
             }
         } else {
-            schedfile_write(stdout, g, po.target, notes);
+            schedfile_write(stdout, g, po->target, notes);
         }
         for (int i = 0; i < g->nodes.n; i++)
             free(notes[i]);
         free(notes);
     }
-    pipeline_release(&po);
+    pipeline_release(po);
     graph_free(g);
     source_free(src);
     return d.nerrors ? 1 : 0;

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bind.h"
-#include "frontend.h"
 #include "visec.h"
 
 static void
@@ -102,59 +100,28 @@ cmd_check(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    const char *model = NULL;
-    bool dump = false, json = false, ended = false;
-    BindOptions bo = {0};
-    for (int i = 0; i < argc; i++) {
-        int r;
-        if (ended) {
-            if (model)
-                opt_unknown(&d, "check", argv[i]);
-            else
-                model = argv[i];
-        } else if (opt_flag(argv, i, "--")) {
-            ended = true;
-        } else if (opt_flag(argv, i, "--json")) {
-            json = true;
-        } else if ((r = bind_option(argc, argv, &i, &bo, &d))) {
-            if (r < 0)
-                break;
-        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if (opt_flag(argv, i, "--dump-ir")) {
-            dump = true;
-        } else if (argv[i][0] != '-' && !model) {
-            model = argv[i];
-        } else {
-            opt_unknown(&d, "check", argv[i]);
-        }
-    }
-    if (!model && !d.nerrors)
-        error_plain(&d, "no model description given (usage: visec check MODEL)");
-    if (!bo.weights && (bo.select || bo.strip_prefix || bo.add_prefix || bo.strict) && !d.nerrors)
-        error_plain(&d, "--select, --strip-prefix, --add-prefix and --strict need --weights FILE");
-    if (d.nerrors)
+    bool dump = false, json = false;
+    Opt opts[] = {{"--dump-ir", .flag = &dump}, {"--json", .flag = &json}, {0}};
+    Args a = {.cmd = "check", .takes = TAKES_FILE | TAKES_BIND, .help = help, .usage = "visec check MODEL",
+              .opts = opts};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    if (!need_weights_for_keys(&a.bind, &d))
         return 1;
 
     Source *src = NULL;
-    Graph *g = frontend_load(model, &d, &src);
     BindReport br = {0};
-    if (g && bo.weights && !bind_weights_report(g, &bo, &br, &d)) {
-        graph_free(g);
-        g = NULL;
-    }
+    Graph *g = load_model(a.file, &(LoadOptions){.bind = &a.bind, .report = &br}, &d, &src);
     if (g) {
-        graph_verify(g, "frontend");
         if (dump)
             graph_print(stdout, g);
         else if (json)
-            summary_json(stdout, g, model, &bo, &br);
+            summary_json(stdout, g, a.file, &a.bind, &br);
         else
-            summary(stdout, g, model);
-        if (!dump && !json && bo.weights)
+            summary(stdout, g, a.file);
+        if (!dump && !json && a.bind.weights)
             printf("weights: %s (%s): %d tensors, %d bound, %d ignored, %d converted to float32\n",
-                   bo.weights, br.format, br.ntensors, br.nbound, br.nignored, br.nconverted);
+                   a.bind.weights, br.format, br.ntensors, br.nbound, br.nignored, br.nconverted);
     }
     graph_free(g);
     source_free(src);

@@ -6,9 +6,8 @@
  * context (caches, neighbours, threads).  Round 0 is the default schedule.
  * Round k gives every convolution its k-th candidate (the other layers keep
  * the best found so far); a layer keeps a candidate that beats its best
- * time.  Candidates come from the target's legal space: each algorithm the
- * layer may use with its default blocks, then other register blocks, the
- * other loop order, reduction tiles and output channels in the vector lanes.
+ * time.  The candidates are compiler/sched's (sched_candidates(), in
+ * candidates.c); this file builds and times them.
  *
  * Rounds stop when the budget would be exceeded.  The result is then
  * measured end to end against the default, interleaved; if it is not
@@ -29,14 +28,10 @@
 
 extern char **environ;
 
-#include "bind.h"
 #include "codegen.h"
-#include "frontend.h"
 #include "outfile.h"
-#include "passes.h"
 #include "tune.h"
-
-#define MAX_CANDIDATES 16
+#include "visec.h"
 
 /* The program each round builds: runs the model, prints the median time;
  * close() prints the per-layer profile on stderr. */
@@ -109,71 +104,6 @@ now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* ---------------------------------------------------------------- candidates */
-
-static bool
-same(const Schedule *a, const Schedule *b)
-{
-    return !memcmp(a, b, sizeof *a);
-}
-
-/* Adds s to the list if it is legal and new. */
-static void
-add(const Node *n, const Target *t, Schedule *list, int *k, Schedule s)
-{
-    if (*k == MAX_CANDIDATES)
-        return;
-    char *bad = sched_check(n, t, &s, true, NULL);
-    if (bad) {
-        free(bad);
-        return;
-    }
-    for (int i = 0; i < *k; i++)
-        if (same(&list[i], &s))
-            return;
-    list[(*k)++] = s;
-}
-
-/* The candidates of conv n: list[0] is its default. */
-static int
-candidates(const Node *n, const Target *t, Schedule *list)
-{
-    int k = 0;
-    Schedule d = n->sched;
-    add(n, t, list, &k, d);
-    for (int a = ALGO_GEMM; a < ALGO_COUNT; a++)
-        if (a != (int)d.algo && !sched_algo_illegal(n, t, (Algo)a, true))
-            add(n, t, list, &k, sched_default_for(n, t, (Algo)a, true));
-    int nbase = k;
-    for (int b = 0; b < nbase; b++) {
-        Schedule s = list[b];
-        int lanes = t->lanes > 1 ? t->lanes : 8;
-        Schedule v = s;
-        v.reg_pix = s.reg_pix * 2;
-        v.tile_pix = sched_default_tile_pix(n, &v);
-        add(n, t, list, &k, v);
-        v.reg_pix = s.reg_pix / 2 >= lanes ? s.reg_pix / 2 : s.reg_pix;
-        v.tile_pix = sched_default_tile_pix(n, &v);
-        add(n, t, list, &k, v);
-        v = s;
-        v.reg_co = s.reg_co == 4 ? 8 : 4;
-        add(n, t, list, &k, v);
-        v = s;
-        v.order = s.order == ORDER_CO_PIX ? ORDER_PIX_CO : ORDER_CO_PIX;
-        v.tile_pix = sched_default_tile_pix(n, &v);
-        add(n, t, list, &k, v);
-        /* pixel tiles in groups of 8, or none */
-        v = s;
-        v.tile_pix = s.tile_pix ? 0 : 8 * s.reg_pix;
-        add(n, t, list, &k, v);
-        v = s;
-        v.tile_k = 256;
-        add(n, t, list, &k, v);
-        add(n, t, list, &k, sched_lanes_co(n, t, s));
-    }
-    return k;
-}
-
 /* ---------------------------------------------------------------- rounds */
 
 typedef struct Tuner {
@@ -188,20 +118,10 @@ typedef struct Tuner {
 static Graph *
 lower(Tuner *tu, const char *sched_path, Source **src)
 {
-    Graph *g = frontend_load(tu->o->model, tu->d, src);
-    if (!g)
-        return NULL;
-    PipelineOptions po = {.out = stderr, .target = tu->o->target, .diag = tu->d};
-    if (sched_path && !(po.sched_file = schedfile_read(sched_path, tu->d))) {
-        graph_free(g);
-        return NULL;
-    }
-    bool ok = bind_weights(g, tu->o->bind, tu->d) && run_pipeline(g, &po);
-    schedfile_free((SchedFile *)po.sched_file);
-    if (!ok) {
-        graph_free(g);
-        return NULL;
-    }
+    PipelineOptions po = {.out = stderr, .target = tu->o->target, .sched_path = sched_path};
+    LoadOptions lo = {.bind = tu->o->bind, .pipeline = &po};
+    Graph *g = load_model(tu->o->model, &lo, tu->d, src);
+    pipeline_release(&po);
     return g;
 }
 
@@ -308,6 +228,21 @@ done:
     return rdir;
 }
 
+/* Writes g's schedules as a schedule file at path and builds the model with
+ * it (build()). */
+static char *
+build_scheduled(Tuner *tu, const Graph *g, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        error_plain(tu->d, "tune: cannot write %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    schedfile_write(f, g, tu->o->target, NULL);
+    fclose(f);
+    return build(tu, path, g->nodes.n);
+}
+
 /*
  * Runs the benchmark built in rdir.  Fills ms[i] with layer i's time per run
  * (NAN where the profile has none, or ms NULL) and returns the median
@@ -377,7 +312,7 @@ tune(const TuneOptions *o, FILE *out, Diag *d)
     Source *src = NULL;
     Graph *g = lower(&tu, NULL, &src);     /* the default schedules, to vary */
     int nn = g ? g->nodes.n : 0;
-    Schedule (*cand)[MAX_CANDIDATES] = xcalloc((size_t)nn + 1, sizeof *cand);
+    Schedule (*cand)[SCHED_MAX_CANDIDATES] = xcalloc((size_t)nn + 1, sizeof *cand);
     int *ncand = xcalloc((size_t)nn + 1, sizeof *ncand), *pick = xcalloc((size_t)nn + 1, sizeof *pick);
     double *best = xcalloc((size_t)nn + 1, sizeof *best), *def = xcalloc((size_t)nn + 1, sizeof *def);
     double *ms = xcalloc((size_t)nn + 1, sizeof *ms);
@@ -391,7 +326,7 @@ tune(const TuneOptions *o, FILE *out, Diag *d)
     for (int i = 0; i < nn; i++) {
         const Node *n = g->nodes.v[i];
         if (n->op == OP_CONV2D) {
-            ncand[i] = candidates(n, o->target, cand[i]);
+            ncand[i] = sched_candidates(n, o->target, cand[i]);
         } else {
             cand[i][0] = n->sched;
             ncand[i] = 1;
@@ -423,14 +358,7 @@ tune(const TuneOptions *o, FILE *out, Diag *d)
             Node *n = g->nodes.v[i];
             n->sched = cand[i][r < ncand[i] ? r : pick[i]];
         }
-        FILE *f = fopen(sched_path, "w");
-        if (!f) {
-            error_plain(d, "tune: cannot write %s: %s", sched_path, strerror(errno));
-            goto done;
-        }
-        schedfile_write(f, g, o->target, NULL);
-        fclose(f);
-        char *rdir = build(&tu, sched_path, nn);
+        char *rdir = build_scheduled(&tu, g, sched_path);
         double total = rdir ? time_build(&tu, rdir, g, ms) : -1;
         free(rdir);
         if (total < 0)
@@ -460,14 +388,7 @@ tune(const TuneOptions *o, FILE *out, Diag *d)
     double dflt = def_total, tuned = def_total;
     bool keep = false;
     if (changed) {
-        FILE *f = fopen(sched_path, "w");
-        if (!f) {
-            error_plain(d, "tune: cannot write %s: %s", sched_path, strerror(errno));
-            goto done;
-        }
-        schedfile_write(f, g, o->target, NULL);
-        fclose(f);
-        if (!(tuned_dir = build(&tu, sched_path, nn)))
+        if (!(tuned_dir = build_scheduled(&tu, g, sched_path)))
             goto done;
         double a[2], b[2];
         for (int k = 0; k < 2; k++)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "passes.h"
+#include "schedules.h"
 #include "visec.h"
 
 static const struct {
@@ -22,6 +24,32 @@ static const struct {
     {"graph", cmd_graph, "write the graph as Graphviz DOT, before or after the passes"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+/*
+ * visec complete passes|targets|commands: the names, one a line, for shell
+ * completion (tools/visec.bash-completion), so that no list is spelled twice.
+ * Not in --help: it is for scripts, not for people.
+ */
+static int
+complete(int argc, char **argv)
+{
+    const char *what = argc == 1 ? argv[0] : "";
+    if (!strcmp(what, "passes")) {
+        for (int i = 0; pass_names[i]; i++)
+            printf("%s\n", pass_names[i]);
+    } else if (!strcmp(what, "targets")) {
+        for (int i = 0; target_tables[i]; i++)
+            printf("%s\n", target_tables[i]->name);
+        printf("%s\n", target_native()->name);
+    } else if (!strcmp(what, "commands")) {
+        for (int i = 0; i < NCOMMANDS; i++)
+            printf("%s\n", commands[i].name);
+    } else {
+        fprintf(stderr, "usage: visec complete passes|targets|commands\n");
+        return 1;
+    }
+    return 0;
+}
 
 static void
 usage(FILE *f)
@@ -64,6 +92,8 @@ main(int argc, char **argv)
         printf("visec %s\n", VISEC_VERSION);
         return 0;
     }
+    if (!strcmp(argv[1], "complete"))
+        return complete(argc - 2, argv + 2);
     for (int i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 2, argv + 2);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend.h"
 #include "safetensors_write.h"
 #include "visec.h"
 
@@ -144,44 +143,21 @@ cmd_init_weights(int argc, char **argv)
 {
     Diag d;
     diag_init(&d, stderr);
-    const char *model = NULL, *out = NULL, *seed_s = NULL;
-    bool ended = false;     /* after "--": only the model */
-    for (int i = 0; i < argc; i++) {
-        int m;
-        if (ended || opt_flag(argv, i, "--")) {
-            if (!ended)
-                ended = true;
-            else if (model)
-                opt_unknown(&d, "init-weights", argv[i]);
-            else
-                model = argv[i];
-        } else if (opt_flag(argv, i, "--help") || opt_flag(argv, i, "-h")) {
-            help(stdout);
-            return 0;
-        } else if ((m = opt_value(argc, argv, &i, "--seed", &seed_s, &d)) != 0 ||
-                   (m = opt_value(argc, argv, &i, "-o", &out, &d)) != 0) {
-            if (m < 0)
-                return 1;
-        } else if (argv[i][0] != '-' && !model) {
-            model = argv[i];
-        } else {
-            opt_unknown(&d, "init-weights", argv[i]);
-        }
-    }
     long seed = 0;
-    if (seed_s)
-        opt_int("--seed", seed_s, 0, LONG_MAX, &seed, &d);
-    if (!model && !d.nerrors)
-        error_plain(&d, "no model description given (usage: visec init-weights MODEL --seed S -o FILE)");
-    if (!out && !d.nerrors)
+    const char *out = NULL;
+    Opt opts[] = {{"--seed", .num = &seed, .lo = 0, .hi = LONG_MAX}, {"-o", .value = &out}, {0}};
+    Args a = {.cmd = "init-weights", .takes = TAKES_FILE, .help = help,
+              .usage = "visec init-weights MODEL --seed S -o FILE", .opts = opts};
+    if (!parse_args(&a, argc, argv, &d))
+        return a.status;
+    if (!out) {
         error_plain(&d, "no output file given (use -o FILE)");
-    if (d.nerrors)
         return 1;
+    }
 
     Source *src = NULL;
-    Graph *g = frontend_load(model, &d, &src);
+    Graph *g = load_model(a.file, &(LoadOptions){0}, &d, &src);
     if (g) {
-        graph_verify(g, "frontend");
         weights_synthesize(g, (uint64_t)seed);
         safetensors_write(out, g, &d);
     }
