@@ -99,14 +99,12 @@ emit_op(Emitter *e, const Node *n, const Schedule *s)
     case OP_ADD:
         emit_add(e, n, s);
         return;
-#define OP(id, name, mn, mx, pk)
-#define UNARY(id, name, expr)         \
-    case OP_##id:                     \
-        emit_unary(e, n, s, #expr);   \
+#define UNARY_EMIT(id, name, expr)  \
+    case OP_##id:                   \
+        emit_unary(e, n, s, #expr); \
         return;
-#include "ops.h"
-#undef UNARY
-#undef OP
+    VISEC_UNARY_OPS(UNARY_EMIT)
+#undef UNARY_EMIT
     case OP_MAXPOOL:
     case OP_AVGPOOL:
         emit_pool(e, n, s);

@@ -32,11 +32,7 @@ bool
 op_is_unary(Op op)
 {
     switch (op) {
-#define OP(id, name, mn, mx, pk)
-#define UNARY(id, name, expr) case OP_##id:
-#include "ops.h"
-#undef UNARY
-#undef OP
+    VISEC_UNARY_OPS(UNARY_CASE)
         return true;
     default:
         return false;

@@ -152,8 +152,10 @@ typedef struct OpInfo {
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT];
 const char *op_name(Op op);
-/* Is op one of ops.h's UNARY lines (y = expr(x), elementwise)? */
+/* Is op one of ops.h's VISEC_UNARY_OPS (y = expr(v), elementwise)? */
 bool op_is_unary(Op op);
+/* In a switch over ops, VISEC_UNARY_OPS(UNARY_CASE) is the case labels of them all. */
+#define UNARY_CASE(id, name, expr) case OP_##id:
 
 /* Roles of a node's constant tensors; index into Node.param. */
 typedef enum ParamRole {

@@ -14,19 +14,20 @@
  * Op semantics (what the reference interpreter computes) are in
  * docs/language.md; they never contain schedule details.
  *
- * Elementwise functions of one input are one line each at the end:
+ * Elementwise functions of one input are one line each of VISEC_UNARY_OPS
+ * at the end:
  *
- *   UNARY(ID, name, expr)
+ *   X(ID, name, expr)
  *
  *   expr        y as a C expression of the float v, calling only <math.h>:
  *               the interpreter computes it and codegen prints it (#expr),
  *               so both do the same arithmetic
  *
- * A UNARY line is an OP line too (one input, no weights) wherever ops.h is
- * included with OP alone; define UNARY (and OP empty) to walk just these.
- * Such an op needs nothing else: the language takes it without keywords,
- * its output has its input's shape (any rank), the memory planner lets it
- * write over a dying input, and the interpreter and codegen apply expr.
+ * Each is an OP line too (one input, no weights).  VISEC_UNARY_OPS(F)
+ * walks just these, UNARY_CASE (ir.h) makes their case labels.  Such an op
+ * needs nothing else: the language takes it without keywords, its output
+ * has its input's shape (any rank), the memory planner lets it write over
+ * a dying input, and the interpreter and codegen apply expr.
  */
 OP(CONV2D,     "conv2d",         1, 2, PK_CONV)     /* y = conv(x, W) [+ b] [+ in[1]] [relu] */
 OP(BATCHNORM,  "batchnorm",      1, 1, PK_BN)       /* y = (x - mean) / sqrt(var + eps) * w + b */
@@ -40,12 +41,10 @@ OP(FLATTEN,    "flatten",        1, 1, PK_NONE)     /* [N,C,H,W] -> [N,C*H*W] */
 OP(LINEAR,     "linear",         1, 1, PK_LINEAR)   /* y = x W^T + b */
 OP(REORDER,    "reorder",        1, 1, PK_NONE)     /* y = x in another layout (layout pass; not in the language) */
 
-#ifndef UNARY
-#define UNARY(id, name, expr) OP(id, name, 1, 1, PK_NONE)
-#define UNARY_AS_OP_
+#ifndef VISEC_UNARY_OPS
+#define VISEC_UNARY_OPS(X)                                                          \
+    X(SIGMOID,    "sigmoid",        1.0f / (1.0f + expf(-v)))    /* y = 1 / (1 + e^-x) */
 #endif
-UNARY(SIGMOID, "sigmoid", 1.0f / (1.0f + expf(-v)))    /* y = 1 / (1 + e^-x) */
-#ifdef UNARY_AS_OP_
-#undef UNARY
+#define UNARY_AS_OP_(id, name, expr) OP(id, name, 1, 1, PK_NONE)
+VISEC_UNARY_OPS(UNARY_AS_OP_)
 #undef UNARY_AS_OP_
-#endif

@@ -193,11 +193,7 @@ infer_shape(Graph *g, Diag *d, Node *n)
         break;
     case OP_RELU:
         break;
-#define OP(id, name, mn, mx, pk)
-#define UNARY(id, name, expr) case OP_##id:
-#include "ops.h"
-#undef UNARY
-#undef OP
+    VISEC_UNARY_OPS(UNARY_CASE)
         break;      /* elementwise: the input's shape, any rank */
     case OP_ADD:
         if (!shape_eq(in, n->in[1]->shape)) {

@@ -231,12 +231,10 @@ linear(const Node *n, int batch, const float *x, float *y)
 
 /* ---------------------------------------------------------------- driver */
 
-/* The functions of ops.h's UNARY lines, each of its float v. */
-#define OP(id, name, mn, mx, pk)
-#define UNARY(id, name, expr) static float unary_##id(float v) { return expr; }
-#include "ops.h"
-#undef UNARY
-#undef OP
+/* The functions of ops.h's VISEC_UNARY_OPS, each of its float v. */
+#define UNARY_FN(id, name, expr) static float unary_##id(float v) { return expr; }
+VISEC_UNARY_OPS(UNARY_FN)
+#undef UNARY_FN
 
 /* Runs one node; x/r are its inputs, y its output (all logical layout). */
 static void
@@ -260,15 +258,13 @@ run_node(const Node *n, int batch, const float *x, const float *r, float *y)
             y[i] = x[i] + r[i];
         return;
         /* y = expr(x), as ops.h writes it and generated code prints it */
-#define OP(id, name, mn, mx, pk)
-#define UNARY(id, name, expr)            \
-    case OP_##id:                        \
+#define UNARY_RUN(id, name, expr)           \
+    case OP_##id:                           \
         for (int64_t i = 0; i < numel; i++) \
-            y[i] = unary_##id(x[i]);     \
+            y[i] = unary_##id(x[i]);        \
         return;
-#include "ops.h"
-#undef UNARY
-#undef OP
+    VISEC_UNARY_OPS(UNARY_RUN)
+#undef UNARY_RUN
     case OP_MAXPOOL:
     case OP_AVGPOOL:
         pool(n, batch, x, y);

@@ -308,11 +308,9 @@ static const struct Builtin {
     {OP_FLATTEN, 0, 0},
     {OP_LINEAR, A_OUT | A_BIAS, A_OUT},
     /* the elementwise functions of ops.h, no keywords */
-#define OP(id, name, mn, mx, pk)
-#define UNARY(id, name, expr) {OP_##id, 0, 0},
-#include "ops.h"
-#undef UNARY
-#undef OP
+#define UNARY_BUILTIN(id, name, expr) {OP_##id, 0, 0},
+    VISEC_UNARY_OPS(UNARY_BUILTIN)
+#undef UNARY_BUILTIN
 };
 #define NBUILTINS ((int)(sizeof builtins / sizeof builtins[0]))
 

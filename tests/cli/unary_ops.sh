@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# unary_ops.sh VISEC WORKDIR — every elementwise op of ir/ops.h's UNARY
-# lines against PyTorch, on a 4-d map (y = OP(conv2d(x))) and a 2-d one
-# (y = OP(linear(flatten(global_avgpool(x))))): the interpreter, and the
+# unary_ops.sh VISEC WORKDIR — every elementwise op of ir/ops.h's
+# VISEC_UNARY_OPS against PyTorch, on a 4-d map (y = OP(conv2d(x))) and a
+# 2-d one (y = OP(linear(flatten(global_avgpool(x))))): the interpreter and the
 # generated code built by gcc and clang with -Werror, with and without
-# OpenMP, at batch 1 and 3.  A new UNARY op adds its row to the table below;
+# OpenMP, at batch 1 and 3.  A new one adds its row to the table below;
 # an op of ops.h without a row fails the test.
 set -eu
 . "$(dirname "$0")/src/lib.sh"
@@ -13,8 +13,8 @@ need_torch
 table="
 sigmoid torch.sigmoid(a)
 "
-for op in $(sed -n 's/^UNARY([A-Z0-9_]*, *"\([a-z0-9_]*\)".*/\1/p' "$src/ir/ops.h"); do
-    echo "$table" | grep -q "^$op " || fail "$op: a UNARY op of ir/ops.h with no row here"
+for op in $(sed -n 's/^ *X([A-Z0-9_]*, *"\([a-z0-9_]*\)".*/\1/p' "$src/ir/ops.h"); do
+    echo "$table" | grep -q "^$op " || fail "$op: an op of VISEC_UNARY_OPS (ir/ops.h) with no row here"
 done
 
 echo "$table" | while read -r op fn; do
