@@ -384,6 +384,17 @@ void graph_verify(const Graph *g, const char *after_pass);
 /* Stable, diffable text dump; same graph gives the same bytes. */
 void graph_print(FILE *f, const Graph *g);
 
+/* How attrs_text() spells a node's attributes, one style per reader. */
+typedef enum AttrStyle {
+    ATTRS_DUMP,         /* IR dumps: " out=64 kernel=7x7 stride=2x2 pad=3x3 +relu" */
+    ATTRS_COMMENT,      /* layer comments: "out=64 kernel=7x7 stride=2x2 pad=3x3 bias +relu",
+                         * "-" for an op without attributes */
+    ATTRS_DOT,          /* DOT boxes, after the op name: " 7x7/2 g32 +relu" */
+} AttrStyle;
+/* A node's attributes and fused epilogues as text in buf (256 bytes are
+ * plenty): the one formatter of dumps, layer comments and DOT. */
+const char *attrs_text(const Node *n, AttrStyle style, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ dot.c */
 /* The graph as Graphviz DOT; stage names the point in the pipeline. */
 void graph_dot(FILE *f, const Graph *g, const char *stage);
