@@ -181,12 +181,9 @@ typedef enum Layout {
  * computes the same function.
  */
 typedef enum Algo {
-    ALGO_NONE,          /* not scheduled yet (only before the schedule pass) */
-    ALGO_PLAIN,         /* an op with one way to run: its own loop nest */
-    ALGO_GEMM,          /* conv as a matrix product: 1x1 reads the input, others an im2col panel */
-    ALGO_DIRECT,        /* conv as a direct loop nest over a zero-padded copy of the input */
-    ALGO_WINOGRAD2,     /* conv 3x3 stride 1 by Winograd F(2x2,3x3) */
-    ALGO_WINOGRAD4,     /* conv 3x3 stride 1 by Winograd F(4x4,3x3) */
+#define ALGO(id, name, detail) ALGO_##id,
+#include "algos.h"
+#undef ALGO
     ALGO_COUNT
 } Algo;
 
@@ -232,7 +229,7 @@ typedef struct Schedule {
 
 /* Names in schedule files, dumps and comments (print.c). */
 struct Value;
-const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... */
+const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... (ir/algos.h) */
 const char *order_name(LoopOrder o);    /* "co,pix" or "pix,co" */
 const char *parallel_name(ParAxes p);   /* "none", "batch", "inside" */
 const char *lanes_name(Lanes l);        /* "pix" or "co" */

@@ -99,8 +99,11 @@ attrs_text(const Node *n, AttrStyle style, char *buf, size_t size)
     return style == ATTRS_COMMENT ? buf + 1 : buf;
 }
 
-static const char *const algo_names[ALGO_COUNT] = {"none",   "plain",       "gemm",
-                                                   "direct", "winograd(2)", "winograd(4)"};
+static const char *const algo_names[ALGO_COUNT] = {
+#define ALGO(id, name, detail) [ALGO_##id] = name,
+#include "algos.h"
+#undef ALGO
+};
 static const char *const order_names[ORDER_COUNT] = {"none", "co,pix", "pix,co"};
 static const char *const parallel_names[PAR_COUNT] = {"unset", "none", "batch", "inside"};
 static const char *const lanes_names[LANES_COUNT] = {"none", "pix", "co"};
