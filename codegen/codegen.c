@@ -625,47 +625,6 @@ source_line(Loc loc)
     return r;
 }
 
-static char *
-attrs_text(const Node *n)
-{
-    const Attrs *a = &n->a;
-    char buf[256] = "";
-    size_t k = 0;
-#define ADD(...) (k += (size_t)snprintf(buf + k, sizeof buf - k, __VA_ARGS__))
-    switch (n->op) {
-    case OP_CONV2D:
-        ADD("out=%" PRId64 " ", a->out);
-        /* fallthrough */
-    case OP_MAXPOOL:
-    case OP_AVGPOOL:
-        ADD("kernel=%dx%d stride=%dx%d pad=%dx%d", a->kh, a->kw, a->sh, a->sw, a->ph, a->pw);
-        if (n->op == OP_CONV2D && (a->dh != 1 || a->dw != 1))
-            ADD(" dilation=%dx%d", a->dh, a->dw);
-        if (n->op == OP_CONV2D && a->groups != 1)
-            ADD(" groups=%d", a->groups);
-        if (n->op == OP_CONV2D && n->param[P_BIAS])
-            ADD(" bias");
-        if (a->ceil_mode)
-            ADD(" ceil_mode");
-        break;
-    case OP_BATCHNORM:
-        ADD("eps=%g", a->eps);
-        break;
-    case OP_LINEAR:
-        ADD("out=%" PRId64 "%s", a->out, n->param[P_BIAS] ? " bias" : "");
-        break;
-    default:
-        ADD("-");
-        break;
-    }
-    if (n->epi & EPI_ADD)
-        ADD(" +add");
-    if (n->epi & EPI_RELU)
-        ADD(" +relu");
-#undef ADD
-    return xstrdup(buf);
-}
-
 static void
 emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -687,10 +646,8 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
         emit(e, " *   expanded:  %s", t);
         free(t);
     }
-    t = attrs_text(n);
-    emit(e, " *   attrs:     %s", t);
-    free(t);
-    char lay[32];
+    char at[256], lay[32];
+    emit(e, " *   attrs:     %s", attrs_text(n, ATTRS_COMMENT, at, sizeof at));
     for (int k = 0; k < n->nin; k++)
         emit(e, " *   %s %%%d %s%s", k == 0 ? "input:    " : "residual: ", n->in[k]->id,
              shape_str(n->in[k]->shape, b, sizeof b), value_layout(n->in[k], lay, sizeof lay));

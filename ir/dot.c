@@ -26,32 +26,6 @@ dot_text(FILE *f, const char *s)
     }
 }
 
-static void
-op_text(FILE *f, const Node *n)
-{
-    const Attrs *a = &n->a;
-    fprintf(f, "%s", op_name(n->op));
-    switch (n->op) {
-    case OP_CONV2D:
-        fprintf(f, " %dx%d", a->kh, a->kw);
-        if (a->sh != 1 || a->sw != 1)
-            fprintf(f, "/%d", a->sh);
-        if (a->groups != 1)
-            fprintf(f, " g%d", a->groups);
-        break;
-    case OP_MAXPOOL:
-    case OP_AVGPOOL:
-        fprintf(f, " %dx%d/%d", a->kh, a->kw, a->sh);
-        break;
-    default:
-        break;
-    }
-    if (n->epi & EPI_ADD)
-        fprintf(f, " +add");
-    if (n->epi & EPI_RELU)
-        fprintf(f, " +relu");
-}
-
 void
 graph_dot(FILE *f, const Graph *g, const char *stage)
 {
@@ -74,8 +48,8 @@ graph_dot(FILE *f, const Graph *g, const char *stage)
         fprintf(f, "  n%d [label=\"", n->id);
         dot_text(f, n->name ? n->name : "?");
         fprintf(f, "\\n");
-        op_text(f, n);
-        char lay[32];
+        char at[256], lay[32];
+        fprintf(f, "%s%s", op_name(n->op), attrs_text(n, ATTRS_DOT, at, sizeof at));
         fprintf(f, "\\n%s%s", shape_str(n->out->shape, b, sizeof b), value_layout(n->out, lay, sizeof lay));
         if (n->origin) {
             fprintf(f, "\\n");

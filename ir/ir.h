@@ -185,12 +185,9 @@ typedef enum Layout {
  * computes the same function.
  */
 typedef enum Algo {
-    ALGO_NONE,          /* not scheduled yet (only before the schedule pass) */
-    ALGO_PLAIN,         /* an op with one way to run: its own loop nest */
-    ALGO_GEMM,          /* conv as a matrix product: 1x1 reads the input, others an im2col panel */
-    ALGO_DIRECT,        /* conv as a direct loop nest over a zero-padded copy of the input */
-    ALGO_WINOGRAD2,     /* conv 3x3 stride 1 by Winograd F(2x2,3x3) */
-    ALGO_WINOGRAD4,     /* conv 3x3 stride 1 by Winograd F(4x4,3x3) */
+#define ALGO(id, name, detail) ALGO_##id,
+#include "algos.h"
+#undef ALGO
     ALGO_COUNT
 } Algo;
 
@@ -236,7 +233,7 @@ typedef struct Schedule {
 
 /* Names in schedule files, dumps and comments (print.c). */
 struct Value;
-const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... */
+const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... (ir/algos.h) */
 const char *order_name(LoopOrder o);    /* "co,pix" or "pix,co" */
 const char *parallel_name(ParAxes p);   /* "none", "batch", "inside" */
 const char *lanes_name(Lanes l);        /* "pix" or "co" */
@@ -387,6 +384,17 @@ void graph_verify(const Graph *g, const char *after_pass);
 
 /* Stable, diffable text dump; same graph gives the same bytes. */
 void graph_print(FILE *f, const Graph *g);
+
+/* How attrs_text() spells a node's attributes, one style per reader. */
+typedef enum AttrStyle {
+    ATTRS_DUMP,         /* IR dumps: " out=64 kernel=7x7 stride=2x2 pad=3x3 +relu" */
+    ATTRS_COMMENT,      /* layer comments: "out=64 kernel=7x7 stride=2x2 pad=3x3 bias +relu",
+                         * "-" for an op without attributes */
+    ATTRS_DOT,          /* DOT boxes, after the op name: " 7x7/2 g32 +relu" */
+} AttrStyle;
+/* A node's attributes and fused epilogues as text in buf (256 bytes are
+ * plenty): the one formatter of dumps, layer comments and DOT. */
+const char *attrs_text(const Node *n, AttrStyle style, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ dot.c */
 /* The graph as Graphviz DOT; stage names the point in the pipeline. */

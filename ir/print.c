@@ -44,42 +44,66 @@ print_layout(FILE *f, const Value *v)
         fprintf(f, " @arena+%lld", (long long)v->offset);
 }
 
-static void
-print_attrs(FILE *f, const Node *n)
+const char *
+attrs_text(const Node *n, AttrStyle style, char *buf, size_t size)
 {
     const Attrs *a = &n->a;
+    bool conv = n->op == OP_CONV2D, bias = style == ATTRS_COMMENT && n->param[P_BIAS];
+    size_t k = 0;
+    buf[0] = '\0';
+#define ADD(...) (k += k < size ? (size_t)snprintf(buf + k, size - k, __VA_ARGS__) : 0)
     switch (n->op) {
     case OP_CONV2D:
-        fprintf(f, " out=%lld", (long long)a->out);
-        /* fallthrough */
     case OP_MAXPOOL:
     case OP_AVGPOOL:
-        fprintf(f, " kernel=%dx%d stride=%dx%d pad=%dx%d", a->kh, a->kw, a->sh, a->sw,
-                a->ph, a->pw);
-        if (n->op == OP_CONV2D && (a->dh != 1 || a->dw != 1))
-            fprintf(f, " dilation=%dx%d", a->dh, a->dw);
-        if (n->op == OP_CONV2D && a->groups != 1)
-            fprintf(f, " groups=%d", a->groups);
+        if (style == ATTRS_DOT) {
+            /* The kernel, the stride where a pool's or a conv's is not 1, a conv's groups. */
+            ADD(" %dx%d", a->kh, a->kw);
+            if (!conv || a->sh != 1 || a->sw != 1)
+                ADD("/%d", a->sh);
+            if (conv && a->groups != 1)
+                ADD(" g%d", a->groups);
+            break;
+        }
+        if (conv)
+            ADD(" out=%lld", (long long)a->out);
+        ADD(" kernel=%dx%d stride=%dx%d pad=%dx%d", a->kh, a->kw, a->sh, a->sw, a->ph, a->pw);
+        if (conv && (a->dh != 1 || a->dw != 1))
+            ADD(" dilation=%dx%d", a->dh, a->dw);
+        if (conv && a->groups != 1)
+            ADD(" groups=%d", a->groups);
+        if (conv && bias)
+            ADD(" bias");
         if (a->ceil_mode)
-            fprintf(f, " ceil_mode");
+            ADD(" ceil_mode");
         break;
     case OP_BATCHNORM:
-        fprintf(f, " eps=%g", a->eps);
+        if (style != ATTRS_DOT)
+            ADD(" eps=%g", a->eps);
         break;
     case OP_LINEAR:
-        fprintf(f, " out=%lld", (long long)a->out);
+        if (style != ATTRS_DOT)
+            ADD(" out=%lld%s", (long long)a->out, bias ? " bias" : "");
         break;
     default:
         break;
     }
+    if (style == ATTRS_COMMENT && k == 0)
+        ADD(" -");
     if (n->epi & EPI_ADD)
-        fprintf(f, " +add");
+        ADD(" +add");
     if (n->epi & EPI_RELU)
-        fprintf(f, " +relu");
+        ADD(" +relu");
+#undef ADD
+    /* A comment's text starts at its first word, the others at a space. */
+    return style == ATTRS_COMMENT ? buf + 1 : buf;
 }
 
-static const char *const algo_names[ALGO_COUNT] = {"none",   "plain",       "gemm",
-                                                   "direct", "winograd(2)", "winograd(4)"};
+static const char *const algo_names[ALGO_COUNT] = {
+#define ALGO(id, name, detail) [ALGO_##id] = name,
+#include "algos.h"
+#undef ALGO
+};
 static const char *const order_names[ORDER_COUNT] = {"none", "co,pix", "pix,co"};
 static const char *const parallel_names[PAR_COUNT] = {"unset", "none", "batch", "inside"};
 static const char *const lanes_names[LANES_COUNT] = {"none", "pix", "co"};
@@ -156,7 +180,8 @@ graph_print(FILE *f, const Graph *g)
             fputc(k ? ',' : ' ', f);
             print_value(f, n->in[k]);
         }
-        print_attrs(f, n);
+        char at[256];
+        fputs(attrs_text(n, ATTRS_DUMP, at, sizeof at), f);
         fprintf(f, "  ; %s", n->name);
         if (n->loc.src)
             fprintf(f, " line %d", n->loc.line);

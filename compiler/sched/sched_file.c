@@ -7,6 +7,7 @@
  * graph (patterns that match no layer, values illegal for a layer, with
  * the legal range), each error at the value or pattern that caused it.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,52 @@ value_is(SchedParser *p, const char *key, const SchedValue *v, SchedValueKind ki
     return false;
 }
 
+/* What a schedule file's error adds after an algorithm's name (ir/algos.h). */
+static const char *const algo_details[ALGO_COUNT] = {
+#define ALGO(id, name, detail) [ALGO_##id] = detail,
+#include "algos.h"
+#undef ALGO
+};
+
+/* The algorithm a value names: a name of ir/algos.h ("gemm"), or a family's
+ * name called with a number ("winograd(2)"); false after an error. */
+static bool
+set_algo(SchedParser *p, const SchedValue *v, Schedule *s)
+{
+    char *text = v->kind == SV_NAME ? xstrdup(v->name)
+                 : v->kind == SV_CALL ? xprintf("%s(%d)", v->name, v->i) : xstrdup("");
+    Algo found = ALGO_NONE;
+    for (int a = ALGO_NONE + 1; a < ALGO_COUNT; a++)
+        if (!strcmp(text, algo_name((Algo)a)))
+            found = (Algo)a;
+    free(text);
+    if (found != ALGO_NONE) {
+        s->algo = found;
+        return true;
+    }
+    /* A family's member it does not have: name the members. */
+    char list[256] = "";
+    size_t k = 0, len = v->kind == SV_CALL ? strlen(v->name) : 0;
+    for (int a = ALGO_NONE + 1; a < ALGO_COUNT && len; a++) {
+        const char *name = algo_name((Algo)a);
+        if (!strncmp(name, v->name, len) && name[len] == '(' && k < sizeof list)
+            k += (size_t)snprintf(list + k, sizeof list - k, "%s%s, %s", k ? ", and " : "", name,
+                                  algo_details[a]);
+    }
+    if (k) {
+        error_at(p->d, v->loc, "%s(%d) is not implemented: the %c%s algorithms are %s", v->name, v->i,
+                 toupper((unsigned char)v->name[0]), v->name + 1, list);
+        return false;
+    }
+    /* The algorithms of a conv first, plain (every other op's) last. */
+    k = 0;
+    for (int a = ALGO_PLAIN + 1; a <= ALGO_COUNT && k < sizeof list; a++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", k ? ", " : "",
+                              algo_name(a == ALGO_COUNT ? ALGO_PLAIN : (Algo)a));
+    error_at(p->d, v->loc, "unknown algorithm (algorithms: %s)", list);
+    return false;
+}
+
 /* One field: its key known, its value of the right form and a known name. */
 void
 sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
@@ -86,23 +133,8 @@ sp_field(SchedParser *p, char *key, Loc key_loc, SchedValue v)
     Schedule *s = &e->s;
     switch (1u << bit) {
     case SF_ALGO:
-        if (v.kind == SV_CALL && !strcmp(v.name, "winograd")) {
-            if (v.i != 2 && v.i != 4) {
-                error_at(p->d, v.loc, "winograd(%d) is not implemented: the Winograd algorithms are "
-                         "winograd(2), F(2x2,3x3), and winograd(4), F(4x4,3x3)", v.i);
-                goto done;
-            }
-            s->algo = v.i == 2 ? ALGO_WINOGRAD2 : ALGO_WINOGRAD4;
-        } else if (v.kind == SV_NAME && !strcmp(v.name, "gemm")) {
-            s->algo = ALGO_GEMM;
-        } else if (v.kind == SV_NAME && !strcmp(v.name, "direct")) {
-            s->algo = ALGO_DIRECT;
-        } else if (v.kind == SV_NAME && !strcmp(v.name, "plain")) {
-            s->algo = ALGO_PLAIN;
-        } else {
-            error_at(p->d, v.loc, "unknown algorithm (algorithms: gemm, direct, winograd(2), winograd(4), plain)");
+        if (!set_algo(p, &v, s))
             goto done;
-        }
         break;
     case SF_REG:
         if (v.kind != SV_BLOCK || (v.name2 && strcmp(v.name2, "x"))) {

@@ -15,6 +15,8 @@
 
 #include "checkpoint.h"
 
+/* ------------------------------------------------------------ errors, storages, tensors */
+
 void
 ck_error(Diag *d, const char *path, int64_t at, const char *fmt, ...)
 {

@@ -1,11 +1,10 @@
 /*
  * ckpt_open.c — opening a checkpoint: mapping the file, recognising its
- * format, naming its tensors, checking every view, and reading tensor data
- * as float32.
+ * format and calling its loader, naming its tensors, and reading tensor
+ * data as float32.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
