@@ -387,7 +387,7 @@ block_params(Params *p, const KernelBlock *kb, const KernelOut *o)
         param(p, "int k0", xstrdup(kb->kfrom));
         param(p, "int k1", xstrdup(kb->kto));
     }
-    if (!kb->packed || o->tiled)
+    if (!kb->packed || (o->tiled && (o->bias || o->res || o->relu)))
         param(p, "int K", xprintf("%d", kb->K));
     param(p, kb->packed ? "const float *restrict wt" : "const float *restrict wg", xstrdup(kb->packed ? "wt" : "wg"));
     param(p, "float *restrict y", xstrdup(o->y));
