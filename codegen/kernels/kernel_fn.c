@@ -528,9 +528,12 @@ block_body(Emitter *e, const KernelBlock *kb, const KernelBlock *fkb, const Kern
     size_t blen;
     FILE *f = kernel_memstream(&body, &blen);
     Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
-    if (constant && kb->co_lanes && !co_isa && has)
-        emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
-             " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
+    if (constant && kb->co_lanes && !co_isa && has) {
+        char *c = xprintf("lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the"
+                          " weights are not packed: pixels in the lanes", kb->MR, kb->cols, kernel_isa_name(has));
+        kernel_emit_comment(&fe, c);
+        free(c);
+    }
     if (isa) {
         emit(&fe, "(void)mr, (void)pn; /* the reference path's (mr the vector kernel's too if it guards rows) */");
         emit(&fe, "#if %s", kernel_isa_guard(isa));
