@@ -785,6 +785,18 @@ open_wino_image(Emitter *e, const Node *n, const Schedule *s, int npos, int T, i
  * one cache line, so the 16 values of one tile never share a cache set
  * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
  */
+/* The plain loops' epilogue of one output: v = val (+ b) (+ res), relu, stored at out. */
+static void
+emit_wino_plain_store(Emitter *e, const WinoOut *w, const char *val, const char *res, const char *out)
+{
+    emit(e, "float v = %s%s;", val, w->bias ? " + b" : "");
+    if (w->res)
+        emit(e, "v += %s;", res);
+    if (w->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "%s = v;", out);
+}
+
 /*
  * The plain loops of the F(2x2,3x3) output transform of one output
  * channel, the reference for its vector kernel (kernel_emit_wino_output):
@@ -812,16 +824,33 @@ emit_wino2_plain(Emitter *e, const WinoOut *w)
     emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
     emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", w->W);
     emit(e, "const size_t o = (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", w->W);
-    emit(e, "float v = yv[j]%s;", w->bias ? " + b" : "");
-    if (w->res)
-        emit(e, "v += rc[o];");
-    if (w->relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yc[o] = v;");
+    emit_wino_plain_store(e, w, "yv[j]", "rc[o]", "yc[o]");
     emit_end(e, "j");
     emit_end(e, "i");
     emit_end(e, "tw");
     emit_end(e, "th");
+}
+
+/* Step 3 of a Winograd body: per output channel co, the output transform (the function of
+ * kernel_emit_wino_output) of M's channel co into y's, with the epilogue of wo. */
+static void
+emit_wino_output(Emitter *e, const Node *n, const Schedule *s, int m, WinoPlain *plain, WinoOut wo, int T)
+{
+    int cout = n->out->shape.dim[1], hw = wo.H * wo.W;
+    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */", wo.bias ? " bias," : "",
+         wo.res ? " residual," : "", wo.relu ? " relu," : "");
+    omp_if(e, s->parallel == PAR_INSIDE, 1);
+    emit(e, "/* over output channels */");
+    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
+    if (wo.bias)
+        emit(e, "const float b = bias[co];");
+    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", hw);
+    char *rc = xprintf("rn + (size_t)co * %d", hw);
+    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, m, plain, mc, yc, rc);
+    free(mc);
+    free(yc);
+    free(rc);
+    emit_end(e, "co");
 }
 
 static void
@@ -874,21 +903,8 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 
     emit_wino_products(e, s, 16, cin, cout, T, SV, SM);
 
-    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
-         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
-    omp_if(e, inside, 1);
-    emit(e, "/* over output channels */");
-    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
-    if (n->param[P_BIAS])
-        emit(e, "const float b = bias[co];");
     WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
-    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
-    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 2, emit_wino2_plain, mc, yc, rc);
-    free(mc);
-    free(yc);
-    free(rc);
-    emit_end(e, "co");
+    emit_wino_output(e, n, s, 2, emit_wino2_plain, wo, T);
     emit_end(e, "n");
 }
 
@@ -983,12 +999,7 @@ emit_wino4_plain(Emitter *e, const WinoOut *w)
     if (w->res)
         emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", w->W);
     emit_for(e, "c", "for (int c = 0; c < nc; c++)");
-    emit(e, "float v = o[i][c]%s;", w->bias ? " + b" : "");
-    if (w->res)
-        emit(e, "v += rr[c];");
-    if (w->relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[c] = v;");
+    emit_wino_plain_store(e, w, "o[i][c]", "rr[c]", "yr[c]");
     emit_end(e, "c");
     emit_end(e, "i");
     emit_end(e, "tw0");
@@ -1052,21 +1063,8 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 
     emit_wino_products(e, s, 36, cin, cout, T, SV, SM);
 
-    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
-         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
-    omp_if(e, inside, 1);
-    emit(e, "/* over output channels */");
-    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
-    if (n->param[P_BIAS])
-        emit(e, "const float b = bias[co];");
     WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
-    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
-    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 4, emit_wino4_plain, mc, yc, rc);
-    free(mc);
-    free(yc);
-    free(rc);
-    emit_end(e, "co");
+    emit_wino_output(e, n, s, 4, emit_wino4_plain, wo, T);
     emit_end(e, "n");
 }
 
