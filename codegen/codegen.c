@@ -625,6 +625,29 @@ source_line(Loc loc)
     return r;
 }
 
+/* " *   head text" of a layer comment, the text wrapped at spaces to EMIT_LINE_MAX under itself. */
+static void
+emit_comment_field(Emitter *e, const char *head, const char *text)
+{
+    int room = EMIT_LINE_MAX - 4 * (e->depth - e->shift) - (int)strlen(head) - 5;
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        int take = (int)strlen(p);
+        if (take > room) {
+            int cut = room;
+            while (cut > 0 && p[cut] != ' ')
+                cut--;
+            take = cut > 0 ? cut : take;
+        }
+        emit(e, " *   %s%.*s", first ? head : "           ", take, p);
+        p += take;
+        while (*p == ' ')
+            p++;
+        first = false;
+    }
+}
+
 static void
 emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
 {
@@ -635,7 +658,9 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
     if (n->loc.src) {
         t = source_line(n->loc);
         char *path = comment_safe(n->loc.src->path);
-        emit(e, " *   source:    %s:%d: %s", path, n->loc.line, t);
+        char *src = xprintf("%s:%d: %s", path, n->loc.line, t);
+        emit_comment_field(e, "source:    ", src);
+        free(src);
         free(path);
         free(t);
     } else {
@@ -643,7 +668,7 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
     }
     if (n->trace) {
         t = comment_safe(n->trace);
-        emit(e, " *   expanded:  %s", t);
+        emit_comment_field(e, "expanded:  ", t);
         free(t);
     }
     char at[256], lay[32];
@@ -669,7 +694,7 @@ emit_layer_comment(Emitter *e, const Node *n, const Schedule *s)
     }
     if (n->origin) {
         t = comment_safe(n->origin);
-        emit(e, " *   origin:    %s", t);
+        emit_comment_field(e, "origin:    ", t);
         free(t);
     }
     t = sched_text(n, s);
@@ -824,8 +849,8 @@ emit_omp_run(Emitter *e, const char *up)
     emit(e, "#else");
     emit(e, "const size_t part = 0;");
     emit(e, "#endif");
-    emit(e, "vx_forward(wb, a + part * (VX_ARENA_BYTES / sizeof(float)), 1, input + (size_t)n * %s_INPUT_SIZE,",
-         up);
+    emit(e, "vx_forward(wb, a + part * (VX_ARENA_BYTES / sizeof(float)), 1,");
+    emit(e, "           input + (size_t)n * %s_INPUT_SIZE,", up);
     emit(e, "           output + (size_t)n * %s_OUTPUT_SIZE, NULL);", up);
     emit_end(e, "n");
     emit(e, "return %s_OK;", up);
@@ -1176,7 +1201,8 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
     emit_open(e, NULL, "if (vx_layer_flops[i] > 0.0 && model->prof[i] > 0.0)");
     emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6.1f %%9.3g\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
-    emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0, vx_layer_flops[i] * model->images / model->prof[i] * 1e-9);");
+    emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0,");
+    emit(e, "        vx_layer_flops[i] * model->images / model->prof[i] * 1e-9);");
     emit_else(e, "else");
     emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6.1f %%9s\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
     emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0, \"-\");");

@@ -9,6 +9,8 @@
 #include "vx_runtime.h"
 
 #define EMIT_MAX_DEPTH 32
+/* No generated line is longer (comments and statement lists are wrapped to it). */
+#define EMIT_LINE_MAX 120
 
 struct Outline;
 typedef struct KernelSet KernelSet;

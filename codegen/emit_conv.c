@@ -85,10 +85,12 @@ open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *wh
         int gt = s->tile_pix / s->reg_pix, ng = (npt + gt - 1) / gt;
         bool split = s->parallel == PAR_INSIDE && ng < SPLIT_GROUPS;
         omp_if(e, s->parallel == PAR_INSIDE && !split, 2);
-        if (split)
-            emit(e, "/* over groups of %d tiles of %s (tile_pix %d): with %d group%s, the threads share each "
-                    "one's blocks */", gt, what, s->tile_pix, ng, ng > 1 ? "s" : "");
-        else
+        if (split) {
+            char *c = xprintf("over groups of %d tiles of %s (tile_pix %d): with %d group%s, the threads share each"
+                              " one's blocks", gt, what, s->tile_pix, ng, ng > 1 ? "s" : "");
+            kernel_emit_comment(e, c);
+            free(c);
+        } else
             emit(e, "/* over groups of %d tiles of %s (tile_pix %d) */", gt, what, s->tile_pix);
         emit_for(e, "pg", "for (int pg = 0; pg < %d; pg++)", ng);
         omp_if(e, split, 1);
@@ -149,7 +151,6 @@ emit_blocks(Emitter *e, KernelBlock kb, const KernelOut *out, int cols, bool row
     if (rows_general)
         snprintf(rows, sizeof rows, " && mr == %d", kb.MR);
     if (!tail && !rows_general) {
-        emit(e, "/* a whole block: constant trip counts, accumulators in registers */");
         kernel_emit_block(e, &kb, out, true);
         return;
     }
@@ -182,22 +183,19 @@ open_image_and_group(Emitter *e, const Node *n, const Schedule *s, const Dims *i
     emit(e, "/* over the images of the batch */");
     omp_if(e, s->parallel == PAR_BATCH, 1);
     emit_for(e, "n", "for (int n = 0; n < batch; n++)");
-    emit(e, "const float *restrict xn = x + (size_t)n * %d;", in->numel);
-    emit(e, "float *restrict yn = y + (size_t)n * %d;", out->numel);
+    /* one group: the image's operands are the group's (xg, yg, rg), else those of group g of it */
+    const char *v = G > 1 ? "n" : "g";
+    emit(e, "const float *restrict x%s = x + (size_t)n * %d;", v, in->numel);
+    emit(e, "float *restrict y%s = y + (size_t)n * %d;", v, out->numel);
     if (n->epi & EPI_ADD)
-        emit(e, "const float *restrict rn = x2 + (size_t)n * %d;", out->numel);
+        emit(e, "const float *restrict r%s = x2 + (size_t)n * %d;", v, out->numel);
     if (n->scratch)
         emit(e, s->parallel == PAR_BATCH ? "float *restrict sn = scratch + (size_t)n * %" PRId64 "; /* this image's scratch */"
                                          : "float *restrict sn = scratch; /* %" PRId64 " floats, reused by each image */",
              n->scratch / 4);
     if (G == 1) {
-        /* one group: its operands are the image's */
-        emit(e, "const float *restrict xg = xn;");
         if (!packed)
             emit(e, "const float *restrict wg = w;");
-        emit(e, "float *restrict yg = yn;");
-        if (n->epi & EPI_ADD)
-            emit(e, "const float *restrict rg = rn;");
         return;
     }
     emit(e, "/* over the %d groups */", G);
@@ -268,10 +266,11 @@ input_column(char *buf, size_t size, const char *q, int xb)
 static void
 emit_channel_base(Emitter *e, const char *var, const char *base, const Value *v, int hw)
 {
-    if (v->cblock)
-        emit(e, "const float *restrict %s = %s + (size_t)(ci / %d) * %d + ci %% %d; /* NCHW%dc: column q of row h "
-             "at [(h * w + q) * %d] */", var, base, v->cblock, v->cblock * hw, v->cblock, v->cblock, v->cblock);
-    else
+    if (v->cblock) {
+        emit(e, "/* NCHW%dc: column q of row h at [(h * w + q) * %d] */", v->cblock, v->cblock);
+        emit(e, "const float *restrict %s = %s + (size_t)(ci / %d) * %d + ci %% %d;", var, base, v->cblock,
+             v->cblock * hw, v->cblock);
+    } else
         emit(e, "const float *restrict %s = %s + (size_t)ci * %d;", var, base, hw);
 }
 
@@ -545,8 +544,11 @@ emit_direct_pad(Emitter *e, const Node *n, const Schedule *s, const KernelTaps *
     if (t->sw == 1)
         emit(e, "   xp[c * %d + r * %d + q], input row r - %d, column q - %d */", t->chan, t->row, a->ph, a->pw);
     else
-        emit(e, "   xp[c * %d + r * %d + q %% %d * %d + q / %d] (the %d column phases of the stride apart), input row"
-             " r - %d, column q - %d */", t->chan, t->row, t->sw, t->pw, t->sw, t->sw, a->ph, a->pw);
+    {
+        emit(e, "   xp[c * %d + r * %d + q %% %d * %d + q / %d] (the %d column phases of the stride apart),", t->chan,
+             t->row, t->sw, t->pw, t->sw, t->sw);
+        emit(e, "   input row r - %d, column q - %d */", a->ph, a->pw);
+    }
     emit(e, "float *restrict xp = sn;");
     omp_if(e, s->parallel == PAR_INSIDE, 1);
     emit_for(e, "c", "for (int c = 0; c < %d; c++)", t->cin);
@@ -568,10 +570,11 @@ emit_direct_pad(Emitter *e, const Node *n, const Schedule *s, const KernelTaps *
     emit(e, "    op[q] = 0.0f;");
     emit_open(e, NULL, "if (hi > lo)");
     int xb = n->in[0]->cblock; /* 0, or an NCHWc input: column q of a row at q * xb */
-    if (xb)
-        emit(e, "const float *restrict xr = xg + (size_t)(c / %d) * %d + c %% %d + (size_t)ih * %d; /* NCHW%dc */", xb,
-             xb * in.hw, xb, xb * in.w, xb);
-    else
+    if (xb) {
+        emit(e, "/* NCHW%dc */", xb);
+        emit(e, "const float *restrict xr = xg + (size_t)(c / %d) * %d + c %% %d + (size_t)ih * %d;", xb, xb * in.hw,
+             xb, xb * in.w);
+    } else
         emit(e, "const float *restrict xr = xg + (size_t)c * %d + (size_t)ih * %d;", in.hw, in.w);
     char q[64], col[96];
     snprintf(q, sizeof q, "q * %d + c0", t->sw);
@@ -721,7 +724,7 @@ emit_wino_products(Emitter *e, const Schedule *s, int P, int cin, int cout, int 
     emit(e, "const int t = q / %d, cb = q %% %d;", ncb, ncb);
     emit(e, "const int co0 = cb * %d, p0 = pt * %d;", MR, NT);
     emit_block_extent(e, MR, cout, "p0", NT, T);
-    emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t], this block's [ci][%d] panel */",
+    emit(e, "const float *restrict wt = w + ((size_t)t * %d + cb) * %d; /* U[t]: a [ci][%d] panel */",
          ncb, cin * MR, MR);
     emit(e, "const float *restrict Vt = V + (size_t)t * %d;", SV);
     emit(e, "float *restrict Mt = M + (size_t)t * %d;", SM);
@@ -782,6 +785,18 @@ open_wino_image(Emitter *e, const Node *n, const Schedule *s, int npos, int T, i
  * one cache line, so the 16 values of one tile never share a cache set
  * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
  */
+/* The plain loops' epilogue of one output: v = val (+ b) (+ res), relu, stored at out. */
+static void
+emit_wino_plain_store(Emitter *e, const WinoOut *w, const char *val, const char *res, const char *out)
+{
+    emit(e, "float v = %s%s;", val, w->bias ? " + b" : "");
+    if (w->res)
+        emit(e, "v += %s;", res);
+    if (w->relu)
+        emit(e, "v = v < 0.0f ? 0.0f : v;");
+    emit(e, "%s = v;", out);
+}
+
 /*
  * The plain loops of the F(2x2,3x3) output transform of one output
  * channel, the reference for its vector kernel (kernel_emit_wino_output):
@@ -809,16 +824,33 @@ emit_wino2_plain(Emitter *e, const WinoOut *w)
     emit(e, "const float yv[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};");
     emit_for(e, "j", "for (int j = 0; j < 2 && tw * 2 + j < %d; j++)", w->W);
     emit(e, "const size_t o = (size_t)(th * 2 + i) * %d + (size_t)(tw * 2 + j);", w->W);
-    emit(e, "float v = yv[j]%s;", w->bias ? " + b" : "");
-    if (w->res)
-        emit(e, "v += rc[o];");
-    if (w->relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yc[o] = v;");
+    emit_wino_plain_store(e, w, "yv[j]", "rc[o]", "yc[o]");
     emit_end(e, "j");
     emit_end(e, "i");
     emit_end(e, "tw");
     emit_end(e, "th");
+}
+
+/* Step 3 of a Winograd body: per output channel co, the output transform (the function of
+ * kernel_emit_wino_output) of M's channel co into y's, with the epilogue of wo. */
+static void
+emit_wino_output(Emitter *e, const Node *n, const Schedule *s, int m, WinoPlain *plain, WinoOut wo, int T)
+{
+    int cout = n->out->shape.dim[1], hw = wo.H * wo.W;
+    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */", wo.bias ? " bias," : "",
+         wo.res ? " residual," : "", wo.relu ? " relu," : "");
+    omp_if(e, s->parallel == PAR_INSIDE, 1);
+    emit(e, "/* over output channels */");
+    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
+    if (wo.bias)
+        emit(e, "const float b = bias[co];");
+    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", hw);
+    char *rc = xprintf("rn + (size_t)co * %d", hw);
+    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, m, plain, mc, yc, rc);
+    free(mc);
+    free(yc);
+    free(rc);
+    emit_end(e, "co");
 }
 
 static void
@@ -871,21 +903,8 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 
     emit_wino_products(e, s, 16, cin, cout, T, SV, SM);
 
-    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
-         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
-    omp_if(e, inside, 1);
-    emit(e, "/* over output channels */");
-    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
-    if (n->param[P_BIAS])
-        emit(e, "const float b = bias[co];");
     WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
-    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
-    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 2, emit_wino2_plain, mc, yc, rc);
-    free(mc);
-    free(yc);
-    free(rc);
-    emit_end(e, "co");
+    emit_wino_output(e, n, s, 2, emit_wino2_plain, wo, T);
     emit_end(e, "n");
 }
 
@@ -980,12 +999,7 @@ emit_wino4_plain(Emitter *e, const WinoOut *w)
     if (w->res)
         emit(e, "const float *restrict rr = rc + (size_t)(th * 4 + i) * %d + tw0 * 4;", w->W);
     emit_for(e, "c", "for (int c = 0; c < nc; c++)");
-    emit(e, "float v = o[i][c]%s;", w->bias ? " + b" : "");
-    if (w->res)
-        emit(e, "v += rr[c];");
-    if (w->relu)
-        emit(e, "v = v < 0.0f ? 0.0f : v;");
-    emit(e, "yr[c] = v;");
+    emit_wino_plain_store(e, w, "o[i][c]", "rr[c]", "yr[c]");
     emit_end(e, "c");
     emit_end(e, "i");
     emit_end(e, "tw0");
@@ -1049,21 +1063,8 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 
     emit_wino_products(e, s, 36, cin, cout, T, SV, SM);
 
-    emit(e, "/* 3. output transform Y = A^T m A per tile, epilogue:%s%s%s store */",
-         n->param[P_BIAS] ? " bias," : "", add ? " residual," : "", relu ? " relu," : "");
-    omp_if(e, inside, 1);
-    emit(e, "/* over output channels */");
-    emit_for(e, "co", "for (int co = 0; co < %d; co++)", cout);
-    if (n->param[P_BIAS])
-        emit(e, "const float b = bias[co];");
     WinoOut wo = {SM, TH, TW, out.h, out.w, n->param[P_BIAS] != NULL, add, relu};
-    char *mc = xprintf("M + (size_t)co * %d", T), *yc = xprintf("yn + (size_t)co * %d", out.hw);
-    char *rc = xprintf("rn + (size_t)co * %d", out.hw);
-    kernel_emit_wino_output(e, kernel_isa(e->target), &wo, 4, emit_wino4_plain, mc, yc, rc);
-    free(mc);
-    free(yc);
-    free(rc);
-    emit_end(e, "co");
+    emit_wino_output(e, n, s, 4, emit_wino4_plain, wo, T);
     emit_end(e, "n");
 }
 

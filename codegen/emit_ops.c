@@ -40,8 +40,17 @@ void
 emit_weight(Emitter *e, const char *var, const Tensor *t)
 {
     char b[SHAPE_STRLEN];
-    emit(e, "const float *restrict %s = (const float *)(const void *)(wb + %" PRId64 "); /* %s %s */",
-         var, t->offset, t->name, shape_str(t->shape, b, sizeof b));
+    char *decl = xprintf("const float *restrict %s = (const float *)(const void *)(wb + %" PRId64 ");", var,
+                         t->offset);
+    char *what = xprintf("/* %s %s */", t->name, shape_str(t->shape, b, sizeof b));
+    if (4 * (e->depth - e->shift) + (int)(strlen(decl) + 1 + strlen(what)) <= EMIT_LINE_MAX) {
+        emit(e, "%s %s", decl, what);
+    } else {
+        emit(e, "%s", what);    /* too long for one line: the comment above */
+        emit(e, "%s", decl);
+    }
+    free(decl);
+    free(what);
 }
 
 /* ---------------------------------------------------------------- dispatch */

@@ -138,9 +138,10 @@ void
 kernel_emit_prelude(Emitter *e)
 {
     emit(e, "/* The block kernels: static functions, each inlined where the compiler can be told to, so");
-    emit(e, "   that in each layer their strides and trip counts are the constants they are there. */");
+    emit(e, "   that in each layer their strides and trip counts are the constants they are there (the");
+    emit(e, "   reference paths go unused where the vector kernels serve). */");
     emit(e, "#if defined(__GNUC__)");
-    emit(e, "#define VX_KERNEL static inline __attribute__((always_inline))");
+    emit(e, "#define VX_KERNEL static inline __attribute__((always_inline, unused))");
     emit(e, "#else");
     emit(e, "#define VX_KERNEL static inline");
     emit(e, "#endif");
@@ -387,7 +388,7 @@ block_params(Params *p, const KernelBlock *kb, const KernelOut *o)
         param(p, "int k0", xstrdup(kb->kfrom));
         param(p, "int k1", xstrdup(kb->kto));
     }
-    if (!kb->packed || o->tiled)
+    if (!kb->packed || (o->tiled && (o->bias || o->res || o->relu)))
         param(p, "int K", xprintf("%d", kb->K));
     param(p, kb->packed ? "const float *restrict wt" : "const float *restrict wg", xstrdup(kb->packed ? "wt" : "wg"));
     param(p, "float *restrict y", xstrdup(o->y));
@@ -528,9 +529,12 @@ block_body(Emitter *e, const KernelBlock *kb, const KernelBlock *fkb, const Kern
     size_t blen;
     FILE *f = kernel_memstream(&body, &blen);
     Emitter fe = {.f = f, .target = e->target, .depth = 1, .kernels = e->kernels};
-    if (constant && kb->co_lanes && !co_isa && has)
-        emit(&fe, "/* lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the weights"
-             " are not packed: pixels in the lanes */", kb->MR, kb->cols, kernel_isa_name(has));
+    if (constant && kb->co_lanes && !co_isa && has) {
+        char *c = xprintf("lanes = co: %d x %d is not whole %s vectors of channels in its registers, or the"
+                          " weights are not packed: pixels in the lanes", kb->MR, kb->cols, kernel_isa_name(has));
+        kernel_emit_comment(&fe, c);
+        free(c);
+    }
     if (isa) {
         emit(&fe, "(void)mr, (void)pn; /* the reference path's (mr the vector kernel's too if it guards rows) */");
         emit(&fe, "#if %s", kernel_isa_guard(isa));

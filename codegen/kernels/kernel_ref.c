@@ -89,6 +89,21 @@ ref_row(const char *base, int yc)
     return xprintf("%s + (size_t)(co0 + r) * ldy + p0", base);
 }
 
+/* The block's partial sums (reduction tiles) between acc and the output rows yrow (column j at
+ * yrow[jj]): stored there (store), or read back. */
+static void
+emit_partial_sums(Emitter *e, const char *yrow, const char *jj, bool store)
+{
+    emit_for(e, "r", "for (int r = 0; r < mr; r++)");
+    emit(e, store ? "float *restrict yr = %s;" : "const float *restrict yr = %s;", yrow);
+    emit(e, "for (int j = 0; j < pn; j++)");
+    if (store)
+        emit(e, "    yr[%s] = acc[r][j];", jj);
+    else
+        emit(e, "    acc[r][j] = yr[%s];", jj);
+    emit_end(e, "r");
+}
+
 /*
  * The reference path of a block, the body of a function with parameters
  * MR (the rows of the weight panel), NT, rows x cols (the block computed)
@@ -113,11 +128,7 @@ kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o)
     if (o->tiled) {
         emit(e, "/* a later tile of the reduction: the partial sums so far */");
         emit_open(e, NULL, "if (k0 > 0)");
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "const float *restrict yr = %s;", yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    acc[r][j] = yr[%s];", jj);
-        emit_end(e, "r");
+        emit_partial_sums(e, yrow, jj, false);
         emit_end(e, NULL);
     }
     emit_ref_kernel(e, kb);
@@ -125,11 +136,7 @@ kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o)
     if (o->tiled && epi) {
         emit(e, "/* not the last tile: store the partial sums */");
         emit_open(e, NULL, "if (k1 < K)");
-        emit_for(e, "r", "for (int r = 0; r < mr; r++)");
-        emit(e, "float *restrict yr = %s;", yrow);
-        emit(e, "for (int j = 0; j < pn; j++)");
-        emit(e, "    yr[%s] = acc[r][j];", jj);
-        emit_end(e, "r");
+        emit_partial_sums(e, yrow, jj, true);
         emit(e, "return;");
         emit_end(e, NULL);
     }

@@ -391,7 +391,7 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
             emit_open(e, NULL, "if (mr > %d)", r);
         line[0] = '\0';
         if (epi && o->bias)
-            snprintf(line, sizeof line, "bv = %s(bb[%d]);", isa->bcast, r);
+            snprintf(line, sizeof line, "bv = %s(%s[%d]);", isa->bcast, o->bias, r);
         for (int j = 0; j < nv; j++) {
             snprintf(v, sizeof v, "a%d_%d", r, j);
             row_at(p, sizeof p, "yb", r, j * isa->facts->lanes);
@@ -426,15 +426,13 @@ emit_acc_store(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, const Ke
     }
 }
 
-/* The block's output row yb, residual rb and bias bb (KernelOut). */
+/* The block's output row yb and residual rb (KernelOut); its bias is o->bias[r]. */
 static void
 emit_block_out(Emitter *e, const KernelOut *o)
 {
     emit(e, "float *restrict yb = %s + (size_t)co0 * ldy + p0; /* row r at yb + r * ldy */", o->y);
     if (o->res)
         emit(e, "const float *restrict rb = %s + (size_t)co0 * ldy + p0;", o->res);
-    if (o->bias)
-        emit(e, "const float *restrict bb = %s;", o->bias);
 }
 
 /* Accumulators <name><i>_<v> for i < n, v < nv, zero: one declaration per i. */
@@ -525,7 +523,7 @@ emit_columns_write(Emitter *e, const KernelBlock *kb, const KernelOut *o, const 
     if (epi && o->res)
         emit(e, "const float *restrict rr = rb + (size_t)r * ldy%s;", off);
     if (epi && o->bias)
-        emit(e, "const float b = bb[r];");
+        emit(e, "const float b = %s[r];", o->bias);
     emit_for(e, "j", "for (int j = 0; j < %d; j++)", cols);
     emit(e, "float v = %s[j][r]%s;", arr, epi && o->bias ? " + b" : "");
     if (epi && o->res)
@@ -802,8 +800,8 @@ emit_blocked_columns(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, co
         emit(e, "/* the block's bias, channels v * %d .. */", L);
         line[0] = '\0';
         for (int v = 0; v < nv; v++)
-            snprintf(line + strlen(line), sizeof line - strlen(line), "%sbv%d = %s(bb + %d)", v ? ", " : "", v,
-                     isa->load, v * L);
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%sbv%d = %s(%s + %d)", v ? ", " : "", v,
+                     isa->load, o->bias, v * L);
         snprintf(type, sizeof type, "const %s", isa->vtype);
         kernel_emit_decls(e, type, line);
     }
@@ -855,8 +853,6 @@ kernel_emit_vector_co(Emitter *e, const KernelIsa *isa, const KernelBlock *kb, c
         emit(e, "float *restrict yb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->y, L, L);
         if (o->res)
             emit(e, "const float *restrict rb = %s + ((size_t)(co0 / %d) * ldy + p0) * %d;", o->res, L, L);
-        if (o->bias)
-            emit(e, "const float *restrict bb = %s;", o->bias);
     } else {
         emit_block_out(e, o);
         emit(e, "float tb[%d][%d]; /* the block transposed: [column][channel] */", cols, MR);

@@ -172,7 +172,7 @@ void kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o
 /* ---- kernel_fn.c */
 
 /* No generated line is longer (the kernels wrap theirs). */
-#define KERNEL_LINE_MAX 120
+#define KERNEL_LINE_MAX EMIT_LINE_MAX
 
 /*
  * A call of the function computing block kb with its stores out (the vector

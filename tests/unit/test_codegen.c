@@ -836,7 +836,7 @@ START_TEST(tall_blocks_match_interpreter)
         ck_assert_int_eq(c3->def->sched.reg_co, 14);
         ck_assert_int_eq(c3->def->sched.reg_pix, 32);
         ck_assert_int_eq(c2->def->sched.reg_co, 6);    /* 35 input channels: the table's block */
-        check_hand_scheduled(g, t, true, cases[i].cflags, "for 13 x 32,");
+        check_hand_scheduled(g, t, true, cases[i].cflags, "of 13 x 32:");
     }
     ck_assert_int_ge(ran, 1);
 }
@@ -953,22 +953,22 @@ START_TEST(weight_prefetch)
         bool pack;
         const char *want, *not_want;
     } cases[] = {
-        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)wk + 1536), _MM_HINT_T0); /* the weight panel",
-         NULL},
-        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)wk + 8256), _MM_HINT_T0);\n", NULL},
+        {"x86-64-v4", true, "/* the weight panel, ahead */\n", NULL},
+        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)wk + 1536), _MM_HINT_T0);\n", NULL},
+        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)wk + 8192 + 64), _MM_HINT_T0);\n", NULL},
         {"x86-64-v3", true, "_mm_prefetch((const char *)((uintptr_t)wk + 1536), _MM_HINT_T0);", NULL},
         {"aarch64", true, "vfmaq_f32", "prefetch"},
         {"x86-64-v4", false, "_mm512_fmadd_ps", "the weight panel, ahead"},
-        /* w1 is a 1x1 on the input with pixel tiles outside: its rows (99 floats apart) 8 ahead */
-        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)bk + 3168), _MM_HINT_T0); /* the operand rows",
-         NULL},
-        {"x86-64-v3", false, "_mm_prefetch((const char *)((uintptr_t)bk + 3168), _MM_HINT_T0); /* the operand",
-         "bk + 3232"},
-        /* w4, channel blocks outside, on a 5x6 map: rows 30 floats apart, 8 ahead */
-        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)bk + 960), _MM_HINT_T0); /* the operand rows",
-         NULL},
-        {"x86-64-v3", false, "_mm_prefetch((const char *)((uintptr_t)bk + 960), _MM_HINT_T0); /* the operand rows",
-         NULL},
+        /* the operand rows 8 ahead, ldb floats apart, one line a 64-byte line of the 16 columns */
+        {"x86-64-v4", true, "/* the operand rows, ahead */\n", NULL},
+        {"x86-64-v4", true, "_mm_prefetch((const char *)((uintptr_t)bk + 32 * ldb), _MM_HINT_T0);\n", NULL},
+        {"x86-64-v3", false, "_mm_prefetch((const char *)((uintptr_t)bk + 32 * ldb), _MM_HINT_T0);\n",
+         "32 * ldb + 64"},
+        /* w1 is a 1x1 on the input with pixel tiles outside: its rows 99 floats apart (ldb) */
+        {"x86-64-v4", true, "(xg + p0, 99, 0, 8, wt, yg, 99, bias + co0, co0, p0, mr, pn);", NULL},
+        /* w4, channel blocks outside, on a 5x6 map: rows 30 floats apart */
+        {"x86-64-v4", true, "(xg + p0, 30, 0, 8, wt, yg, 30, bias + co0, co0, p0, mr, pn);", NULL},
+        {"x86-64-v3", false, "(xg + p0, 30, 0, 8, 8, wg, yg, 30, bias + co0, co0, p0, mr, pn);", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const Target *t = target_find(cases[i].target);
@@ -1150,7 +1150,7 @@ START_TEST(layer_comments)
     ck_assert_ptr_nonnull(strstr(c, "static void\nlayer_c1("));
     ck_assert_ptr_nonnull(strstr(c, "} /* layer_c6 */"));
     ck_assert_ptr_nonnull(strstr(c, "#define VX_API static"));
-    ck_assert_ptr_nonnull(strstr(c, "/* the block at the pixel edge: 2 columns */"));  /* c2: 90 = 22 * 4 + 2 */
+    ck_assert_ptr_nonnull(strstr(c, "the block at the pixel edge: 2 columns */"));  /* c2: 90 = 22 * 4 + 2 */
     ck_assert_ptr_nonnull(strstr(c, "/* a block short of output channels */"));        /* c2: 12 = 5 + 5 + 2 */
     ck_assert_ptr_null(strstr(c, "#include <immintrin.h>"));  /* no target: reference kernels only */
     ck_assert_ptr_nonnull(strstr(c, "in blocks of 5 output channels x 4 pixels"));
