@@ -1,6 +1,7 @@
 /*
  * codegen.c — the C emitter: file structure, weights file, memory plan and
- * API of a generated model.  The body of each layer is in emit_ops.c.
+ * API of a generated model.  The body of each layer is in emit_ops.c, the
+ * emitter API and the helpers all codegen files share in emit.c.
  *
  *   NAME.h        the API: shape macros, error codes, four functions
  *   NAME.c        the runtime (pasted from runtime/), one static function
@@ -25,194 +26,7 @@
 extern const char *const runtime_source_names[];
 extern const char *const runtime_source_texts[];
 
-/* ---------------------------------------------------------------- emit() */
-
-/* The formatted text, malloc'd. */
-static char *
-vformat(const char *fmt, va_list ap)
-{
-    va_list aq;
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    char *line = xmalloc((size_t)n + 1);
-    vsnprintf(line, (size_t)n + 1, fmt, ap);
-    return line;
-}
-
-/* One line at the current depth; preprocessor lines start at column 0. */
-static void
-put_line(Emitter *e, const char *line)
-{
-    if (e->outline)
-        outline_line(e, line);
-    if (line[0] != '#' && line[0] != '\0')
-        for (int i = e->shift; i < e->depth; i++)
-            fputs("    ", e->f);
-    fputs(line, e->f);
-    fputc('\n', e->f);
-}
-
-void
-emit(Emitter *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *line = vformat(fmt, ap);
-    va_end(ap);
-    put_line(e, line);
-    free(line);
-}
-
-/* One level deeper, with the label of the block just opened. */
-static void
-push(Emitter *e, const char *label)
-{
-    if (e->depth == EMIT_MAX_DEPTH)
-        bug("generated code nested more than %d deep", EMIT_MAX_DEPTH);
-    e->labels[e->depth++] = label;
-}
-
-/* Opens a block: the line, " {", one level deeper, the label remembered. */
-static void
-vopen(Emitter *e, const char *label, const char *fmt, va_list ap)
-{
-    char *head = vformat(fmt, ap);
-    if (e->outline && outline_open(e, label, head)) {
-        /* a loop of an outlined parallel nest: no line, no indentation */
-        push(e, label);
-        e->shift = e->depth - 2;
-        free(head);
-        return;
-    }
-    char *line = xprintf("%s%s{", head, head[0] ? " " : "");
-    put_line(e, line);
-    free(line);
-    free(head);
-    push(e, label);
-}
-
-void
-emit_open(Emitter *e, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vopen(e, label, fmt, ap);
-    va_end(ap);
-}
-
-void
-emit_scope(Emitter *e, const char *label)
-{
-    put_line(e, "{");
-    push(e, label);
-}
-
-void
-emit_for(Emitter *e, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vopen(e, label, fmt, ap);
-    va_end(ap);
-}
-
-/* Closes the innermost block with text; label (if not NULL) must be its own. */
-static void
-close_block(Emitter *e, const char *label, const char *text)
-{
-    if (e->depth == 0)
-        bug("emit_end with no block open");
-    const char *open = e->labels[--e->depth];
-    if (label && (!open || strcmp(open, label)))
-        bug("emit_end(\"%s\") closes the block \"%s\"", label, open ? open : "(unlabelled)");
-    if (e->outline)
-        outline_closed(e);
-    put_line(e, text);
-}
-
-void
-emit_end(Emitter *e, const char *label)
-{
-    if (e->depth == 0)
-        bug("emit_end with no block open");
-    if (e->outline && outline_end(e, label))
-        return;
-    const char *open = e->labels[e->depth - 1];
-    char *text = open ? xprintf("} /* %s */", open) : xstrdup("}");
-    close_block(e, label, text);
-    free(text);
-}
-
-void
-emit_end_raw(Emitter *e, const char *text)
-{
-    close_block(e, NULL, text);
-}
-
-void
-emit_else(Emitter *e, const char *fmt, ...)
-{
-    if (e->depth == 0)
-        bug("emit_else with no block open");
-    const char *label = e->labels[--e->depth];
-    va_list ap;
-    va_start(ap, fmt);
-    char *head = vformat(fmt, ap);
-    va_end(ap);
-    char *line = xprintf("} %s {", head);
-    put_line(e, line);
-    free(line);
-    free(head);
-    e->labels[e->depth++] = label;
-}
-
-void
-emit_blank(Emitter *e)
-{
-    fputc('\n', e->f);
-}
-
-void
-emit_omp_for(Emitter *e, int collapse)
-{
-    if (e->outline)
-        outline_parallel(e, collapse);
-    else if (collapse > 1)
-        emit(e, "VX_OMP(omp parallel for collapse(%d))", collapse);
-    else
-        emit(e, "VX_OMP(omp parallel for)");
-}
-
-/* A copy of s that is safe inside a C comment: no "*" "/" pairs, no controls. */
-static char *
-comment_safe(const char *s)
-{
-    size_t n = strlen(s);
-    char *r = xmalloc(2 * n + 1), *q = r;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            c = ' ';
-        *q++ = (char)c;
-        if (c == '*' && s[i + 1] == '/')
-            *q++ = ' ';
-        if (c == '/' && s[i + 1] == '*')
-            *q++ = ' ';
-    }
-    while (q > r && q[-1] == ' ')
-        q--;
-    *q = '\0';
-    return r;
-}
-
 /* ---------------------------------------------------------------- names */
-
-const char *
-codegen_name(const Graph *g, const CodegenOptions *o)
-{
-    return o->name ? o->name : g->name;
-}
 
 static bool
 valid_c_identifier(const char *s)
@@ -223,24 +37,6 @@ valid_c_identifier(const char *s)
         if (!(isalnum((unsigned char)*s) || *s == '_'))
             return false;
     return true;
-}
-
-/* NAME in upper case, for macros. */
-static char *
-upper(const char *s)
-{
-    char *r = xstrdup(s);
-    for (char *p = r; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    return r;
-}
-
-/* The handle's type in C: NAME, or with the Halide runtime (where NAME is the
-   entry point) struct NAME. */
-char *
-handle_type(const CodegenOptions *o, const char *name)
-{
-    return o->runtime == RUNTIME_HALIDE ? xprintf("struct %s", name) : xstrdup(name);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -524,8 +320,8 @@ emit_header(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
 {
     const char *name = codegen_name(g, o);
     char *ht = handle_type(o, name);
-    char *up = upper(name);
-    char *guard = upper(hname);
+    char *up = upper_case(name);
+    char *guard = upper_case(hname);
     for (char *p = guard; *p; p++)
         if (!isalnum((unsigned char)*p))
             *p = '_';
@@ -984,7 +780,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
             const WeightsImage *w, const Placement *pl, const char *wsha)
 {
     const char *name = codegen_name(g, o);
-    char *up = upper(name);
+    char *up = upper_case(name);
     char *ht = handle_type(o, name);
     const Value *in = g->inputs.v[0], *out = g->outputs.v[0];
     GraphStats st = graph_stats(g);
@@ -1136,11 +932,11 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit_blank(e);
 
     if (o->runtime == RUNTIME_HALIDE)
-        e->outline = outline_new();
+        outline_attach(e);
     for (int i = 0; i < g->nodes.n; i++)
         emit_layer(e, g->nodes.v[i]);
-    outline_free(e->outline);
-    e->outline = NULL;
+    if (o->runtime == RUNTIME_HALIDE)
+        outline_detach(e);
     if (o->runtime == RUNTIME_HALIDE)
         emit_forward(e, g, pl, up);
     else
