@@ -273,3 +273,96 @@ end_planes(Emitter *e)
     emit_end(e, "c");
     emit_end(e, "n");
 }
+
+/* ---------------------------------------------------------------- templates */
+
+/* The templates of runtime/ (*.c.in), embedded at build time (tools/embed_sources.sh). */
+extern const char *const runtime_template_names[];
+extern const char *const runtime_template_texts[];
+
+/* The text of section `section` of template `file`, up to the next section. */
+static const char *
+find_section(const char *file, const char *section, size_t *len)
+{
+    for (int i = 0; runtime_template_names[i]; i++) {
+        if (strcmp(runtime_template_names[i], file))
+            continue;
+        size_t n = strlen(section);
+        for (const char *p = runtime_template_texts[i]; p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+            if (strncmp(p, "@@ ", 3) || strncmp(p + 3, section, n) || p[3 + n] != '\n')
+                continue;
+            const char *start = p + 4 + n, *end = strstr(start, "\n@@ ");
+            *len = end ? (size_t)(end - start) + 1 : strlen(start);
+            return start;
+        }
+    }
+    bug("no section %s in the template %s", section, file);
+}
+
+/* The value of ${key} (key of klen bytes) in vars. */
+static const char *
+template_value(const char *const *vars, const char *key, size_t klen, const char *file)
+{
+    for (int i = 0; vars[i]; i += 2)
+        if (strlen(vars[i]) == klen && !strncmp(vars[i], key, klen))
+            return vars[i + 1];
+    bug("the template %s has ${%.*s}, which codegen does not fill", file, (int)klen, key);
+}
+
+char *
+template_text(const char *file, const char *section, const char *const *vars)
+{
+    size_t len;
+    const char *t = find_section(file, section, &len), *end = t + len;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        bug("open_memstream failed (out of memory)");
+    while (t < end) {
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        size_t n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+        size_t ind = strspn(t, " ");
+        const char *close = ind + 2 < n && !strncmp(t + ind, "${", 2) ? memchr(t + ind, '}', n - ind) : NULL;
+        if (close && close == t + n - 1) {
+            /* a line of one ${KEY}: each line of the value indented as it is */
+            const char *v = template_value(vars, t + ind + 2, (size_t)(close - t - ind - 2), file);
+            const char *vend = v + strlen(v);
+            while (vend > v && vend[-1] == '\n')
+                vend--;   /* a section's last newlines */
+            while (v < vend) {
+                size_t m = strcspn(v, "\n");
+                if (m && v[0] != '#')
+                    fprintf(f, "%*s", (int)ind, "");
+                fprintf(f, "%.*s\n", (int)m, v);
+                v += m + (v[m] == '\n');
+            }
+        } else {
+            for (const char *p = t; p < t + n; p++) {
+                const char *q = p[0] == '$' && p[1] == '{' ? memchr(p, '}', (size_t)(t + n - p)) : NULL;
+                if (q) {
+                    fputs(template_value(vars, p + 2, (size_t)(q - p - 2), file), f);
+                    p = q;
+                } else {
+                    fputc(*p, f);
+                }
+            }
+            if (nl)
+                fputc('\n', f);
+        }
+        t += n + 1;
+    }
+    if (fclose(f) != 0)
+        bug("open_memstream failed (out of memory)");
+    return buf;
+}
+
+void
+emit_template(Emitter *e, const char *file, const char *section, const char *const *vars)
+{
+    if (e->depth != 0 || e->hooks)
+        bug("template %s (%s) pasted inside a block", file, section);
+    char *text = template_text(file, section, vars);
+    fputs(text, e->f);
+    free(text);
+}

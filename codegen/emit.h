@@ -94,6 +94,17 @@ char *upper_case(const char *s);
 /* A copy of s (malloc'd) that is safe inside a C comment: no "*" "/" pairs, no controls. */
 char *comment_safe(const char *s);
 
+/*
+ * The templates of runtime/ (runtime/vx_api.c.in, vx_halide.c.in): section
+ * `section` of template `file` ("runtime/vx_api.c.in") with each ${KEY}
+ * replaced by its value; vars holds KEY, value pairs, then NULL.  A line of
+ * only indentation and ${KEY} takes a value of several lines (or none),
+ * each indented so (the template's header says the rules).  malloc'd.
+ */
+char *template_text(const char *file, const char *section, const char *const *vars);
+/* Writes template_text() at the top level of the file. */
+void emit_template(Emitter *e, const char *file, const char *section, const char *const *vars);
+
 /* Spatial and channel sizes of a 4-d (or 2-d [N, C]) value. */
 typedef struct Dims {
     int c, h, w;        /* channels, rows, columns (1 x 1 for [N, C]) */
