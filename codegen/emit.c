@@ -100,15 +100,6 @@ emit_scope(Emitter *e, const char *label)
     push(e, label);
 }
 
-void
-emit_for(Emitter *e, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vopen(e, label, fmt, ap);
-    va_end(ap);
-}
-
 /* Closes the innermost block with text; label (if not NULL) must be its own. */
 static void
 close_block(Emitter *e, const char *label, const char *text)

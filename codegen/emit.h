@@ -48,8 +48,9 @@ typedef struct Emitter {
  * (preprocessor) are not indented.
  */
 void emit(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void emit_for(Emitter *e, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void emit_open(Emitter *e, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A loop: emit_open under the name that says so. */
+#define emit_for emit_open
 /* A bare "{" block (a scope for declarations). */
 void emit_scope(Emitter *e, const char *label);
 void emit_end(Emitter *e, const char *label);
