@@ -12,7 +12,9 @@
  * dimensions are the NCHW dims reversed (0 = width, 1 = height,
  * 2 = channels, 3 = batch), dense.  Both APIs run the same layer code
  * (vx_forward in NAME.c); the parallel loops are outlined by emit_par.c.
- * docs/generated-code.md describes the convention.
+ * docs/generated-code.md describes the convention.  The fixed text is the
+ * template runtime/vx_halide.c.in; this file fills it in and writes what
+ * walks over the buffers and their dimensions.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -89,9 +91,7 @@ halide_emit_header(Emitter *e, const Graph *g, const CodegenOptions *o)
     const char *name = codegen_name(g, o);
     HlBuf in = hl_tensor(((const Value *)g->inputs.v[0])->name, "Input", g->inputs.v[0]);
     HlBuf out = hl_tensor(g->outnames.v[0], "Output", g->outputs.v[0]);
-    char *up = xstrdup(name);
-    for (char *p = up; *p; p++)
-        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+    char *up = upper_case(name);
     emit_blank(e);
     emit(e, "/* run() and the Halide entry point: halide_do_par_for reported an error. */");
     emit(e, "#define %s_ERR_RUNTIME (-14)", up);
