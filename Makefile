@@ -42,7 +42,7 @@ HEADERS := $(wildcard $(SRC_DIRS:%=%/*.h))
 GEN_SRC := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c $(BUILD)/gen/sched_parser.c $(BUILD)/gen/sched_lexer.c
 GEN_HDR := $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h $(BUILD)/gen/sched_parser.h $(BUILD)/gen/sched_lexer.h
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) \
-           $(BUILD)/obj/gen/runtime_src.o
+           $(BUILD)/obj/gen/runtime_src.o $(BUILD)/obj/gen/runtime_templates.o
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -105,7 +105,14 @@ RUNTIME_PASTE := runtime/vx_crc32.h runtime/vx_crc32.c runtime/vx_runtime.h runt
                  runtime/vx_weights.c
 $(BUILD)/gen/runtime_src.c: $(RUNTIME_PASTE) tools/embed_sources.sh
 	@mkdir -p $(dir $@)
-	sh tools/embed_sources.sh $(RUNTIME_PASTE) > $@.tmp && mv $@.tmp $@
+	sh tools/embed_sources.sh runtime_source $(RUNTIME_PASTE) > $@.tmp && mv $@.tmp $@
+
+# The templates of the API functions generated code defines (codegen fills
+# them in: emit_template in codegen/emit.c).
+RUNTIME_TEMPLATES := runtime/vx_api.c.in runtime/vx_halide.c.in
+$(BUILD)/gen/runtime_templates.c: $(RUNTIME_TEMPLATES) tools/embed_sources.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_sources.sh runtime_template $(RUNTIME_TEMPLATES) > $@.tmp && mv $@.tmp $@
 
 # Unit tests: every tests/unit/*.c defines one or more `Suite *suite_NAME(void)`;
 # the runner is generated from those definitions.

@@ -1,6 +1,7 @@
 /*
  * codegen.c — the C emitter: file structure, weights file, memory plan and
- * API of a generated model.  The body of each layer is in emit_ops.c.
+ * API of a generated model.  The body of each layer is in emit_ops.c, the
+ * emitter API and the helpers all codegen files share in emit.c.
  *
  *   NAME.h        the API: shape macros, error codes, four functions
  *   NAME.c        the runtime (pasted from runtime/), one static function
@@ -25,194 +26,7 @@
 extern const char *const runtime_source_names[];
 extern const char *const runtime_source_texts[];
 
-/* ---------------------------------------------------------------- emit() */
-
-/* The formatted text, malloc'd. */
-static char *
-vformat(const char *fmt, va_list ap)
-{
-    va_list aq;
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    char *line = xmalloc((size_t)n + 1);
-    vsnprintf(line, (size_t)n + 1, fmt, ap);
-    return line;
-}
-
-/* One line at the current depth; preprocessor lines start at column 0. */
-static void
-put_line(Emitter *e, const char *line)
-{
-    if (e->outline)
-        outline_line(e, line);
-    if (line[0] != '#' && line[0] != '\0')
-        for (int i = e->shift; i < e->depth; i++)
-            fputs("    ", e->f);
-    fputs(line, e->f);
-    fputc('\n', e->f);
-}
-
-void
-emit(Emitter *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *line = vformat(fmt, ap);
-    va_end(ap);
-    put_line(e, line);
-    free(line);
-}
-
-/* One level deeper, with the label of the block just opened. */
-static void
-push(Emitter *e, const char *label)
-{
-    if (e->depth == EMIT_MAX_DEPTH)
-        bug("generated code nested more than %d deep", EMIT_MAX_DEPTH);
-    e->labels[e->depth++] = label;
-}
-
-/* Opens a block: the line, " {", one level deeper, the label remembered. */
-static void
-vopen(Emitter *e, const char *label, const char *fmt, va_list ap)
-{
-    char *head = vformat(fmt, ap);
-    if (e->outline && outline_open(e, label, head)) {
-        /* a loop of an outlined parallel nest: no line, no indentation */
-        push(e, label);
-        e->shift = e->depth - 2;
-        free(head);
-        return;
-    }
-    char *line = xprintf("%s%s{", head, head[0] ? " " : "");
-    put_line(e, line);
-    free(line);
-    free(head);
-    push(e, label);
-}
-
-void
-emit_open(Emitter *e, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vopen(e, label, fmt, ap);
-    va_end(ap);
-}
-
-void
-emit_scope(Emitter *e, const char *label)
-{
-    put_line(e, "{");
-    push(e, label);
-}
-
-void
-emit_for(Emitter *e, const char *label, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vopen(e, label, fmt, ap);
-    va_end(ap);
-}
-
-/* Closes the innermost block with text; label (if not NULL) must be its own. */
-static void
-close_block(Emitter *e, const char *label, const char *text)
-{
-    if (e->depth == 0)
-        bug("emit_end with no block open");
-    const char *open = e->labels[--e->depth];
-    if (label && (!open || strcmp(open, label)))
-        bug("emit_end(\"%s\") closes the block \"%s\"", label, open ? open : "(unlabelled)");
-    if (e->outline)
-        outline_closed(e);
-    put_line(e, text);
-}
-
-void
-emit_end(Emitter *e, const char *label)
-{
-    if (e->depth == 0)
-        bug("emit_end with no block open");
-    if (e->outline && outline_end(e, label))
-        return;
-    const char *open = e->labels[e->depth - 1];
-    char *text = open ? xprintf("} /* %s */", open) : xstrdup("}");
-    close_block(e, label, text);
-    free(text);
-}
-
-void
-emit_end_raw(Emitter *e, const char *text)
-{
-    close_block(e, NULL, text);
-}
-
-void
-emit_else(Emitter *e, const char *fmt, ...)
-{
-    if (e->depth == 0)
-        bug("emit_else with no block open");
-    const char *label = e->labels[--e->depth];
-    va_list ap;
-    va_start(ap, fmt);
-    char *head = vformat(fmt, ap);
-    va_end(ap);
-    char *line = xprintf("} %s {", head);
-    put_line(e, line);
-    free(line);
-    free(head);
-    e->labels[e->depth++] = label;
-}
-
-void
-emit_blank(Emitter *e)
-{
-    fputc('\n', e->f);
-}
-
-void
-emit_omp_for(Emitter *e, int collapse)
-{
-    if (e->outline)
-        outline_parallel(e, collapse);
-    else if (collapse > 1)
-        emit(e, "VX_OMP(omp parallel for collapse(%d))", collapse);
-    else
-        emit(e, "VX_OMP(omp parallel for)");
-}
-
-/* A copy of s that is safe inside a C comment: no "*" "/" pairs, no controls. */
-static char *
-comment_safe(const char *s)
-{
-    size_t n = strlen(s);
-    char *r = xmalloc(2 * n + 1), *q = r;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            c = ' ';
-        *q++ = (char)c;
-        if (c == '*' && s[i + 1] == '/')
-            *q++ = ' ';
-        if (c == '/' && s[i + 1] == '*')
-            *q++ = ' ';
-    }
-    while (q > r && q[-1] == ' ')
-        q--;
-    *q = '\0';
-    return r;
-}
-
 /* ---------------------------------------------------------------- names */
-
-const char *
-codegen_name(const Graph *g, const CodegenOptions *o)
-{
-    return o->name ? o->name : g->name;
-}
 
 static bool
 valid_c_identifier(const char *s)
@@ -223,24 +37,6 @@ valid_c_identifier(const char *s)
         if (!(isalnum((unsigned char)*s) || *s == '_'))
             return false;
     return true;
-}
-
-/* NAME in upper case, for macros. */
-static char *
-upper(const char *s)
-{
-    char *r = xstrdup(s);
-    for (char *p = r; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    return r;
-}
-
-/* The handle's type in C: NAME, or with the Halide runtime (where NAME is the
-   entry point) struct NAME. */
-char *
-handle_type(const CodegenOptions *o, const char *name)
-{
-    return o->runtime == RUNTIME_HALIDE ? xprintf("struct %s", name) : xstrdup(name);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -524,8 +320,8 @@ emit_header(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
 {
     const char *name = codegen_name(g, o);
     char *ht = handle_type(o, name);
-    char *up = upper(name);
-    char *guard = upper(hname);
+    char *up = upper_case(name);
+    char *guard = upper_case(hname);
     for (char *p = guard; *p; p++)
         if (!isalnum((unsigned char)*p))
             *p = '_';
@@ -821,79 +617,26 @@ emit_forward_omp(Emitter *e, const Graph *g, const Placement *pl, const char *up
     emit_blank(e);
 }
 
-/* OpenMP runtime: the rest of NAME_run(), after the arena is there. */
-static void
-emit_omp_run(Emitter *e, const char *up)
-{
-    emit(e, "#ifndef VX_PROFILE");
-    emit_scope(e, NULL);
-    emit(e, "/* A batch of whole rounds of as many images as threads (any batch on one thread, or");
-    emit(e, "   without OpenMP): each thread takes whole images, one at a time, through every layer,");
-    emit(e, "   on its own part of the arena, so an image's activations stay in its core's caches");
-    emit(e, "   from layer to layer, and with two threads or more one parallel region serves the");
-    emit(e, "   run.  The layers' own parallel loops are then nested, and run on the one thread");
-    emit(e, "   (OpenMP's default: one active level).  Each image is computed exactly as in the");
-    emit(e, "   layer-by-layer path below. */");
-    emit(e, "#ifdef _OPENMP");
-    emit(e, "const int threads = omp_in_parallel() ? 0 : omp_get_max_threads();");
-    emit(e, "#else");
-    emit(e, "const int threads = 1;");
-    emit(e, "#endif");
-    emit_open(e, NULL, "if (threads > 0 && batch %% threads == 0)");
-    emit(e, "const unsigned char *wb = model->wb;");
-    emit(e, "float *a = model->arena;");
-    emit(e, "VX_OMP(omp parallel for schedule(static) if (threads > 1))");
-    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
-    emit(e, "#ifdef _OPENMP");
-    emit(e, "const size_t part = (size_t)omp_get_thread_num();");
-    emit(e, "#else");
-    emit(e, "const size_t part = 0;");
-    emit(e, "#endif");
-    emit(e, "vx_forward(wb, a + part * (VX_ARENA_BYTES / sizeof(float)), 1,");
-    emit(e, "           input + (size_t)n * %s_INPUT_SIZE,", up);
-    emit(e, "           output + (size_t)n * %s_OUTPUT_SIZE, NULL);", up);
-    emit_end(e, "n");
-    emit(e, "return %s_OK;", up);
-    emit_end(e, NULL);
-    emit_end(e, NULL);
-    emit(e, "#endif");
-    emit(e, "/* Otherwise (batch 1 on two threads, say) layer by layer, each with the schedule's");
-    emit(e, "   parallel loops inside. */");
-    emit(e, "#ifdef VX_PROFILE");
-    emit(e, "model->runs++;");
-    emit(e, "model->images += batch;");
-    emit(e, "vx_forward(model->wb, model->arena, batch, input, output, model->prof);");
-    emit(e, "#else");
-    emit(e, "vx_forward(model->wb, model->arena, batch, input, output, NULL);");
-    emit(e, "#endif");
-    emit(e, "return %s_OK;", up);
-}
+#define API_TEMPLATE "runtime/vx_api.c.in"
 
-/* Halide runtime: the rest of NAME_run(), the arena from halide_malloc. */
+/* Section fn of the API template, its ${key} (if not NULL) filled with
+ * section part, or nothing if part is NULL. */
 static void
-emit_halide_run(Emitter *e, const char *up)
+emit_api_function(Emitter *e, const char *const *vars, const char *fn, const char *key, const char *part)
 {
-    emit(e, "/* The arena grows to the largest batch seen; it never shrinks.  It comes from");
-    emit(e, "   halide_malloc, so a custom Halide allocator applies. */");
-    emit_open(e, NULL, "if (batch > model->arena_batch)");
-    emit(e, "if (model->arena)");
-    emit(e, "    halide_free(NULL, model->arena);");
-    emit(e, "model->arena = (float *)halide_malloc(NULL, (size_t)batch * VX_ARENA_BYTES);");
-    emit(e, "model->arena_batch = model->arena ? batch : 0;");
-    emit(e, "if (!model->arena)");
-    emit(e, "    return %s_ERR_NOMEM;", up);
-    emit_end(e, NULL);
-    emit(e, "#ifdef VX_PROFILE");
-    emit(e, "model->runs++;");
-    emit(e, "model->images += batch;");
-    emit(e, "if (vx_forward(NULL, model->wb, model->arena, batch, input, output, model->prof))");
-    emit(e, "#else");
-    emit(e, "if (vx_forward(NULL, model->wb, model->arena, batch, input, output, NULL))");
-    emit(e, "#endif");
-    emit(e, "    return %s_ERR_RUNTIME;", up);
-    emit(e, "return %s_OK;", up);
-    emit_end(e, NULL);
-    emit_blank(e);
+    const char *all[16];
+    int n = 0;
+    for (; vars[n]; n++) {
+        if (n + 3 >= 16)
+            bug("emit_api_function: too many template keys");
+        all[n] = vars[n];
+    }
+    char *text = part ? template_text(API_TEMPLATE, part, vars) : xstrdup("");
+    all[n] = key;
+    all[n + 1] = text;
+    all[n + 2] = NULL;
+    emit_template(e, API_TEMPLATE, fn, all);
+    free(text);
 }
 
 /* Pastes the runtime sources, without their includes of each other. */
@@ -966,7 +709,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
             const WeightsImage *w, const Placement *pl, const char *wsha)
 {
     const char *name = codegen_name(g, o);
-    char *up = upper(name);
+    char *up = upper_case(name);
     char *ht = handle_type(o, name);
     const Value *in = g->inputs.v[0], *out = g->outputs.v[0];
     GraphStats st = graph_stats(g);
@@ -1118,7 +861,7 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
     emit_blank(e);
 
     if (o->runtime == RUNTIME_HALIDE)
-        e->outline = outline_new();
+        outline_attach(e);
     /* The kernel functions a layer brings go before it; a first pass over the layers, which
        writes nothing, sees every block of each kernel (kernel_fn.c). */
     for (int pass = 0; pass < 2; pass++) {
@@ -1130,107 +873,23 @@ emit_source(Emitter *e, const Graph *g, const CodegenOptions *o, const char *hna
         }
     }
     kernels_free(e);
-    outline_free(e->outline);
-    e->outline = NULL;
+    if (o->runtime == RUNTIME_HALIDE)
+        outline_detach(e);
     if (o->runtime == RUNTIME_HALIDE)
         emit_forward(e, g, pl, up);
     else
         emit_forward_omp(e, g, pl, up);
 
-    emit(e, "int");
-    emit(e, "%s_open(const char *weights_path, %s **model)", name, ht);
-    emit_scope(e, NULL);
-    emit(e, "static const vx_expect expect = {VX_MODEL_NAME, VX_TENSOR_COUNT, VX_DATA_SIZE, VX_LAYOUT_HASH};");
-    emit(e, "%s *m;", ht);
-    emit(e, "int err;");
-    emit(e, "if (!model)");
-    emit(e, "    return %s_ERR_ARG;", up);
-    emit(e, "*model = NULL;");
-    emit(e, "m = calloc(1, sizeof *m);");
-    emit(e, "if (!m)");
-    emit(e, "    return %s_ERR_NOMEM;", up);
-    if (o->embed)
-        emit(e, "err = vx_weights_open(weights_path, (const unsigned char *)&vx_blob, VX_BLOB_SIZE, &expect, &m->wb, &m->wowned);");
-    else
-        emit(e, "err = vx_weights_open(weights_path, NULL, 0, &expect, &m->wb, &m->wowned);");
-    emit_open(e, NULL, "if (err)");
-    emit(e, "free(m);");
-    emit(e, "return err;");
-    emit_end(e, NULL);
-    emit(e, "*model = m;");
-    emit(e, "return %s_OK;", up);
-    emit_end(e, NULL);
-    emit_blank(e);
-
-    emit(e, "int");
-    emit(e, "%s_run(%s *model, int batch, const float *input, float *output)", name, ht);
-    emit_scope(e, NULL);
-    emit(e, "if (!model || !input || !output)");
-    emit(e, "    return %s_ERR_ARG;", up);
-    emit(e, "if (batch < 1 || (size_t)batch > VX_MAX_BATCH)");
-    emit(e, "    return %s_ERR_BATCH;", up);
-    if (o->runtime == RUNTIME_HALIDE) {
-        emit_halide_run(e, up);
-    } else {
-        emit(e, "/* The arena grows to the largest batch seen; it never shrinks. */");
-        emit_open(e, NULL, "if (batch > model->arena_batch)");
-        emit(e, "vx_free(model->arena);");
-        emit(e, "model->arena = vx_alloc((size_t)batch * VX_ARENA_BYTES);");
-        emit(e, "model->arena_batch = model->arena ? batch : 0;");
-        emit(e, "if (!model->arena)");
-        emit(e, "    return %s_ERR_NOMEM;", up);
-        emit_end(e, NULL);
-        emit_omp_run(e, up);
-        emit_end(e, NULL);
-        emit_blank(e);
-    }
-    emit(e, "void");
-    emit(e, "%s_close(%s *model)", name, ht);
-    emit_scope(e, NULL);
-    emit(e, "if (!model)");
-    emit(e, "    return;");
-    emit(e, "#ifdef VX_PROFILE");
-    emit_open(e, NULL, "if (model->runs)");
-    emit(e, "double total = 0.0, flops = 0.0;");
-    emit(e, "int i;");
-    emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
-    emit(e, "    total += model->prof[i], flops += vx_layer_flops[i];");
-    emit(e, "/* achieved GFLOP/s: the layer's multiply-accumulates (x2) over its time (convs and linear) */");
-    emit(e, "fprintf(stderr, \"%%-24s %%10s %%6s %%9s  (%%d runs, %%.0f images)\\n\", \"layer\", \"ms/run\", \"%%\", \"GFLOP/s\",");
-    emit(e, "        model->runs, model->images);");
-    emit(e, "for (i = 0; i < %d; i++)", g->nodes.n);
-    emit_open(e, NULL, "if (vx_layer_flops[i] > 0.0 && model->prof[i] > 0.0)");
-    emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6.1f %%9.3g\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
-    emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0,");
-    emit(e, "        vx_layer_flops[i] * model->images / model->prof[i] * 1e-9);");
-    emit_else(e, "else");
-    emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6.1f %%9s\\n\", vx_layer_names[i], 1e3 * model->prof[i] / model->runs,");
-    emit(e, "        total > 0 ? 100.0 * model->prof[i] / total : 0.0, \"-\");");
-    emit_end(e, NULL);
-    emit(e, "fprintf(stderr, \"%%-24s %%10.3f %%6s %%9.3g\\n\", \"total\", 1e3 * total / model->runs, \"\",");
-    emit(e, "        total > 0 ? flops * model->images / total * 1e-9 : 0.0);");
-    emit_end(e, NULL);
-    emit(e, "#endif");
-    if (o->runtime == RUNTIME_HALIDE) {
-        emit(e, "if (model->arena)");
-        emit(e, "    halide_free(NULL, model->arena);");
-    } else {
-        emit(e, "vx_free(model->arena);");
-    }
-    emit(e, "vx_free(model->wowned);");
-    emit(e, "free(model);");
-    emit_end(e, NULL);
-    emit_blank(e);
-
-    emit(e, "const char *");
-    emit(e, "%s_strerror(int err)", name);
-    emit_scope(e, NULL);
-    if (o->runtime == RUNTIME_HALIDE) {
-        emit(e, "if (err == %s_ERR_RUNTIME)", up);
-        emit(e, "    return \"the Halide runtime reported an error (through halide_error)\";");
-    }
-    emit(e, "return vx_strerror(err);");
-    emit_end(e, NULL);
+    /* The API functions (runtime/vx_api.c.in). */
+    bool hl = o->runtime == RUNTIME_HALIDE;
+    char *layers = xprintf("%d", g->nodes.n);
+    const char *vars[] = {"name", name, "UP", up, "handle", ht, "layers", layers,
+                          "blob", o->embed ? "(const unsigned char *)&vx_blob, VX_BLOB_SIZE" : "NULL, 0", NULL};
+    emit_api_function(e, vars, "open", NULL, NULL);
+    emit_api_function(e, vars, "run", "run_body", hl ? "run_halide" : "run_openmp");
+    emit_api_function(e, vars, "close", "close_arena", hl ? "close_arena_halide" : "close_arena_openmp");
+    emit_api_function(e, vars, "strerror", "strerror_runtime", hl ? "strerror_halide" : NULL);
+    free(layers);
     if (o->runtime == RUNTIME_HALIDE) {
         emit_blank(e);
         halide_emit_entry(e, g, o);

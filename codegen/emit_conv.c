@@ -404,8 +404,6 @@ emit_gemm_tile_panels(Emitter *e, const Node *n, const Schedule *s, const Dims *
     int ncb = (cout_g + MR - 1) / MR, npt = (P + NT - 1) / NT;
     int gt = s->tile_pix ? s->tile_pix / NT : 1, ng = (npt + gt - 1) / gt;
     bool split = s->parallel == PAR_INSIDE && (s->tile_pix ? ng < SPLIT_GROUPS : npt < SPLIT_TILES);
-    if (n->scratch != (int64_t)K * npt * NT * 4)
-        bug("gemm %s: scratch differs from the schedule's tile panels", n->name);
 
     emit(e, "/* Y[co][p] = sum_k W[co][k] * B[k][p] in blocks of %d output channels x %d pixels; B, the im2col",
          MR, NT);
@@ -607,8 +605,6 @@ emit_conv2d_direct(Emitter *e, const Node *n, const Schedule *s)
     int MR = s->reg_co, NT = s->reg_pix;
     int ncb = (cout_g + MR - 1) / MR, nct = (out.w + NT - 1) / NT, npt = out.h * nct;
     KernelTaps taps = direct_taps(n);
-    if (n->scratch != (int64_t)taps.cin * taps.chan * 4)
-        bug("direct %s: scratch differs from the padded input", n->name);
 
     emit_conv_params(e, n);
     open_image_and_group(e, n, s, &in, &out, packed);
@@ -781,9 +777,10 @@ open_wino_image(Emitter *e, const Node *n, const Schedule *s, int npos, int T, i
  *      packed at compile time (pack_weights);
  *   3. Y = A^T M A per tile, then the epilogue, stored inside the output.
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], A^T = [1 1 1 0; 0 1 -1 -1].
- * The 16 matrices of V and of M lie SV and SM floats apart: their sizes plus
- * one cache line, so the 16 values of one tile never share a cache set
- * (a size like 512 x 16 floats, 32 KiB, would put all 16 in one).
+ * The 16 matrices of V and of M lie SV and SM floats apart (Node.wino, from
+ * the schedule): their sizes plus one cache line, so the 16 values of one
+ * tile never share a cache set (a size like 512 x 16 floats, 32 KiB, would
+ * put all 16 in one).
  */
 /* The plain loops' epilogue of one output: v = val (+ b) (+ res), relu, stored at out. */
 static void
@@ -858,11 +855,9 @@ emit_conv2d_winograd2(Emitter *e, const Node *n, const Schedule *s)
 {
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
     int cin = in.c, cout = out.c;
-    int TH = (out.h + 1) / 2, TW = (out.w + 1) / 2, T = TH * TW;
-    if (T != sched_block_columns(n, ALGO_WINOGRAD2) || n->scratch != 16 * ((int64_t)T * (cin + cout) + 32) * 4)
-        bug("winograd(2) %s: tiles or scratch differ from the schedule's", n->name);
+    int TH = n->wino.tiles_h, TW = n->wino.tiles_w, T = n->wino.tiles;
     bool inside = s->parallel == PAR_INSIDE;
-    int SV = cin * T + 16, SM = cout * T + 16;
+    int SV = n->wino.sv, SM = n->wino.sm;
     bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
 
     open_wino_image(e, n, s, 16, T, SV, SM);
@@ -1011,11 +1006,9 @@ emit_conv2d_winograd4(Emitter *e, const Node *n, const Schedule *s)
 {
     Dims in = dims_of(n->in[0]), out = dims_of(n->out);
     int cin = in.c, cout = out.c;
-    int TH = (out.h + 3) / 4, TW = (out.w + 3) / 4, T = TH * TW, CH = wino_chunk(TW);
-    if (T != sched_block_columns(n, ALGO_WINOGRAD4) || n->scratch != 36 * ((int64_t)T * (cin + cout) + 32) * 4)
-        bug("winograd(4) %s: tiles or scratch differ from the schedule's", n->name);
+    int TH = n->wino.tiles_h, TW = n->wino.tiles_w, T = n->wino.tiles, CH = wino_chunk(TW);
     bool inside = s->parallel == PAR_INSIDE;
-    int SV = cin * T + 16, SM = cout * T + 16;
+    int SV = n->wino.sv, SM = n->wino.sm;
     bool add = n->epi & EPI_ADD, relu = n->epi & EPI_RELU;
 
     open_wino_image(e, n, s, 36, T, SV, SM);

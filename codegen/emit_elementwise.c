@@ -1,39 +1,13 @@
 /*
  * emit_elementwise.c — per-channel and elementwise layers: batchnorm (what
  * fold_bn leaves), scale_shift, relu, add, and flatten's copy.  The loops
- * over images and channels are shared with the pools (begin_planes).
+ * over images and channels are begin_planes (emit.c), shared with the pools.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
-
-/* Opens the loops over images and channels and defines xc, yc (and x2c). */
-void
-begin_planes(Emitter *e, const Node *n, const Schedule *s, const Dims *in, const Dims *out,
-             bool two)
-{
-    emit(e, "/* over images and channels */");
-    if (s->parallel == PAR_INSIDE)
-        emit_omp_for(e, 2);
-    else if (s->parallel == PAR_BATCH)
-        emit_omp_for(e, 1);
-    emit_for(e, "n", "for (int n = 0; n < batch; n++)");
-    emit_for(e, "c", "for (int c = 0; c < %d; c++)", in->c);
-    emit(e, "const float *xc = x + ((size_t)n * %d + c) * %d;", in->c, in->hw);
-    if (two)
-        emit(e, "const float *x2c = x2 + ((size_t)n * %d + c) * %d;", in->c, in->hw);
-    emit(e, "float *yc = y + ((size_t)n * %d + c) * %d;", out->c, out->hw);
-    (void)n;
-}
-
-void
-end_planes(Emitter *e)
-{
-    emit_end(e, "c");
-    emit_end(e, "n");
-}
 
 void
 emit_batchnorm(Emitter *e, const Node *n, const Schedule *s)
@@ -148,10 +122,7 @@ emit_reorder(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "/* %s: channel ch, pixel p at [ch][p] in NCHW, at [ch / %d][p][ch %% %d] in NCHW%dc */",
          to_blocked ? "NCHW -> NCHWc" : "NCHWc -> NCHW", c, c, c);
     emit(e, "/* over images and blocks of %d channels */", c);
-    if (s->parallel == PAR_INSIDE)
-        emit_omp_for(e, 2);
-    else if (s->parallel == PAR_BATCH)
-        emit_omp_for(e, 1);
+    emit_omp_planes(e, s);
     emit_for(e, "n", "for (int n = 0; n < batch; n++)");
     emit_for(e, "cb", "for (int cb = 0; cb < %d; cb++)", d.c / c);
     emit(e, "const float *restrict xb = x + ((size_t)n * %d + cb) * %d;", d.c / c, c * d.hw);

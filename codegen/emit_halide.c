@@ -12,7 +12,9 @@
  * dimensions are the NCHW dims reversed (0 = width, 1 = height,
  * 2 = channels, 3 = batch), dense.  Both APIs run the same layer code
  * (vx_forward in NAME.c); the parallel loops are outlined by emit_par.c.
- * docs/generated-code.md describes the convention.
+ * docs/generated-code.md describes the convention.  The fixed text is the
+ * template runtime/vx_halide.c.in; this file fills it in and writes what
+ * walks over the buffers and their dimensions.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -89,9 +91,7 @@ halide_emit_header(Emitter *e, const Graph *g, const CodegenOptions *o)
     const char *name = codegen_name(g, o);
     HlBuf in = hl_tensor(((const Value *)g->inputs.v[0])->name, "Input", g->inputs.v[0]);
     HlBuf out = hl_tensor(g->outnames.v[0], "Output", g->outputs.v[0]);
-    char *up = xstrdup(name);
-    for (char *p = up; *p; p++)
-        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+    char *up = upper_case(name);
     emit_blank(e);
     emit(e, "/* run() and the Halide entry point: halide_do_par_for reported an error. */");
     emit(e, "#define %s_ERR_RUNTIME (-14)", up);
@@ -129,21 +129,38 @@ halide_emit_header(Emitter *e, const Graph *g, const CodegenOptions *o)
 
 /* ---------------------------------------------------------------- NAME.c */
 
+#define HALIDE_TEMPLATE "runtime/vx_halide.c.in"
+
 void
 halide_emit_prelude(Emitter *e)
 {
-    emit(e, "/* Halide's runtime API (HalideRuntime.h, from Halide's include directory):");
-    emit(e, "   halide_buffer_t, the thread pool, the allocator and the error handler. */");
-    emit(e, "#include <stdio.h>");
-    emit(e, "#include \"HalideRuntime.h\"");
-    emit_blank(e);
-    emit(e, "/* Tasks per parallel loop at most (build with -DVX_HL_TASKS=N to change): each task");
-    emit(e, "   takes a contiguous share of the loop's iterations.  More tasks than threads let");
-    emit(e, "   the pool balance the load; each task costs a trip through the pool's queue. */");
-    emit(e, "#ifndef VX_HL_TASKS");
-    emit(e, "#define VX_HL_TASKS 64");
-    emit(e, "#endif");
-    emit_blank(e);
+    const char *none[] = {NULL};
+    emit_template(e, HALIDE_TEMPLATE, "prelude", none);
+}
+
+/* An Emitter into memory: what it writes becomes the value of a template key. */
+typedef struct Capture {
+    Emitter e;          /* write with it at depth 0; the template indents */
+    char *text;         /* after capture_end: the text (malloc'd) */
+    size_t len;
+} Capture;
+
+static Emitter *
+capture_begin(Capture *c)
+{
+    memset(c, 0, sizeof *c);
+    c->e.f = open_memstream(&c->text, &c->len);
+    if (!c->e.f)
+        bug("open_memstream failed (out of memory)");
+    return &c->e;
+}
+
+static char *
+capture_end(Capture *c)
+{
+    if (fclose(c->e.f) != 0)
+        bug("open_memstream failed (out of memory)");
+    return c->text;
 }
 
 /* The checks of one real buffer's dims: mins 0, the extents, dense strides. */
@@ -215,6 +232,76 @@ emit_estimates(Emitter *e, const char *var, const HlBuf *b)
     emit(e, "static const int64_t *const %s_p[%d] = {%s};", var, 2 * b->rank, buf);
 }
 
+/* The parts of the entry point that walk over its buffers, for the template's keys. */
+typedef struct EntryParts {
+    char *check_kinds, *queries, *shape_checks, *hosts, *estimates, *arguments;
+} EntryParts;
+
+static EntryParts
+entry_parts(const HlBuf *const *bufs, int first)
+{
+    EntryParts p;
+    Capture c;
+    Emitter *e = capture_begin(&c);
+    for (int i = first; i < 3; i++) {
+        const HlBuf *b = bufs[i];
+        emit(e, "vx_err = vx_hl_check_kind(\"%s buffer %s\", \"%s\", %s, VX_HL_TYPE(%s, %d, 1), %d);",
+             b->kind, b->name, b->name, b->name, i == 0 ? "halide_type_uint" : "halide_type_float",
+             i == 0 ? 8 : 32, b->rank);
+        emit(e, "if (vx_err)");
+        emit(e, "    return vx_err;");
+    }
+    p.check_kinds = capture_end(&c);
+
+    e = capture_begin(&c);
+    for (int i = first; i < 3; i++) {
+        const HlBuf *b = bufs[i];
+        char *init = i == 0 ? xstrdup("{(int32_t)VX_HL_WEIGHTS_BYTES}") : shape_init(b);
+        emit_open(e, NULL, "if (vx_hl_is_query(%s))", b->name);
+        emit(e, "const int32_t extent[%d] = %s;", b->rank, init);
+        emit(e, "vx_hl_set_shape(%s, extent);", b->name);
+        emit_end(e, NULL);
+        free(init);
+    }
+    p.queries = capture_end(&c);
+
+    e = capture_begin(&c);
+    for (int i = 1; i < 3; i++)
+        emit_shape_checks(e, bufs[i]);
+    p.shape_checks = capture_end(&c);
+
+    e = capture_begin(&c);
+    for (int i = first; i < 3; i++) {
+        emit(e, "vx_err = vx_hl_host(%s, \"%s\");", bufs[i]->name, bufs[i]->name);
+        emit(e, "if (vx_err)");
+        emit(e, "    return vx_err;");
+    }
+    p.hosts = capture_end(&c);
+
+    e = capture_begin(&c);
+    for (int i = first; i < 3; i++) {
+        char *var = xprintf("vx_hl_estimate_%d", i);
+        if (i == 0) {
+            emit(e, "static const int64_t %s[2] = {0, VX_HL_WEIGHTS_BYTES};", var);
+            emit(e, "static const int64_t *const %s_p[2] = {&%s[0], &%s[1]};", var, var, var);
+        } else {
+            emit_estimates(e, var, bufs[i]);
+        }
+        free(var);
+    }
+    p.estimates = capture_end(&c);
+
+    e = capture_begin(&c);
+    for (int i = first; i < 3; i++) {
+        const HlBuf *b = bufs[i];
+        emit(e, "{\"%s\", %s, %d, {%s, %d, 1}, NULL, NULL, NULL, NULL, vx_hl_estimate_%d_p},", b->name,
+             i == 2 ? "halide_argument_kind_output_buffer" : "halide_argument_kind_input_buffer", b->rank,
+             i == 0 ? "halide_type_uint" : "halide_type_float", i == 0 ? 8 : 32, i);
+    }
+    p.arguments = capture_end(&c);
+    return p;
+}
+
 void
 halide_emit_entry(Emitter *e, const Graph *g, const CodegenOptions *o)
 {
@@ -227,260 +314,30 @@ halide_emit_entry(Emitter *e, const Graph *g, const CodegenOptions *o)
     int64_t per_image = shape_numel(((const Value *)g->inputs.v[0])->shape, 1);
     if (shape_numel(((const Value *)g->outputs.v[0])->shape, 1) > per_image)
         per_image = shape_numel(((const Value *)g->outputs.v[0])->shape, 1);
-    char *up = xstrdup(name);
-    for (char *p = up; *p; p++)
-        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-
-    emit(e, "/* ==================================================== Halide entry points */");
-    emit_blank(e);
-    emit(e, "/* A halide_type_t as the bits halide_error_bad_type() takes. */");
-    emit(e, "#define VX_HL_TYPE(code, bits, lanes) ((uint32_t)(code) | (uint32_t)(bits) << 8 | (uint32_t)(lanes) << 16)");
-    if (!o->embed)
-        emit(e, "#define VX_HL_WEIGHTS_BYTES ((int64_t)VX_HEADER_SIZE + (int64_t)VX_DATA_SIZE)");
-    emit(e, "/* Largest batch: sizes fit in a ptrdiff_t and Halide's int32 extents and strides. */");
-    emit(e, "#define VX_HL_MAX_BATCH (VX_MAX_BATCH < (size_t)INT32_MAX / %" PRId64 " ? (int)VX_MAX_BATCH : "
-         "(int)(INT32_MAX / %" PRId64 "))", per_image, per_image);
-    emit(e, "/* The target string of the metadata (Halide's canonical form where known). */");
-    emit(e, "#if defined(__x86_64__) && defined(__linux__)");
-    emit(e, "#define VX_HL_TARGET \"x86-64-linux\"");
-    emit(e, "#elif defined(__aarch64__) && defined(__linux__)");
-    emit(e, "#define VX_HL_TARGET \"arm-64-linux\"");
-    emit(e, "#elif defined(__x86_64__) && defined(__APPLE__)");
-    emit(e, "#define VX_HL_TARGET \"x86-64-osx\"");
-    emit(e, "#elif defined(__aarch64__) && defined(__APPLE__)");
-    emit(e, "#define VX_HL_TARGET \"arm-64-osx\"");
-    emit(e, "#else");
-    emit(e, "#define VX_HL_TARGET \"host\"");
-    emit(e, "#endif");
-    emit_blank(e);
-
-    emit(e, "/* A bounds query: the buffer has neither host nor device memory. */");
-    emit(e, "static int");
-    emit(e, "vx_hl_is_query(const struct halide_buffer_t *b)");
-    emit_scope(e, NULL);
-    emit(e, "return b->host == NULL && b->device == 0;");
-    emit_end(e, NULL);
-    emit_blank(e);
-    emit(e, "/* What every call checks, bounds queries too: the buffer, its type, its rank. */");
-    emit(e, "static int");
-    emit(e, "vx_hl_check_kind(const char *what, const char *name, const struct halide_buffer_t *b,");
-    emit(e, "                 uint32_t type, int rank)");
-    emit_scope(e, NULL);
-    emit(e, "uint32_t given;");
-    emit(e, "if (!b)");
-    emit(e, "    return halide_error_buffer_argument_is_null(NULL, name);");
-    emit(e, "given = VX_HL_TYPE(b->type.code, b->type.bits, b->type.lanes);");
-    emit(e, "if (given != type)");
-    emit(e, "    return halide_error_bad_type(NULL, what, given, type);");
-    emit(e, "if (b->dimensions != rank)");
-    emit(e, "    return halide_error_bad_dimensions(NULL, what, b->dimensions, rank);");
-    emit_open(e, NULL, "if (!b->dim)");
-    emit(e, "halide_error(NULL, \"%s: a buffer with dimensions but no dim array\\n\");", name);
-    emit(e, "return halide_error_code_bad_dimensions;");
-    emit_end(e, NULL);
-    emit(e, "return 0;");
-    emit_end(e, NULL);
-    emit_blank(e);
-    emit(e, "/* A bounds query's answer: mins 0, these extents, dense strides. */");
-    emit(e, "static void");
-    emit(e, "vx_hl_set_shape(struct halide_buffer_t *b, const int32_t *extent)");
-    emit_scope(e, NULL);
-    emit(e, "int64_t stride = 1;");
-    emit(e, "int i;");
-    emit_for(e, "i", "for (i = 0; i < b->dimensions; i++)");
-    emit(e, "b->dim[i].min = 0;");
-    emit(e, "b->dim[i].extent = extent[i];");
-    emit(e, "b->dim[i].stride = (int32_t)stride;");
-    emit(e, "stride *= extent[i];");
-    emit_end(e, "i");
-    emit_end(e, NULL);
-    emit_blank(e);
-    emit(e, "/* A message through halide_error(): \"%s: what: why\". */", name);
-    emit(e, "static int");
-    emit(e, "vx_hl_fail(int code, const char *what, const char *why)");
-    emit_scope(e, NULL);
-    emit(e, "char msg[256];");
-    emit(e, "snprintf(msg, sizeof msg, \"%s: %%s: %%s\\n\", what, why);", name);
-    emit(e, "halide_error(NULL, msg);");
-    emit(e, "return code;");
-    emit_end(e, NULL);
-    emit_blank(e);
-    emit(e, "/* Do [a, a + an) and [b, b + bn) overlap? */");
-    emit(e, "static int");
-    emit(e, "vx_hl_overlap(const void *a, size_t an, const void *b, size_t bn)");
-    emit_scope(e, NULL);
-    emit(e, "const uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;");
-    emit(e, "return pa < pb + bn && pb < pa + an;");
-    emit_end(e, NULL);
-    emit_blank(e);
-    emit(e, "/* Makes a buffer's host memory current (copied from the device if it is newer). */");
-    emit(e, "static int");
-    emit(e, "vx_hl_host(struct halide_buffer_t *b, const char *what)");
-    emit_scope(e, NULL);
-    emit_open(e, NULL, "if (b->flags & halide_buffer_flag_device_dirty)");
-    emit(e, "const int err = halide_copy_to_host(NULL, b);");
-    emit(e, "if (err)");
-    emit(e, "    return err;");
-    emit_end(e, NULL);
-    emit(e, "if (!b->host)");
-    emit(e, "    return halide_error_host_is_null(NULL, what);");
-    emit(e, "if ((uintptr_t)b->host %% sizeof(float) != 0)");
-    emit(e, "    return halide_error_unaligned_host_ptr(NULL, what, (int)sizeof(float));");
-    emit(e, "return 0;");
-    emit_end(e, NULL);
-    emit_blank(e);
-
-    /* The entry point. */
-    emit(e, "/*");
-    emit(e, " * %s(%s%s, %s): Halide's AOT calling convention (NAME.h).  Checks every", name,
-         o->embed ? "" : "weights, ", in.name, out.name);
-    emit(e, " * buffer, answers bounds queries, then runs the layers on one halide_malloc'd");
-    emit(e, " * arena, their parallel loops on halide_do_par_for.");
-    emit(e, " */");
-    emit(e, "int");
-    emit(e, "%s(%sstruct halide_buffer_t *%s, struct halide_buffer_t *%s)", name,
-         o->embed ? "" : "struct halide_buffer_t *weights, ", in.name, out.name);
-    emit_scope(e, NULL);
-    emit(e, "int vx_err, vx_batch;");
-    emit(e, "float *vx_arena;");
-    emit(e, "/* the buffers, their types and ranks */");
-    for (int i = first; i < 3; i++) {
-        const HlBuf *b = bufs[i];
-        emit(e, "vx_err = vx_hl_check_kind(\"%s buffer %s\", \"%s\", %s, VX_HL_TYPE(%s, %d, 1), %d);",
-             b->kind, b->name, b->name, b->name, i == 0 ? "halide_type_uint" : "halide_type_float",
-             i == 0 ? 8 : 32, b->rank);
-        emit(e, "if (vx_err)");
-        emit(e, "    return vx_err;");
-    }
-    emit(e, "/* A bounds query: fill in the shapes of the query buffers.  The batch comes from");
-    emit(e, "   the output, unless the output is a query itself: then from the input's extent");
-    emit(e, "   (RunGen queries with the input's real shape and a guessed output). */");
-    emit_open(e, NULL, "if (%svx_hl_is_query(%s) || vx_hl_is_query(%s))", o->embed ? "" : "vx_hl_is_query(weights) || ",
-              in.name, out.name);
-    emit(e, "vx_batch = %s->dim[%d].extent;", out.name, out.rank - 1);
-    emit(e, "if (vx_hl_is_query(%s) && %s->dim[%d].extent >= 1)", out.name, in.name, in.rank - 1);
-    emit(e, "    vx_batch = %s->dim[%d].extent;", in.name, in.rank - 1);
-    emit_open(e, NULL, "if (vx_batch < 1 || vx_batch > VX_HL_MAX_BATCH)");
-    emit(e, "vx_batch = vx_batch < 1 ? 1 : VX_HL_MAX_BATCH;");
-    emit_end(e, NULL);
-    for (int i = first; i < 3; i++) {
-        const HlBuf *b = bufs[i];
-        char *init = i == 0 ? xstrdup("{(int32_t)VX_HL_WEIGHTS_BYTES}") : shape_init(b);
-        emit_open(e, NULL, "if (vx_hl_is_query(%s))", b->name);
-        emit(e, "const int32_t extent[%d] = %s;", b->rank, init);
-        emit(e, "vx_hl_set_shape(%s, extent);", b->name);
-        emit_end(e, NULL);
-        free(init);
-    }
-    emit(e, "return 0;");
-    emit_end(e, NULL);
-
-    emit(e, "/* A real call: the batch, then every buffer's shape */");
-    emit(e, "vx_batch = %s->dim[%d].extent;", out.name, out.rank - 1);
-    emit(e, "if (vx_batch < 1)");
-    emit(e, "    return halide_error_param_too_small_i64(NULL, \"%s.extent.%d (the batch)\", vx_batch, 1);",
-         out.name, out.rank - 1);
-    emit(e, "if (vx_batch > VX_HL_MAX_BATCH)");
-    emit(e, "    return halide_error_param_too_large_i64(NULL, \"%s.extent.%d (the batch)\", vx_batch, "
-         "VX_HL_MAX_BATCH);", out.name, out.rank - 1);
-    for (int i = 1; i < 3; i++)
-        emit_shape_checks(e, bufs[i]);
-    for (int i = first; i < 3; i++) {
-        emit(e, "vx_err = vx_hl_host(%s, \"%s\");", bufs[i]->name, bufs[i]->name);
-        emit(e, "if (vx_err)");
-        emit(e, "    return vx_err;");
-    }
-    emit(e, "if (vx_hl_overlap(%s->host, (size_t)vx_batch * %s_INPUT_SIZE * sizeof(float), %s->host,", in.name,
-         up, out.name);
-    emit(e, "                  (size_t)vx_batch * %s_OUTPUT_SIZE * sizeof(float)))", up);
-    emit(e, "    return vx_hl_fail(halide_error_code_generic_error, \"%s, %s\", \"the input and the output "
-         "overlap in memory\");", in.name, out.name);
-    emit(e, "/* the bytes are little-endian floats: a big-endian host needs %s_open() */", name);
-    emit_scope(e, NULL);
-    emit(e, "const uint16_t one = 1;");
-    emit(e, "if (*(const unsigned char *)&one != 1)");
-    emit(e, "    return vx_hl_fail(halide_error_code_generic_error, \"weights\", \"a big-endian host: use %s_open()\");",
-         name);
-    emit_end(e, NULL);
-    if (!o->embed) {
-        emit(e, "/* weights: the whole .weights file, its header as this build expects (the CRC is");
-        emit(e, "   not checked per call: %s_open() does) */", name);
-        emit(e, "if (weights->dim[0].min != 0)");
-        emit(e, "    return halide_error_constraint_violated(NULL, \"weights.min.0\", weights->dim[0].min, \"0\", 0);");
-        emit(e, "if (weights->dim[0].extent != VX_HL_WEIGHTS_BYTES)");
-        emit(e, "    return halide_error_constraint_violated(NULL, \"weights.extent.0\", weights->dim[0].extent,");
-        emit(e, "                                            \"the .weights file size\", (int)VX_HL_WEIGHTS_BYTES);");
-        emit(e, "if (weights->dim[0].stride != 1)");
-        emit(e, "    return halide_error_constraint_violated(NULL, \"weights.stride.0\", weights->dim[0].stride, \"1\", 1);");
-        emit(e, "if (vx_hl_overlap(weights->host, (size_t)VX_HL_WEIGHTS_BYTES, %s->host,", out.name);
-        emit(e, "                  (size_t)vx_batch * %s_OUTPUT_SIZE * sizeof(float)))", up);
-        emit(e, "    return vx_hl_fail(halide_error_code_generic_error, \"weights, %s\", \"the weights and the "
-             "output overlap in memory\");", out.name);
-        emit_scope(e, NULL);
-        emit(e, "static const vx_expect expect = {VX_MODEL_NAME, VX_TENSOR_COUNT, VX_DATA_SIZE, VX_LAYOUT_HASH};");
-        emit(e, "vx_header h;");
-        emit(e, "const int err = vx_check_header(weights->host, &expect, &h);");
-        emit(e, "if (err)");
-        emit(e, "    return vx_hl_fail(halide_error_code_generic_error, \"weights\", vx_strerror(err));");
-        emit_end(e, NULL);
-    }
-    emit(e, "/* the arena, from halide_malloc */");
-    emit(e, "vx_arena = (float *)halide_malloc(NULL, (size_t)vx_batch * VX_ARENA_BYTES);");
-    emit(e, "if (!vx_arena)");
-    emit(e, "    return halide_error_out_of_memory(NULL);");
-    emit(e, "vx_err = vx_forward(NULL, %s, vx_arena, vx_batch, (const float *)(const void *)%s->host,",
-         o->embed ? "(const unsigned char *)&vx_blob" : "weights->host", in.name);
-    emit(e, "                    (float *)(void *)%s->host, NULL);", out.name);
-    emit(e, "halide_free(NULL, vx_arena);");
-    emit(e, "if (vx_err)");
-    emit(e, "    return vx_err;");
-    emit(e, "/* the output is on the host, newer than any device copy */");
-    emit(e, "%s->flags = (%s->flags & ~(uint64_t)halide_buffer_flag_device_dirty) | halide_buffer_flag_host_dirty;",
-         out.name, out.name);
-    emit(e, "return 0;");
-    emit_end(e, NULL);
-    emit_blank(e);
-
-    emit(e, "int");
-    emit(e, "%s_argv(void **args)", name);
-    emit_scope(e, NULL);
-    if (o->embed)
-        emit(e, "return %s((struct halide_buffer_t *)args[0], (struct halide_buffer_t *)args[1]);", name);
-    else
-        emit(e, "return %s((struct halide_buffer_t *)args[0], (struct halide_buffer_t *)args[1],\n"
-             "                     (struct halide_buffer_t *)args[2]);", name);
-    emit_end(e, NULL);
-    emit_blank(e);
-
-    emit(e, "/* Shape estimates (min, extent per dimension; batch 1) for Halide's tools. */");
-    for (int i = first; i < 3; i++) {
-        char *var = xprintf("vx_hl_estimate_%d", i);
-        if (i == 0) {
-            emit(e, "static const int64_t %s[2] = {0, VX_HL_WEIGHTS_BYTES};", var);
-            emit(e, "static const int64_t *const %s_p[2] = {&%s[0], &%s[1]};", var, var, var);
-        } else {
-            emit_estimates(e, var, bufs[i]);
-        }
-        free(var);
-    }
-    emit(e, "/* The arguments, in the order of %s()'s parameters. */", name);
-    emit_open(e, NULL, "static const struct halide_filter_argument_t vx_hl_arguments[%d] =", 3 - first);
-    for (int i = first; i < 3; i++) {
-        const HlBuf *b = bufs[i];
-        emit(e, "{\"%s\", %s, %d, {%s, %d, 1}, NULL, NULL, NULL, NULL, vx_hl_estimate_%d_p},", b->name,
-             i == 2 ? "halide_argument_kind_output_buffer" : "halide_argument_kind_input_buffer", b->rank,
-             i == 0 ? "halide_type_uint" : "halide_type_float", i == 0 ? 8 : 32, i);
-    }
-    emit_end_raw(e, "};");
-    emit(e, "static const struct halide_filter_metadata_t vx_hl_metadata = {1, %d, vx_hl_arguments, "
-         "VX_HL_TARGET, \"%s\"};", 3 - first, name);
-    emit_blank(e);
-    emit(e, "const struct halide_filter_metadata_t *");
-    emit(e, "%s_metadata(void)", name);
-    emit_scope(e, NULL);
-    emit(e, "return &vx_hl_metadata;");
-    emit_end(e, NULL);
-    free(up);
+    char *up = upper_case(name);
+    char *pi = xprintf("%" PRId64, per_image), *ib = xprintf("%d", in.rank - 1), *ob = xprintf("%d", out.rank - 1);
+    char *nargs = xprintf("%d", 3 - first);
+    const char *base[] = {"name", name, "UP", up, "out", out.name, NULL};
+    char *wdefine = o->embed ? xstrdup("") : template_text(HALIDE_TEMPLATE, "weights_define", base);
+    char *wchecks = o->embed ? xstrdup("") : template_text(HALIDE_TEMPLATE, "weights_checks", base);
+    char *argv = template_text(HALIDE_TEMPLATE, o->embed ? "argv_embedded" : "argv_weights", base);
+    EntryParts p = entry_parts(bufs, first);
+    const char *vars[] = {
+        "name", name, "UP", up, "in", in.name, "out", out.name, "in_batch", ib, "out_batch", ob,
+        "per_image", pi, "nargs", nargs, "weights_define", wdefine, "weights_checks", wchecks,
+        "argv_return", argv,
+        "weights_param", o->embed ? "" : "weights, ",
+        "weights_arg", o->embed ? "" : "struct halide_buffer_t *weights, ",
+        "query_weights", o->embed ? "" : "vx_hl_is_query(weights) || ",
+        "wb", o->embed ? "(const unsigned char *)&vx_blob" : "weights->host",
+        "check_kinds", p.check_kinds, "queries", p.queries, "shape_checks", p.shape_checks,
+        "hosts", p.hosts, "estimates", p.estimates, "arguments", p.arguments, NULL,
+    };
+    emit_template(e, HALIDE_TEMPLATE, "entry", vars);
+    char *parts[] = {up, pi, ib, ob, nargs, wdefine, wchecks, argv, p.check_kinds, p.queries,
+                     p.shape_checks, p.hosts, p.estimates, p.arguments};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        free(parts[i]);
 }
 
 /* ---------------------------------------------------------------- registration */

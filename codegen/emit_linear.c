@@ -18,10 +18,7 @@ emit_linear(Emitter *e, const Node *n, const Schedule *s)
     emit(e, "(void)x2;");
     emit(e, "(void)scratch;");
     emit(e, "/* over images and output features */");
-    if (s->parallel == PAR_INSIDE)
-        emit_omp_for(e, 2);
-    else if (s->parallel == PAR_BATCH)
-        emit_omp_for(e, 1);
+    emit_omp_planes(e, s);
     emit_for(e, "n", "for (int n = 0; n < batch; n++)");
     emit_for(e, "o", "for (int o = 0; o < %d; o++)", nout);
     emit(e, "const float *restrict xr = x + (size_t)n * %d;", nin);

@@ -1,6 +1,6 @@
 /*
- * emit_ops.c — what every layer body shares, and the dispatch to the
- * emitter of each op family: emit_conv.c (conv2d), emit_elementwise.c
+ * emit_ops.c — what codegen can emit, and the dispatch of a layer body to
+ * the emitter of its op family: emit_conv.c (conv2d), emit_elementwise.c
  * (batchnorm, scale_shift, relu, add, flatten), emit_pool.c (maxpool,
  * avgpool, global_avgpool), emit_linear.c (linear).
  *
@@ -16,42 +16,14 @@
  * fixed trip counts.  Indices inside one image are int (codegen_check()
  * keeps every tensor below 2^31 elements); image offsets are size_t.
  * Pointers that may alias (an elementwise op run in place by a memory plan)
- * are not restrict.
+ * are not restrict.  What the op emitters share (dims_of, emit_weight,
+ * begin_planes) is in emit.c.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
-
-Dims
-dims_of(const Value *v)
-{
-    Dims d;
-    d.c = (int)v->shape.dim[1];
-    d.h = v->shape.rank == 4 ? (int)v->shape.dim[2] : 1;
-    d.w = v->shape.rank == 4 ? (int)v->shape.dim[3] : 1;
-    d.hw = d.h * d.w;
-    d.numel = d.c * d.hw;
-    return d;
-}
-
-void
-emit_weight(Emitter *e, const char *var, const Tensor *t)
-{
-    char b[SHAPE_STRLEN];
-    char *decl = xprintf("const float *restrict %s = (const float *)(const void *)(wb + %" PRId64 ");", var,
-                         t->offset);
-    char *what = xprintf("/* %s %s */", t->name, shape_str(t->shape, b, sizeof b));
-    if (4 * (e->depth - e->shift) + (int)(strlen(decl) + 1 + strlen(what)) <= EMIT_LINE_MAX) {
-        emit(e, "%s %s", decl, what);
-    } else {
-        emit(e, "%s", what);    /* too long for one line: the comment above */
-        emit(e, "%s", decl);
-    }
-    free(decl);
-    free(what);
-}
 
 /* ---------------------------------------------------------------- dispatch */
 

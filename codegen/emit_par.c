@@ -224,13 +224,7 @@ uses(const char *text, const char *name)
 
 /* ---------------------------------------------------------------- life cycle */
 
-struct Outline *
-outline_new(void)
-{
-    return xcalloc(1, sizeof(struct Outline));
-}
-
-void
+static void
 outline_free(struct Outline *o)
 {
     if (!o)
@@ -277,9 +271,9 @@ outline_layer_end(Emitter *e)
     o->fn = NULL;
 }
 
-/* ---------------------------------------------------------------- hooks */
+/* ---------------------------------------------------------------- hooks (EmitHooks) */
 
-void
+static void
 outline_parallel(Emitter *e, int collapse)
 {
     struct Outline *o = e->outline;
@@ -292,7 +286,7 @@ outline_parallel(Emitter *e, int collapse)
     o->pending = collapse;
 }
 
-bool
+static bool
 outline_open(Emitter *e, const char *label, const char *line)
 {
     struct Outline *o = e->outline;
@@ -327,7 +321,7 @@ outline_open(Emitter *e, const char *label, const char *line)
     return true;
 }
 
-void
+static void
 outline_line(Emitter *e, const char *line)
 {
     struct Outline *o = e->outline;
@@ -335,7 +329,7 @@ outline_line(Emitter *e, const char *line)
         note_decl(o, line, e->depth);
 }
 
-void
+static void
 outline_closed(Emitter *e)
 {
     struct Outline *o = e->outline;
@@ -453,7 +447,7 @@ finish_nest(Emitter *e)
     free(task);
 }
 
-bool
+static bool
 outline_end(Emitter *e, const char *label)
 {
     struct Outline *o = e->outline;
@@ -468,4 +462,25 @@ outline_end(Emitter *e, const char *label)
     if (!o->open)
         finish_nest(e);
     return true;
+}
+
+/* ---------------------------------------------------------------- attaching */
+
+static const EmitHooks outline_hooks = {
+    outline_parallel, outline_open, outline_line, outline_end, outline_closed,
+};
+
+void
+outline_attach(Emitter *e)
+{
+    e->outline = xcalloc(1, sizeof(struct Outline));
+    e->hooks = &outline_hooks;
+}
+
+void
+outline_detach(Emitter *e)
+{
+    outline_free(e->outline);
+    e->outline = NULL;
+    e->hooks = NULL;
 }

@@ -215,29 +215,16 @@ emit_identity_defs(Emitter *e, const char *name, const char *up, const CodegenOp
                    const vx_header *h, const char *weights_sha256)
 {
     char *cmd = c_literal(o->command);
-    emit(e, "const struct %s_info *", name);
-    emit(e, "%s_info(void)", name);
-    emit_scope(e, NULL);
-    emit_open(e, NULL, "static const struct %s_info info =", name);
-    emit(e, "\"%s\",", name);
-    emit(e, "%s_VISEC_VERSION,", up);
-    emit(e, "%s_ABI_VERSION,", up);
-    emit(e, "\"%016" PRIx64 "\",", h->layout_hash);
-    emit(e, "0x%08" PRIx32 "UL,", h->crc);
-    emit(e, "\"%s\",", weights_sha256);
-    emit(e, "\"%s\",", o->model_sha256 ? o->model_sha256 : "");
-    emit(e, "\"%s\",", o->weights_sha256 ? o->weights_sha256 : "");
-    emit(e, "\"%s\"", cmd);
-    emit_end_raw(e, "};");
-    emit(e, "return &info;");
-    emit_end(e, NULL);
-    emit_blank(e);
     char *ht = handle_type(o, name);
-    emit(e, "unsigned long");
-    emit(e, "%s_weights_crc32(const %s *model)", name, ht);
-    emit_scope(e, NULL);
-    emit(e, "return model ? (unsigned long)vx_get32(model->wb + 40) : 0UL;");
-    emit_end(e, NULL);
+    char *hash = xprintf("%016" PRIx64, h->layout_hash), *crc = xprintf("0x%08" PRIx32, h->crc);
+    const char *vars[] = {"name", name, "UP", up, "handle", ht, "layout_hash", hash, "crc", crc,
+                          "weights_sha256", weights_sha256,
+                          "model_sha256", o->model_sha256 ? o->model_sha256 : "",
+                          "checkpoint_sha256", o->weights_sha256 ? o->weights_sha256 : "",
+                          "command", cmd, NULL};
+    emit_template(e, "runtime/vx_api.c.in", "info", vars);
+    free(hash);
+    free(crc);
     free(ht);
     free(cmd);
 }

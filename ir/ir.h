@@ -231,6 +231,16 @@ typedef struct Schedule {
                            channels (the target's vector lanes; gemm with lanes = co only) */
 } Schedule;
 
+/* What a Winograd conv's schedule makes of it: its tiles and the layout of
+ * its scratch (compiler/sched/legal.c; filled with Node.scratch by the
+ * schedule pass).  All 0 for the other algorithms. */
+typedef struct WinoLayout {
+    int tiles_h, tiles_w; /* rows and columns of m x m output tiles per image */
+    int tiles;          /* tiles_h * tiles_w: the columns of the matrix products */
+    int sv, sm;         /* floats between the positions of V [P][cin][tiles] and of
+                           M [P][cout][tiles] in the scratch: a matrix and one cache line */
+} WinoLayout;
+
 /* Names in schedule files, dumps and comments (print.c). */
 struct Value;
 const char *algo_name(Algo a);          /* "gemm", "winograd(2)", ... (ir/algos.h) */
@@ -321,6 +331,7 @@ typedef struct Node {
     char *origin;       /* provenance for comments: "conv 4.0.conv3 + bn 4.0.bn3 (folded)" */
     Schedule sched;     /* how to compute it; filled by scheduling passes */
     int64_t scratch;    /* scratch bytes per image its kernel needs (im2col panel...), 0 none */
+    WinoLayout wino;    /* Winograd: tiles and scratch layout, with scratch (schedule pass) */
     int64_t scratch_offset; /* memory plan: arena offset of the scratch per image, -1 unplanned */
 } Node;
 

@@ -6,7 +6,7 @@
  * for tests), or, when the pass is disabled (-O0), the trivial schedule.
  * Then the entries of a schedule file, if one was given, override fields
  * in file order.  Every schedule is checked before anything reads it, and
- * the node's scratch size follows from it.
+ * the node's scratch size (and a Winograd conv's tiles) follow from it.
  *
  * This is the one pass that reads user input (the schedule file); its
  * errors go to the diagnostics in the options and stop the pipeline.
@@ -39,7 +39,7 @@ schedule(Graph *g, const SchedOptions *o)
         char *bad = sched_check(n, t, &n->sched, o->can_pack, NULL);
         if (bad)
             bug("schedule of %s is illegal: %s", n->name, bad);
-        n->scratch = sched_scratch_bytes(n, &n->sched);
+        sched_fill_scratch(n);
         convs += n->op == OP_CONV2D;
         wino += n->sched.algo == ALGO_WINOGRAD2;
         wino4 += n->sched.algo == ALGO_WINOGRAD4;

@@ -90,6 +90,23 @@ sched_direct_pad(const Node *n)
     return p;
 }
 
+WinoLayout
+sched_wino_layout(const Node *n, Algo a)
+{
+    WinoLayout w = {0, 0, 0, 0, 0};
+    int m = sched_winograd_m(a);
+    if (!m)
+        return w;
+    w.tiles_h = (int)((n->out->shape.dim[2] + m - 1) / m);
+    w.tiles_w = (int)((n->out->shape.dim[3] + m - 1) / m);
+    w.tiles = w.tiles_h * w.tiles_w;
+    /* one cache line (16 floats) more than a matrix, so that the P values of
+     * one tile never share a cache set */
+    w.sv = (int)n->in[0]->shape.dim[1] * w.tiles + 16;
+    w.sm = (int)n->out->shape.dim[1] * w.tiles + 16;
+    return w;
+}
+
 int64_t
 sched_scratch_bytes(const Node *n, const Schedule *s)
 {
@@ -102,7 +119,8 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
          * (16 or 36), each position padded by one cache line (codegen's
          * Winograd kernels) */
         int m = sched_winograd_m(s->algo), P = (m + 2) * (m + 2);
-        return P * (winograd_tiles(n, m) * (n->in[0]->shape.dim[1] + n->out->shape.dim[1]) + 32) * 4;
+        WinoLayout w = sched_wino_layout(n, s->algo);
+        return P * ((int64_t)w.sv + w.sm) * 4;
     }
     case ALGO_DIRECT: {
         /* the group's input zero-padded */
@@ -121,6 +139,13 @@ sched_scratch_bytes(const Node *n, const Schedule *s)
     default:
         return 0;
     }
+}
+
+void
+sched_fill_scratch(Node *n)
+{
+    n->scratch = sched_scratch_bytes(n, &n->sched);
+    n->wino = n->op == OP_CONV2D ? sched_wino_layout(n, n->sched.algo) : (WinoLayout){0, 0, 0, 0, 0};
 }
 
 /* ---------------------------------------------------------------- legality */

@@ -110,6 +110,11 @@ SchedPad sched_direct_pad(const Node *n);
 
 /* Scratch bytes per image n's kernel needs under schedule s (0 none). */
 int64_t sched_scratch_bytes(const Node *n, const Schedule *s);
+/* The tiles and scratch layout of n under Winograd algorithm a (all 0 for
+ * the other algorithms). */
+WinoLayout sched_wino_layout(const Node *n, Algo a);
+/* Sets what follows from n->sched for codegen: n->scratch and n->wino. */
+void sched_fill_scratch(Node *n);
 
 /*
  * The default schedule of n on t, and in *why (malloc'd, may be NULL) one

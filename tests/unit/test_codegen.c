@@ -213,7 +213,7 @@ complete_schedules(Graph *g)
         if (sched_winograd_m(t.algo) && !s->reg_pix)
             t.reg_pix = (int)sched_block_columns(n, t.algo) < 64 ? (int)sched_block_columns(n, t.algo) : 64;
         *s = t;
-        n->scratch = sched_scratch_bytes(n, s);
+        sched_fill_scratch(n);
     }
 }
 
@@ -661,7 +661,7 @@ check_hand_scheduled(Graph *g, const Target *t, bool pack, const char *cflags, c
         Node *n = GRAPH_NODE(g, k);
         char *bad = sched_check(n, t, &n->sched, true, NULL);
         ck_assert_msg(bad == NULL, "%s: %s", n->name, bad ? bad : "");
-        n->scratch = sched_scratch_bytes(n, &n->sched);
+        sched_fill_scratch(n);
     }
     if (pack)
         free(pack_weights(g));
