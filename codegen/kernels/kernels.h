@@ -174,14 +174,6 @@ void kernel_emit_ref_block(Emitter *e, const KernelBlock *kb, const KernelOut *o
 /* No generated line is longer (the kernels wrap theirs). */
 #define KERNEL_LINE_MAX EMIT_LINE_MAX
 
-/*
- * A call of the function computing block kb with its stores out (the vector
- * kernel of the target where the block fits its registers, else the
- * reference path; constant false: the mr x pn block at an edge, reference
- * only), the function written first if no block so far had its body.  The
- * caller's scope has co0, p0, mr, pn, and wt (packed) or wg.
- */
-void kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, bool constant);
 /* Around each layer: its text is held back until the functions it brought are out. */
 void kernels_layer_begin(Emitter *e);
 void kernels_layer_end(Emitter *e);
@@ -210,5 +202,23 @@ void kernel_emit_stmts(Emitter *e, const char *text);
 void kernel_emit_comment(Emitter *e, const char *text);
 /* "type list;" likewise, list a declarator list "a = x, b = y". */
 void kernel_emit_decls(Emitter *e, const char *type, const char *list);
+/*
+ * The row guards of a block kernel's function, keyed by its body without
+ * guards (key, taken over): in the survey pass, records that one of its
+ * blocks is sure of `sure` rows and returns -1; in the pass that writes,
+ * returns the fewest rows any of its blocks is sure of.
+ */
+int kernel_fewest_rows(Emitter *e, char *key, int sure);
+
+/* ---- kernel_block.c */
+
+/*
+ * A call of the function computing block kb with its stores out (the vector
+ * kernel of the target where the block fits its registers, else the
+ * reference path; constant false: the mr x pn block at an edge, reference
+ * only), the function written first if no block so far had its body.  The
+ * caller's scope has co0, p0, mr, pn, and wt (packed) or wg.
+ */
+void kernel_emit_block(Emitter *e, const KernelBlock *kb, const KernelOut *out, bool constant);
 
 #endif
