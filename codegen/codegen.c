@@ -131,12 +131,6 @@ typedef struct WeightsImage {
     vx_header h;            /* the header written */
 } WeightsImage;
 
-static uint64_t
-align_up(uint64_t x, uint64_t a)
-{
-    return (x + a - 1) / a * a;
-}
-
 /* Assigns Tensor.offset (file offsets) and builds the file image. */
 static WeightsImage
 weights_image(const Graph *g, const char *name, const PtrVec *order)
@@ -148,7 +142,7 @@ weights_image(const Graph *g, const char *name, const PtrVec *order)
     hash = vx_hash_u64(hash, (uint64_t)order->n);
     for (int i = 0; i < order->n; i++) {
         Tensor *t = order->v[i];
-        t->offset = (int64_t)align_up(end, VX_ALIGN);
+        t->offset = align_up((int64_t)end, VX_ALIGN);
         end = (uint64_t)t->offset + 4 * (uint64_t)shape_numel(t->shape, 1);
         hash = vx_hash_str(hash, t->name);
         hash = vx_hash_u64(hash, (uint64_t)t->shape.rank);
@@ -156,7 +150,7 @@ weights_image(const Graph *g, const char *name, const PtrVec *order)
             hash = vx_hash_u64(hash, (uint64_t)t->shape.dim[k]);
         hash = vx_hash_u64(hash, (uint64_t)t->offset);
     }
-    end = align_up(end, VX_ALIGN);
+    end = (uint64_t)align_up((int64_t)end, VX_ALIGN);
     /* The tensor table ends the file; the hash covers its place (identity.c). */
     size_t tsize;
     unsigned char *table = weights_table(g, order, &tsize);
@@ -236,7 +230,7 @@ place_buffers(const Graph *g)
                 pl.arena = n->scratch_offset + n->scratch;
         }
     }
-    pl.arena = (int64_t)align_up((uint64_t)pl.arena, VX_ALIGN);
+    pl.arena = align_up(pl.arena, VX_ALIGN);
     pl.voff[in->id] = AT_INPUT;
     return pl;
 }

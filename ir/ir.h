@@ -23,6 +23,8 @@
 
 void *xmalloc(size_t n);                     /* never returns NULL */
 void *xcalloc(size_t n, size_t size);
+/* x rounded up to a multiple of a (a > 0). */
+int64_t align_up(int64_t x, int64_t a);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);                /* xstrdup(NULL) == NULL */
 char *xprintf(const char *fmt, ...)

@@ -86,3 +86,9 @@ vec_push(PtrVec *vec, void *p)
     }
     vec->v[vec->n++] = p;
 }
+
+int64_t
+align_up(int64_t x, int64_t a)
+{
+    return (x + a - 1) / a * a;
+}

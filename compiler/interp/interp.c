@@ -17,18 +17,18 @@
 #include "interp.h"
 
 /* Sizes of a rank-4 value for one image: [C][H][W]. */
-typedef struct Dims {
+typedef struct Chw {
     int64_t c, h, w;
-} Dims;
+} Chw;
 
-static Dims
-dims_of(const Value *v)
+static Chw
+chw_of(const Value *v)
 {
     const Shape *s = &v->shape;
     if (s->rank == 4)
-        return (Dims){s->dim[1], s->dim[2], s->dim[3]};
+        return (Chw){s->dim[1], s->dim[2], s->dim[3]};
     if (s->rank == 2)
-        return (Dims){s->dim[1], 1, 1};
+        return (Chw){s->dim[1], 1, 1};
     bug("interp: value of rank %d", s->rank);
 }
 
@@ -44,7 +44,7 @@ static void
 conv2d(const Node *n, int batch, const float *x, const float *r, float *y)
 {
     const Attrs *a = &n->a;
-    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    Chw in = chw_of(n->in[0]), out = chw_of(n->out);
     /* A weight packed by pack_weights is read through tensor_conv_weight(). */
     const float *wt = n->param[P_WEIGHT]->pack_mr || n->param[P_WEIGHT]->from ? NULL : n->param[P_WEIGHT]->data;
     const float *bias = n->param[P_BIAS] ? n->param[P_BIAS]->data : NULL;
@@ -113,7 +113,7 @@ conv2d(const Node *n, int batch, const float *x, const float *r, float *y)
 static void
 affine(const Node *n, int batch, const float *x, float *y)
 {
-    Dims dm = dims_of(n->in[0]);
+    Chw dm = chw_of(n->in[0]);
     int64_t plane = dm.h * dm.w;
     for (int64_t c = 0; c < dm.c; c++) {
         double scale, shift;
@@ -168,7 +168,7 @@ static void
 pool(const Node *n, int batch, const float *x, float *y)
 {
     const Attrs *a = &n->a;
-    Dims in = dims_of(n->in[0]), out = dims_of(n->out);
+    Chw in = chw_of(n->in[0]), out = chw_of(n->out);
     for (int64_t bc = 0; bc < batch * in.c; bc++) {         /* each (image, channel) plane */
         const float *xp = x + bc * in.h * in.w;
         float *yp = y + bc * out.h * out.w;
@@ -201,7 +201,7 @@ pool(const Node *n, int batch, const float *x, float *y)
 static void
 gap(const Node *n, int batch, const float *x, float *y)
 {
-    Dims in = dims_of(n->in[0]);
+    Chw in = chw_of(n->in[0]);
     int64_t plane = in.h * in.w;
     for (int64_t bc = 0; bc < batch * in.c; bc++) {
         double s = 0;

@@ -28,12 +28,6 @@ typedef struct Buf {
     Node *scratch_of;   /* the node whose scratch this is, or NULL */
 } Buf;
 
-static int64_t
-align_up(int64_t x)
-{
-    return (x + ALIGN - 1) / ALIGN * ALIGN;
-}
-
 static bool
 elementwise(Op op)
 {
@@ -179,14 +173,14 @@ plan(Graph *g, bool naive)
         Node *n = g->nodes.v[i];
         Value *v = n->out;
         if (n->scratch > 0)
-            bufs[nb++] = (Buf){align_up(n->scratch), i, i, -1, NULL, n};
+            bufs[nb++] = (Buf){align_up(n->scratch, ALIGN), i, i, -1, NULL, n};
         if (v->external)
             continue;
         Value *u = naive ? NULL : in_place_input(n, i, last);
         Buf *b = u ? of_value[u->id] : NULL;
         if (!b) {
             b = &bufs[nb++];
-            *b = (Buf){align_up(v->bytes), i, i, -1, v, NULL};
+            *b = (Buf){align_up(v->bytes, ALIGN), i, i, -1, v, NULL};
         }
         if (b->end < last[v->id])
             b->end = last[v->id];
@@ -245,15 +239,15 @@ memory_plan_figures(const Graph *g)
     int *last = last_uses(g);
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.v[i];
-        int64_t live = align_up(n->scratch);
-        m.naive += align_up(n->scratch);
+        int64_t live = align_up(n->scratch, ALIGN);
+        m.naive += align_up(n->scratch, ALIGN);
         if (!n->out->external) {
-            m.naive += align_up(n->out->bytes);
-            if (n->out->offset >= 0 && n->out->offset + align_up(n->out->bytes) > m.arena)
-                m.arena = n->out->offset + align_up(n->out->bytes);
+            m.naive += align_up(n->out->bytes, ALIGN);
+            if (n->out->offset >= 0 && n->out->offset + align_up(n->out->bytes, ALIGN) > m.arena)
+                m.arena = n->out->offset + align_up(n->out->bytes, ALIGN);
         }
-        if (n->scratch_offset >= 0 && n->scratch_offset + align_up(n->scratch) > m.arena)
-            m.arena = n->scratch_offset + align_up(n->scratch);
+        if (n->scratch_offset >= 0 && n->scratch_offset + align_up(n->scratch, ALIGN) > m.arena)
+            m.arena = n->scratch_offset + align_up(n->scratch, ALIGN);
         /* Buffers live at step i: produced at or before i, last read at or after i.
          * An elementwise node's output shares its dying input's buffer: count once. */
         for (int j = 0; j <= i; j++) {
@@ -264,7 +258,7 @@ memory_plan_figures(const Graph *g)
             /* An in-place output shares its dying input's buffer: count once. */
             if (j == i && in_place_input(n, i, last))
                 continue;
-            live += align_up(v->bytes);
+            live += align_up(v->bytes, ALIGN);
         }
         if (live > m.lower_bound)
             m.lower_bound = live;
