@@ -57,7 +57,14 @@ const Target *const target_tables[] = {&generic, &x86_64_v3, &x86_64_v4, &aarch6
 const char *
 target_names(void)
 {
-    return "generic, x86-64-v3, x86-64-v4, aarch64, native";
+    static char names[256];
+    if (!names[0]) {
+        size_t k = 0;
+        for (int i = 0; target_tables[i]; i++)
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s, ", target_tables[i]->name);
+        snprintf(names + k, sizeof names - k, "native");
+    }
+    return names;
 }
 
 /* A cache size from sysconf, or fallback when the system does not say. */
