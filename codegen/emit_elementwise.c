@@ -9,53 +9,58 @@
 
 #include "emit.h"
 
+/* The loops over images and channels; in each channel the lines per_channel
+ * (NULL-terminated, or NULL), then stmt for each of its pixels p. */
+static void
+pixel_loop(Emitter *e, const Node *n, const Schedule *s, bool two, char *const *per_channel, const char *stmt)
+{
+    Dims d = dims_of(n->in[0]);
+    begin_planes(e, n, s, &d, &d, two);
+    for (int i = 0; per_channel && per_channel[i]; i++)
+        emit(e, "%s", per_channel[i]);
+    emit(e, "/* over the channel's pixels */");
+    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
+    emit(e, "    %s", stmt);
+    end_planes(e);
+}
+
 void
 emit_batchnorm(Emitter *e, const Node *n, const Schedule *s)
 {
-    Dims d = dims_of(n->in[0]);
     emit_weight(e, "gamma", n->param[P_WEIGHT]);
     emit_weight(e, "beta", n->param[P_BIAS]);
     emit_weight(e, "mean", n->param[P_MEAN]);
     emit_weight(e, "var", n->param[P_VAR]);
     emit(e, "(void)x2;");
     emit(e, "(void)scratch;");
-    begin_planes(e, n, s, &d, &d, false);
-    emit(e, "/* y = (x - mean) / sqrt(var + eps) * gamma + beta, eps = %a */", n->a.eps);
-    emit(e, "const float scale = (float)(1.0 / sqrt((double)var[c] + %a)) * gamma[c];", n->a.eps);
-    emit(e, "const float shift = beta[c] - mean[c] * scale;");
-    emit(e, "/* over the channel's pixels */");
-    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
-    emit(e, "    yc[p] = xc[p] * scale + shift;");
-    end_planes(e);
+    char *per_channel[] = {
+        xprintf("/* y = (x - mean) / sqrt(var + eps) * gamma + beta, eps = %a */", n->a.eps),
+        xprintf("const float scale = (float)(1.0 / sqrt((double)var[c] + %a)) * gamma[c];", n->a.eps),
+        xstrdup("const float shift = beta[c] - mean[c] * scale;"),
+        NULL,
+    };
+    pixel_loop(e, n, s, false, per_channel, "yc[p] = xc[p] * scale + shift;");
+    for (int i = 0; per_channel[i]; i++)
+        free(per_channel[i]);
 }
 
 void
 emit_scaleshift(Emitter *e, const Node *n, const Schedule *s)
 {
-    Dims d = dims_of(n->in[0]);
     emit_weight(e, "scale", n->param[P_WEIGHT]);
     emit_weight(e, "shift", n->param[P_BIAS]);
     emit(e, "(void)x2;");
     emit(e, "(void)scratch;");
-    begin_planes(e, n, s, &d, &d, false);
-    emit(e, "/* over the channel's pixels */");
-    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
-    emit(e, "    yc[p] = xc[p] * scale[c] + shift[c];");
-    end_planes(e);
+    pixel_loop(e, n, s, false, NULL, "yc[p] = xc[p] * scale[c] + shift[c];");
 }
 
 void
 emit_relu(Emitter *e, const Node *n, const Schedule *s)
 {
-    Dims d = dims_of(n->in[0]);
     emit(e, "(void)wb;");
     emit(e, "(void)x2;");
     emit(e, "(void)scratch;");
-    begin_planes(e, n, s, &d, &d, false);
-    emit(e, "/* over the channel's pixels */");
-    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
-    emit(e, "    yc[p] = xc[p] < 0.0f ? 0.0f : xc[p];");
-    end_planes(e);
+    pixel_loop(e, n, s, false, NULL, "yc[p] = xc[p] < 0.0f ? 0.0f : xc[p];");
 }
 
 /* One of ops.h's UNARY ops: y = expr for each element v of x. */
@@ -78,14 +83,9 @@ emit_unary(Emitter *e, const Node *n, const Schedule *s, const char *expr)
 void
 emit_add(Emitter *e, const Node *n, const Schedule *s)
 {
-    Dims d = dims_of(n->in[0]);
     emit(e, "(void)wb;");
     emit(e, "(void)scratch;");
-    begin_planes(e, n, s, &d, &d, true);
-    emit(e, "/* over the channel's pixels */");
-    emit(e, "for (int p = 0; p < %d; p++)", d.hw);
-    emit(e, "    yc[p] = xc[p] + x2c[p];");
-    end_planes(e);
+    pixel_loop(e, n, s, true, NULL, "yc[p] = xc[p] + x2c[p];");
 }
 
 /* flatten: the bytes do not change. */
