@@ -86,10 +86,9 @@ open_block_loops(Emitter *e, const Schedule *s, int ncb, int npt, const char *wh
         bool split = s->parallel == PAR_INSIDE && ng < SPLIT_GROUPS;
         omp_if(e, s->parallel == PAR_INSIDE && !split, 2);
         if (split) {
-            char *c = xprintf("over groups of %d tiles of %s (tile_pix %d): with %d group%s, the threads share each"
-                              " one's blocks", gt, what, s->tile_pix, ng, ng > 1 ? "s" : "");
-            kernel_emit_comment(e, c);
-            free(c);
+            emit(e, "/* over groups of %d tiles of %s (tile_pix %d): with %d group%s,", gt, what, s->tile_pix, ng,
+                 ng > 1 ? "s" : "");
+            emit(e, "   the threads share each one's blocks */");
         } else
             emit(e, "/* over groups of %d tiles of %s (tile_pix %d) */", gt, what, s->tile_pix);
         emit_for(e, "pg", "for (int pg = 0; pg < %d; pg++)", ng);

@@ -154,7 +154,7 @@ block_comment(const KernelBlock *kb, const KernelOut *o, bool constant)
     if (kb->taps)
         taps = xprintf("\n * B: a direct conv's zero-padded input, k over input channels x kh x kw taps;");
     else if (kb->prefetch_rows)
-        taps = xprintf("\n * B: a whole input (or im2col panel), its rows prefetched ahead;");
+        taps = xprintf("\n * B: a whole input (or im2col panel), read in place;");
     char *c = xprintf(" * %s x %s block%s: out[r][j] = sum_k W[co0 + r][k] * B[k][%s]%s%s%s, for rows r < mr\n"
                       " * stored at y + (co0 + r) * ldy + p0 + j%s;%s W: %s.",
                       rows, cols, constant ? "" : " (at an edge)", "j",

@@ -623,7 +623,7 @@ START_TEST(vector_kernels_match_interpreter)
              * SPLIT_GROUPS, so each group's blocks are shared out among the threads */
             check_against_interp_for(g, false, t, cases[i].cflags,
                                      packed ? "over groups of 3 tiles of output pixels (tile_pix 48): with 2 "
-                                              "groups, the threads share each one's blocks"
+                                              "groups,\n"
                                             : cases[i].fma);
             graph_free(g);
         }
