@@ -30,6 +30,12 @@ typedef struct KernelFn {
     char *body;
 } KernelFn;
 
+/* A block kernel, by its body without row guards, and the fewest rows any of its blocks is sure of. */
+typedef struct KernelRows {
+    char *key;
+    int rows;
+} KernelRows;
+
 struct KernelSet {
     FILE *out;              /* the generated file, while a layer's text is held */
     FILE *layer;            /* the layer's text (open_memstream) */
@@ -41,8 +47,7 @@ struct KernelSet {
     KernelFn *fns;          /* every function written */
     int n, cap;
     bool survey;            /* the first pass over the layers: nothing written, only rows_sure gathered */
-    KernelFn *fewest;       /* per block kernel (its body without row guards, in name): the fewest rows
-                               any of its blocks has, in body as a number */
+    KernelRows *fewest;     /* per block kernel: the fewest rows any of its blocks is sure of */
     int nfewest, capfewest;
 };
 
@@ -126,8 +131,7 @@ kernels_free(Emitter *e)
         return;
     forget_functions(ks);
     for (int i = 0; i < ks->nfewest; i++) {
-        free(ks->fewest[i].name);
-        free(ks->fewest[i].body);
+        free(ks->fewest[i].key);
     }
     free(ks->fewest);
     free(ks);
@@ -373,7 +377,7 @@ kernel_fewest_rows(Emitter *e, char *key, int sure)
     KernelSet *ks = e->kernels;
     int at = -1;
     for (int i = 0; i < ks->nfewest && at < 0; i++)
-        if (!strcmp(ks->fewest[i].name, key))
+        if (!strcmp(ks->fewest[i].key, key))
             at = i;
     if (ks->survey) {
         if (at < 0) {
@@ -381,12 +385,10 @@ kernel_fewest_rows(Emitter *e, char *key, int sure)
                 ks->capfewest = ks->capfewest ? 2 * ks->capfewest : 16;
                 ks->fewest = xrealloc(ks->fewest, (size_t)ks->capfewest * sizeof *ks->fewest);
             }
-            ks->fewest[ks->nfewest++] = (KernelFn){key, xprintf("%d", sure)};
+            ks->fewest[ks->nfewest++] = (KernelRows){key, sure};
         } else {
-            if (sure < atoi(ks->fewest[at].body)) {
-                free(ks->fewest[at].body);
-                ks->fewest[at].body = xprintf("%d", sure);
-            }
+            if (sure < ks->fewest[at].rows)
+                ks->fewest[at].rows = sure;
             free(key);
         }
         return -1;
@@ -394,5 +396,5 @@ kernel_fewest_rows(Emitter *e, char *key, int sure)
     if (at < 0)
         bug("a block kernel the survey pass did not see");
     free(key);
-    return atoi(ks->fewest[at].body);
+    return ks->fewest[at].rows;
 }
